@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "CensorScope",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "censorscope", targets: ["censorscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+    ],
+    targets: [
+        // libpcap, from Debian's libpcap-dev.
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // Pure value types: link layers, IPv4/IPv6, TCP, UDP, ICMP/ICMPv6. No I/O.
+        .target(name: "Packets"),
+        // An ordered JSON value and its serialiser, shared by every --json output.
+        .target(name: "JSONSupport"),
+        // Human (tcpdump -v style) and JSON views of decoded packets. Pure.
+        .target(name: "Decoding", dependencies: ["Packets", "JSONSupport"]),
+        // libpcap live capture, pcap/pcapng files. The only module that reads packets from the OS.
+        .target(name: "Capture", dependencies: ["Packets", "CPcap"]),
+        // Linux calls glibc hides behind _GNU_SOURCE (setns).
+        .target(name: "CSystemShims"),
+        // Raw IPv4/IPv6 sockets and network-namespace entry. The only module that sends.
+        .target(name: "Sockets", dependencies: ["Packets", "CSystemShims"]),
+        .executableTarget(
+            name: "censorscope",
+            dependencies: [
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "censorscope-bench",
+            dependencies: ["Packets", "Capture", "Decoding"]
+        ),
+        .testTarget(
+            name: "PacketsTests",
+            dependencies: [
+                "Packets", "Decoding", "JSONSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(name: "CaptureTests", dependencies: ["Packets", "Capture"]),
+        .testTarget(name: "SocketsTests", dependencies: ["Packets", "Capture", "Sockets"]),
+        .testTarget(name: "CLITests", dependencies: ["Packets", "Capture"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,142 @@
+import CPcap
+import Packets
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How to open a live capture.
+public struct LiveCaptureConfiguration: Sendable {
+    public var interface: String
+    /// A BPF filter in tcpdump syntax, compiled into the kernel; nil captures everything.
+    public var filter: String?
+    public var snapLength: Int32 = 262_144
+    /// Kernel ring buffer size in bytes.
+    public var bufferSize: Int32 = 8 << 20
+    /// Deliver each packet as it arrives instead of batching (what a prober wants).
+    public var immediate: Bool = true
+    /// Read timeout used when `immediate` is off.
+    public var timeoutMilliseconds: Int32 = 10
+    public var promiscuous: Bool = false
+    public var nanosecondTimestamps: Bool = true
+
+    public init(interface: String, filter: String? = nil) {
+        self.interface = interface
+        self.filter = filter
+    }
+}
+
+public enum LiveCaptureError: Error, Hashable, Sendable, CustomStringConvertible {
+    case permissionDenied(interface: String)
+    case noSuchInterface(interface: String, message: String)
+    case openFailed(interface: String, message: String)
+    case invalidFilter(filter: String, message: String)
+    case readFailed(message: String)
+
+    public var description: String {
+        switch self {
+        case .permissionDenied(let i):
+            return "capturing on \(i) needs root or CAP_NET_RAW: run the command with sudo"
+        case .noSuchInterface(let i, let m):
+            return "cannot capture on \(i): no such interface (\(m)); list interfaces with `ip link`"
+        case .openFailed(let i, let m):
+            return "cannot capture on \(i): \(m)"
+        case .invalidFilter(let f, let m):
+            return "the capture filter \"\(f)\" is not valid BPF syntax: \(m)"
+        case .readFailed(let m):
+            return "reading from the capture failed: \(m)"
+        }
+    }
+}
+
+/// A libpcap live capture with a kernel BPF filter and capture timestamps.
+/// One reader at a time: `next` must not be called from two threads at once.
+public final class LiveCapture: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    public let linkType: LinkType
+    public let interface: String
+    public let hasNanosecondTimestamps: Bool
+    private let selectableFD: Int32
+
+    public init(_ config: LiveCaptureConfiguration) throws(LiveCaptureError) {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let h = pcap_create(config.interface, &errbuf) else {
+            throw .openFailed(interface: config.interface, message: String(cString: errbuf))
+        }
+        func fail(_ code: Int32) -> LiveCaptureError {
+            let message = String(cString: pcap_geterr(h))
+            pcap_close(h)
+            switch code {
+            case PCAP_ERROR_PERM_DENIED: return .permissionDenied(interface: config.interface)
+            case PCAP_ERROR_NO_SUCH_DEVICE: return .noSuchInterface(interface: config.interface, message: message)
+            default: return .openFailed(interface: config.interface, message: message.isEmpty ? "libpcap error \(code)" : message)
+            }
+        }
+        pcap_set_snaplen(h, config.snapLength)
+        pcap_set_promisc(h, config.promiscuous ? 1 : 0)
+        pcap_set_buffer_size(h, config.bufferSize)
+        pcap_set_timeout(h, config.timeoutMilliseconds)
+        if config.immediate { pcap_set_immediate_mode(h, 1) }
+        var nano = false
+        if config.nanosecondTimestamps, pcap_set_tstamp_precision(h, Int32(PCAP_TSTAMP_PRECISION_NANO)) == 0 { nano = true }
+        let rc = pcap_activate(h)
+        if rc < 0 { throw fail(rc) }   // warnings (rc > 0) are not fatal
+        if let filter = config.filter {
+            var program = bpf_program()
+            if pcap_compile(h, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+                let message = String(cString: pcap_geterr(h))
+                pcap_close(h)
+                throw .invalidFilter(filter: filter, message: message)
+            }
+            let set = pcap_setfilter(h, &program)
+            pcap_freecode(&program)
+            if set != 0 { throw fail(set) }
+        }
+        pcap_setnonblock(h, 1, &errbuf)
+        handle = h
+        interface = config.interface
+        linkType = LinkType(rawValue: UInt32(pcap_datalink(h)))
+        hasNanosecondTimestamps = nano && pcap_get_tstamp_precision(h) == Int32(PCAP_TSTAMP_PRECISION_NANO)
+        selectableFD = pcap_get_selectable_fd(h)
+    }
+
+    deinit { close() }
+
+    /// The next packet, waiting at most `timeout`; nil when none arrived in time.
+    public func next(timeout: Duration) throws(LiveCaptureError) -> CapturedPacket? {
+        guard let h = handle else { return nil }
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while true {
+            var header: UnsafeMutablePointer<pcap_pkthdr>?
+            var data: UnsafePointer<UInt8>?
+            let rc = pcap_next_ex(h, &header, &data)
+            if rc == 1, let header, let data {
+                let hdr = header.pointee
+                let bytes = Array(UnsafeBufferPointer(start: data, count: Int(hdr.caplen)))
+                let sub = Int64(hdr.ts.tv_usec)
+                let ns = hasNanosecondTimestamps ? UInt32(sub) : UInt32(sub * 1000)
+                return CapturedPacket(timestamp: CaptureTimestamp(seconds: Int64(hdr.ts.tv_sec), nanoseconds: ns),
+                                      linkType: linkType, data: bytes[...], originalLength: Int(hdr.len))
+            }
+            if rc < 0 { throw .readFailed(message: String(cString: pcap_geterr(h))) }
+            let now = ContinuousClock.now
+            if now >= deadline { return nil }
+            let left = now.duration(to: deadline)
+            let ms = Int32(min(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1, 1000))
+            var pfd = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
+            _ = poll(&pfd, 1, ms)
+        }
+    }
+
+    /// Packets received and dropped by the kernel since the capture opened.
+    public var statistics: (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {
+        guard let h = handle else { return nil }
+        var s = pcap_stat()
+        guard pcap_stats(h, &s) == 0 else { return nil }
+        return (s.ps_recv, s.ps_drop, s.ps_ifdrop)
+    }
+
+    public func close() {
+        if let h = handle { pcap_close(h) }
+        handle = nil
+    }
+}
