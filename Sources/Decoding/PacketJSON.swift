@@ -47,7 +47,7 @@ public enum PacketJSON {
             f.append(("tos", .number(h.tos)))
             f.append(("length", .number(h.totalLength)))
             f.append(("ip_checksum", .number(h.checksum)))
-            f.append(("ip_checksum_valid", .optional(p.isTruncated && depth > 0 ? nil : p.headerChecksumIsValid)))
+            f.append(("ip_checksum_valid", .optional(p.headerChecksumIsValid)))
             if !h.options.isEmpty { f.append(("ip_options", .string(Hex.encode(h.options)))) }
             if h.flags.contains(.reserved) { f.append(("evil_bit", true)) }
         case .v6(let h):

@@ -104,7 +104,7 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
                     out.append(UInt16(v4.value & 0xFFFF))
                     continue
                 }
-                guard (1...4).contains(f.count), let v = UInt16(f, radix: 16) else { return nil }
+                guard (1...4).contains(f.count), f.allSatisfy(\.isHexDigit), let v = UInt16(f, radix: 16) else { return nil }
                 out.append(v)
             }
             return out

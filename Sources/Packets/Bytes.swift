@@ -75,14 +75,15 @@ public enum Hex {
     /// tcpdump `-x`/`-X` dumps (offset column and ASCII column are ignored).
     public static func decode(_ text: String) throws(PacketError) -> [UInt8] {
         var digits: [UInt8] = []
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" })
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline })
         for line in lines {
             var body = Substring(line)
             // tcpdump dump line: "  0x0010:  9f59 b80a ...  .Y....". Drop the offset and ASCII columns.
             let trimmed = body.drop(while: { $0 == " " || $0 == "\t" })
             if trimmed.hasPrefix("0x"), let colon = trimmed.firstIndex(of: ":"),
                trimmed[trimmed.index(trimmed.startIndex, offsetBy: 2)..<colon].allSatisfy(\.isHexDigit),
-               trimmed.distance(from: trimmed.startIndex, to: colon) > 2 {
+               trimmed.distance(from: trimmed.startIndex, to: colon) >= 6,   // tcpdump prints 0x%04x
+               trimmed[trimmed.index(after: colon)...].first.map({ $0 == " " || $0 == "\t" }) == true {
                 body = trimmed[trimmed.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
                 if let ascii = body.firstRange(of: "  ") { body = body[..<ascii.lowerBound] }
             }

@@ -92,7 +92,7 @@ public struct IPPacket: Hashable, Sendable {
             let h: IPv4Header
             if quoted, bytes.count >= 4, bytes.u16(2) < UInt16(bytes.u8(0) & 0xF) * 4 {
                 var copy = Array(bytes)
-                copy.setU16(UInt16(copy.count), at: 2)
+                copy.setU16(UInt16(clamping: copy.count), at: 2)
                 h = try IPv4Header.parse(copy[...])
             } else {
                 h = try IPv4Header.parse(bytes)
@@ -226,6 +226,7 @@ public struct IPPacket: Hashable, Sendable {
     public var transportChecksumIsValid: Bool? {
         guard !isTruncated, let field = checksumField else { return nil }
         if case .v4(let h) = header, h.moreFragments { return nil }
+        if case .v6(let h) = header, let f = h.fragment, f.more { return nil }
         if case .udp(let u) = transport, u.checksum == 0, case .v4 = header { return nil }
         let l4 = transportBytes()
         let sum = field.pseudo

@@ -94,8 +94,9 @@ struct RawSendCaptureTests {
         let net = try TwoHostNetwork()
         defer { net.tearDown() }
         let echo = ICMPMessage(family: .v6, type: 128, code: 0, restOfHeader: 0x1234_0001, body: [1, 2, 3, 4])
-        var segment: [UInt8] = []
-        echo.write(into: &segment)
+        var buffer: [UInt8] = []
+        echo.write(into: &buffer)
+        let segment = buffer
         let dst = IPv6Address(net.address6B)!
         let frames = try exchange(net, captureIn: net.b, interface: net.interfaceB, filter: "icmp6 and ip6[40] == 128",
                                   expecting: 1, send: {

@@ -1,0 +1,221 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Packets
+
+/// The container format of a capture file.
+public enum CaptureFileFormat: Hashable, Sendable, CustomStringConvertible {
+    /// Classic libpcap format, with micro- or nanosecond timestamps.
+    case pcap(nanosecond: Bool)
+    case pcapng
+
+    public var description: String {
+        switch self {
+        case .pcap(let ns): return ns ? "pcap (nanosecond)" : "pcap"
+        case .pcapng: return "pcapng"
+        }
+    }
+}
+
+/// Reads pcap and pcapng files, telling them apart by their magic number.
+///
+/// The whole file is read into memory once; packets are slices of that buffer,
+/// so `next()` copies nothing.
+public struct CaptureFileReader: Sendable {
+    /// The path, or the name given for an in-memory capture (used in errors).
+    public let name: String
+    public let format: CaptureFileFormat
+    /// The link type of the first interface (nil for a pcapng file without one).
+    public let linkType: LinkType?
+    // Two optionals rather than an enum: `pcap!.next()` mutates in place, without copying out.
+    private var pcap: PcapReader?
+    private var pcapng: PcapngReader?
+
+    public init(path: String) throws(CaptureFileError) {
+        try self.init(bytes: try readWholeFile(path), name: path)
+    }
+
+    public init(bytes: [UInt8], name: String = "<memory>") throws(CaptureFileError) {
+        self.name = name
+        guard bytes.count >= 4 else { throw .notACaptureFile(path: name, firstBytes: bytes) }
+        switch bytes.readU32(0, bigEndian: true) {
+        case 0xA1B2_C3D4, 0xD4C3_B2A1, 0xA1B2_3C4D, 0x4D3C_B2A1:
+            let reader = try PcapReader(bytes: bytes, name: name)
+            format = .pcap(nanosecond: reader.nanosecond)
+            linkType = reader.linkType
+            pcap = reader
+        case PcapngReader.sectionHeaderType:
+            let reader = try PcapngReader(bytes: bytes, name: name)
+            format = .pcapng
+            linkType = reader.firstLinkType()
+            pcapng = reader
+        default:
+            throw .notACaptureFile(path: name, firstBytes: Array(bytes.prefix(8)))
+        }
+    }
+
+    /// The next packet, or nil at the clean end of the file. A damaged or cut-off
+    /// record throws only after every complete packet before it was returned.
+    public mutating func next() throws(CaptureFileError) -> CapturedPacket? {
+        if pcap != nil { return try pcap!.next() }
+        return try pcapng!.next()
+    }
+
+    /// How many packets `next()` has returned so far.
+    public var packetsRead: Int { pcap?.packetsRead ?? pcapng?.packetsRead ?? 0 }
+
+    /// Every packet of a file, and the error that stopped reading early, if any.
+    public static func readAll(path: String) -> (packets: [CapturedPacket], error: CaptureFileError?) {
+        do {
+            return readAll(bytes: try readWholeFile(path), name: path)
+        } catch {
+            return ([], error)
+        }
+    }
+
+    /// Every packet of an in-memory capture, and the error that stopped reading early, if any.
+    public static func readAll(bytes: [UInt8], name: String = "<memory>")
+        -> (packets: [CapturedPacket], error: CaptureFileError?)
+    {
+        var packets: [CapturedPacket] = []
+        do {
+            var reader = try CaptureFileReader(bytes: bytes, name: name)
+            while let packet = try reader.next() { packets.append(packet) }
+            return (packets, nil)
+        } catch {
+            return (packets, error)
+        }
+    }
+}
+
+// MARK: - Byte access
+
+extension Array where Element == UInt8 {
+    // Callers check bounds first; subscripts still trap rather than read past the end.
+    @inline(__always)
+    func readU16(_ i: Int, bigEndian: Bool) -> UInt16 {
+        let v = UInt16(self[i]) | UInt16(self[i &+ 1]) << 8
+        return bigEndian ? v.byteSwapped : v
+    }
+
+    @inline(__always)
+    func readU32(_ i: Int, bigEndian: Bool) -> UInt32 {
+        let v = UInt32(self[i]) | UInt32(self[i &+ 1]) << 8 | UInt32(self[i &+ 2]) << 16 | UInt32(self[i &+ 3]) << 24
+        return bigEndian ? v.byteSwapped : v
+    }
+
+    @inline(__always)
+    func readU64(_ i: Int, bigEndian: Bool) -> UInt64 {
+        let a = UInt64(readU32(i, bigEndian: bigEndian)), b = UInt64(readU32(i &+ 4, bigEndian: bigEndian))
+        return bigEndian ? a << 32 | b : b << 32 | a
+    }
+
+    // Writers emit the host's (little-endian) order, as libpcap does.
+    @inline(__always)
+    mutating func appendLE16(_ v: UInt16) {
+        append(UInt8(truncatingIfNeeded: v))
+        append(UInt8(truncatingIfNeeded: v >> 8))
+    }
+
+    @inline(__always)
+    mutating func appendLE32(_ v: UInt32) {
+        appendLE16(UInt16(truncatingIfNeeded: v))
+        appendLE16(UInt16(truncatingIfNeeded: v >> 16))
+    }
+
+    @inline(__always)
+    mutating func appendLE64(_ v: UInt64) {
+        appendLE32(UInt32(truncatingIfNeeded: v))
+        appendLE32(UInt32(truncatingIfNeeded: v >> 32))
+    }
+
+    mutating func setLE32(_ v: UInt32, at i: Int) {
+        for k in 0..<4 { self[i + k] = UInt8(truncatingIfNeeded: v >> (8 * k)) }
+    }
+}
+
+// MARK: - File I/O
+
+func systemErrorMessage(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+/// The whole file in one buffer. Sized from fstat, then grown for pipes and growing files.
+func readWholeFile(_ path: String) throws(CaptureFileError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw .cannotOpen(path: path, reason: systemErrorMessage(errno)) }
+    defer { _ = close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, reason: systemErrorMessage(errno)) }
+    if (info.st_mode & S_IFMT) == S_IFDIR { throw .cannotOpen(path: path, reason: "it is a directory") }
+
+    var failure: Int32 = 0
+    let expected = max(Int(info.st_size), 0)
+    var bytes = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+        while initialized < expected {
+            let n = read(fd, buffer.baseAddress! + initialized, expected - initialized)
+            if n > 0 { initialized += n } else if n == 0 { break } else if errno != EINTR { failure = errno; break }
+        }
+    }
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while failure == 0 {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n > 0 { bytes.append(contentsOf: chunk[..<n]) } else if n == 0 { break } else if errno != EINTR { failure = errno }
+    }
+    if failure != 0 { throw .cannotOpen(path: path, reason: systemErrorMessage(failure)) }
+    return bytes
+}
+
+/// A file written through a 64 KiB buffer; writers append to `buffer` directly.
+struct OutputFile {
+    let path: String
+    private var fd: Int32
+    var buffer: [UInt8] = []
+    static let bufferSize = 1 << 16
+
+    init(path: String) throws(CaptureFileError) {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .writeFailed(path: path, reason: systemErrorMessage(errno)) }
+        buffer.reserveCapacity(OutputFile.bufferSize + 4096)
+    }
+
+    var isOpen: Bool { fd >= 0 }
+
+    func checkOpen() throws(CaptureFileError) {
+        guard fd >= 0 else { throw .writeFailed(path: path, reason: "the file was already closed") }
+    }
+
+    mutating func flushIfFull() throws(CaptureFileError) {
+        if buffer.count >= OutputFile.bufferSize { try flush() }
+    }
+
+    mutating func flush() throws(CaptureFileError) {
+        try checkOpen()
+        var done = 0
+        var failure: Int32 = 0
+        buffer.withUnsafeBytes { raw in
+            while done < raw.count {
+                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                if n >= 0 { done += n } else if errno != EINTR { failure = errno; return }
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+        if failure != 0 { throw .writeFailed(path: path, reason: systemErrorMessage(failure)) }
+    }
+
+    /// Flushes and closes; a second call does nothing.
+    mutating func close() throws(CaptureFileError) {
+        guard fd >= 0 else { return }
+        defer { fd = -1 }
+        var failure: CaptureFileError?
+        do { try flush() } catch { failure = error }
+        if closeFile(fd) != 0, failure == nil {
+            failure = .writeFailed(path: path, reason: systemErrorMessage(errno))
+        }
+        if let failure { throw failure }
+    }
+}
+
+// `close` inside OutputFile would name the method, not the system call.
+private func closeFile(_ fd: Int32) -> Int32 { close(fd) }

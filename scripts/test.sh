@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up (packages, build) and runs every test: unit, property, fuzz, CLI and the
+# namespace end-to-end tests (those need root; without it they are skipped, saying so).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+# Namespaces left by an earlier crashed run would only get in the way.
+for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^cstest-' || true); do ip netns del "$ns" || true; done
+status=0
+swift test 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\]' || true; } || status=$?
+left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep '^cstest-' || true)
+if [ -n "$left" ]; then echo "error: tests left network namespaces behind: $left" >&2; exit 1; fi
+exit "$status"
