@@ -49,7 +49,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CaptureTests", dependencies: ["Packets", "Capture"]),
-        .testTarget(name: "SocketsTests", dependencies: ["Packets", "Capture", "Sockets"]),
+        .testTarget(name: "SocketsTests", dependencies: ["Packets", "Capture", "Sockets", "CSystemShims"]),
         .testTarget(name: "CLITests", dependencies: ["Packets", "Capture"]),
     ],
     swiftLanguageModes: [.v6]

@@ -177,10 +177,29 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible, LosslessStri
     }
 }
 
-/// A 48-bit link-layer address.
+/// A link-layer address of up to 8 bytes (48-bit MAC, or what Linux cooked captures carry),
+/// held inline so decoding a frame allocates nothing for it.
 public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
-    public var bytes: [UInt8]
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// The address bytes, big-endian, in the low `length` bytes.
+    public var value: UInt64
+    public var length: UInt8
+
+    public init(value: UInt64, length: UInt8 = 6) {
+        self.length = min(length, 8)
+        self.value = self.length == 8 ? value : value & ((1 << (8 * UInt64(self.length))) - 1)
+    }
+
+    public init<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        var v: UInt64 = 0
+        var n: UInt8 = 0
+        for b in bytes.prefix(8) { v = v << 8 | UInt64(b); n += 1 }
+        self.init(value: v, length: n)
+    }
+
+    public var bytes: [UInt8] {
+        (0..<Int(length)).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64(Int(length) - 1 - $0))) }
+    }
+
     public var description: String {
         bytes.map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined(separator: ":")
     }

@@ -35,7 +35,9 @@ public struct ICMPExtensionStructure: Hashable, Sendable {
             out.append(o.classType)
             out.append(contentsOf: o.payload)
         }
-        out.setU16(InternetChecksum.compute(out), at: 2)
+        // A sum of 0 is written as 0xFFFF (the same in one's complement): 0 would mean "no checksum".
+        let sum = InternetChecksum.compute(out)
+        out.setU16(sum == 0 ? 0xFFFF : sum, at: 2)
         return out
     }
 }

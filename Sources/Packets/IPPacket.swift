@@ -47,7 +47,7 @@ public enum TransportLayer: Hashable, Sendable {
     /// A fragment other than the first: no transport header in it.
     case fragment(proto: UInt8, payload: ArraySlice<UInt8>)
     /// A header that could not be decoded; the bytes are kept.
-    case malformed(proto: UInt8, error: PacketError, payload: ArraySlice<UInt8>)
+    indirect case malformed(proto: UInt8, error: PacketError, payload: ArraySlice<UInt8>)   // boxed: rare, and keeps the enum small
     /// A protocol we do not decode.
     case other(proto: UInt8, payload: ArraySlice<UInt8>)
 
@@ -135,7 +135,7 @@ public struct IPPacket: Hashable, Sendable {
         do {
             switch proto {
             case 6:
-                if payload.count < 20, payload.count >= 4 { return .tcpPrefix(TCPHeaderPrefix(bytes: Array(payload))) }
+                if payload.count < 20, payload.count >= 4 { return .tcpPrefix(TCPHeaderPrefix(slice: payload)) }
                 return .tcp(try TCPSegment.parse(payload))
             case 17:
                 return .udp(try UDPDatagram.parse(payload))
@@ -146,7 +146,7 @@ public struct IPPacket: Hashable, Sendable {
             }
         } catch {
             if proto == 6, case .truncated = error, payload.count >= 4 {
-                return .tcpPrefix(TCPHeaderPrefix(bytes: Array(payload.prefix(20))))
+                return .tcpPrefix(TCPHeaderPrefix(slice: payload.prefix(20)))
             }
             return .malformed(proto: proto, error: error, payload: payload)
         }
@@ -161,7 +161,7 @@ public struct IPPacket: Hashable, Sendable {
         case .tcp(let t): out.reserveCapacity(t.headerLength + t.payload.count); t.write(into: &out)
         case .udp(let u): u.write(into: &out)
         case .icmp(let i): i.write(into: &out)
-        case .tcpPrefix(let p): out = p.bytes
+        case .tcpPrefix(let p): out = Array(p.bytes)
         case .fragment(_, let p), .malformed(_, _, let p), .other(_, let p): out.append(contentsOf: p)
         }
         return out

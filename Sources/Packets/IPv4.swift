@@ -74,7 +74,7 @@ public struct IPv4Header: Hashable, Sendable {
     public func write(into out: inout [UInt8], fillChecksum: Bool) {
         let start = out.count
         let hl = headerLength
-        out.append(0x40 | UInt8(hl / 4))
+        out.append(0x40 | UInt8(truncatingIfNeeded: hl / 4) & 0x0F)   // > 60 bytes cannot be said; callers keep options <= 40
         out.append(tos)
         out.appendU16(totalLength)
         out.appendU16(identification)

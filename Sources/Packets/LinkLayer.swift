@@ -46,8 +46,8 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
 public enum LinkHeader: Hashable, Sendable {
     case ethernet(source: MACAddress, destination: MACAddress, vlanTags: [UInt16], etherType: UInt16)
     /// Linux cooked capture v1: packet type (0 to us, 4 outgoing, …), ARPHRD type, address, protocol.
-    case linuxCooked(packetType: UInt16, hardwareType: UInt16, address: [UInt8], proto: UInt16)
-    case linuxCooked2(packetType: UInt8, hardwareType: UInt16, interfaceIndex: UInt32, address: [UInt8], proto: UInt16)
+    case linuxCooked(packetType: UInt16, hardwareType: UInt16, address: MACAddress, proto: UInt16)
+    case linuxCooked2(packetType: UInt8, hardwareType: UInt16, interfaceIndex: UInt32, address: MACAddress, proto: UInt16)
     case loopback(family: UInt32)
     case raw
 
@@ -69,7 +69,7 @@ public enum FramePayload: Hashable, Sendable {
     /// Not IP (ARP, LLDP …): the EtherType or family.
     case notIP(protocolNumber: UInt32, bytes: ArraySlice<UInt8>)
     /// IP by the link header's word, but not decodable.
-    case undecodable(PacketError, bytes: ArraySlice<UInt8>)
+    indirect case undecodable(PacketError, bytes: ArraySlice<UInt8>)   // boxed: rare, and keeps the enum small
 }
 
 /// A captured frame: link header and payload.
@@ -97,7 +97,7 @@ public struct Frame: Hashable, Sendable {
                 type = bytes.u16(off + 2)
                 off += 4
             }
-            link = .ethernet(source: MACAddress(Array(bytes.sub(6, 6))), destination: MACAddress(Array(bytes.sub(0, 6))),
+            link = .ethernet(source: MACAddress(value: bytes.u64(4) & 0xFFFF_FFFF_FFFF), destination: MACAddress(value: bytes.u64(0) >> 16),
                              vlanTags: tags, etherType: type)
             proto = UInt32(type)
             isIP = type == 0x0800 || type == 0x86DD
@@ -105,7 +105,7 @@ public struct Frame: Hashable, Sendable {
             guard bytes.count >= 16 else { throw .truncated(layer: "Linux cooked header", needed: 16, available: bytes.count) }
             let alen = min(Int(bytes.u16(4)), 8)
             let p = bytes.u16(14)
-            link = .linuxCooked(packetType: bytes.u16(0), hardwareType: bytes.u16(2), address: Array(bytes.sub(6, alen)), proto: p)
+            link = .linuxCooked(packetType: bytes.u16(0), hardwareType: bytes.u16(2), address: MACAddress(bytes.sub(6, alen)), proto: p)
             proto = UInt32(p)
             isIP = p == 0x0800 || p == 0x86DD
         case .linuxSLL2:
@@ -113,7 +113,7 @@ public struct Frame: Hashable, Sendable {
             let p = bytes.u16(0)
             let alen = min(Int(bytes.u8(11)), 8)
             link = .linuxCooked2(packetType: bytes.u8(10), hardwareType: bytes.u16(8), interfaceIndex: bytes.u32(4),
-                                 address: Array(bytes.sub(12, alen)), proto: p)
+                                 address: MACAddress(bytes.sub(12, alen)), proto: p)
             proto = UInt32(p)
             isIP = p == 0x0800 || p == 0x86DD
         case .null, .loop:

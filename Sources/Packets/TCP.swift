@@ -113,13 +113,15 @@ public struct TCPSegment: Hashable, Sendable {
 /// The first bytes of a TCP header when fewer than 20 are available, as in an ICMP
 /// quote (RFC 792 guarantees only 8). Fields past the end are nil.
 public struct TCPHeaderPrefix: Hashable, Sendable {
-    public var bytes: [UInt8]
-    public init(bytes: [UInt8]) { self.bytes = bytes }
+    /// The bytes present (a view into the packet; at most 20).
+    public var bytes: ArraySlice<UInt8>
+    public init(bytes: [UInt8]) { self.bytes = bytes[...] }
+    public init(slice: ArraySlice<UInt8>) { self.bytes = slice }
 
     private func field<T: FixedWidthInteger>(_ offset: Int, _ size: Int) -> T? {
         guard bytes.count >= offset + size else { return nil }
         var v: T = 0
-        for i in 0..<size { v = v << 8 | T(bytes[offset + i]) }
+        for i in 0..<size { v = v << 8 | T(bytes[bytes.startIndex + offset + i]) }
         return v
     }
     public var sourcePort: UInt16? { field(0, 2) }

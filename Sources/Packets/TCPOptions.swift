@@ -107,8 +107,9 @@ public enum TCPOption: Hashable, Sendable {
     /// Parses an options area. Never fails: what cannot be read becomes `.trailing`.
     public static func parseList(_ bytes: ArraySlice<UInt8>) -> [TCPOption] {
         var out: [TCPOption] = []
-        var i = 0
         let n = bytes.count
+        out.reserveCapacity(min(n, 16))
+        var i = 0
         while i < n {
             let kind = bytes.u8(i)
             if kind == 0 {

@@ -19,9 +19,10 @@ struct SyntheticTraffic {
 
     mutating func frame() -> [UInt8] {
         let r = next()
-        let src = IPv4Address(198, 18, UInt8(truncatingIfNeeded: r >> 8), UInt8(truncatingIfNeeded: r >> 16))
+        // A campaign's shape: a few vantage addresses, 256 targets, 4096 source ports.
+        let src = IPv4Address(198, 18, 0, UInt8(truncatingIfNeeded: r >> 8) & 0x0F)
         let dst = IPv4Address(198, 18, 200, UInt8(truncatingIfNeeded: r >> 24))
-        let sport = UInt16(truncatingIfNeeded: r >> 32) | 1024
+        let sport = UInt16(truncatingIfNeeded: r >> 32) & 0x0FFF | 0x8000
         let seq = UInt32(truncatingIfNeeded: r >> 20)
         let packet: IPPacket
         switch r % 10 {

@@ -4,7 +4,7 @@ import Foundation
 import Packets
 
 // Parse throughput of the packet layer on a large synthetic pcap, next to tcpdump -r.
-// Usage: censorscope-bench [--packets N] [--runs R] [--file PATH] [--keep]
+// Usage: censorscope-bench [--packets N] [--runs R] [--file PATH] [--keep] [--parse-only]
 // Build in release mode: swift build -c release --product censorscope-bench
 
 struct Options {
@@ -12,6 +12,8 @@ struct Options {
     var runs = 5
     var file = "/tmp/censorscope-bench.pcap"
     var keep = false
+    /// Parse an existing file instead of writing one, and skip the comparisons (for profiling).
+    var parseOnly = false
 
     init(_ args: [String]) {
         var it = args.dropFirst().makeIterator()
@@ -21,13 +23,17 @@ struct Options {
             case "--runs": runs = Int(it.next() ?? "") ?? runs
             case "--file": file = it.next() ?? file
             case "--keep": keep = true
+            case "--parse-only": parseOnly = true; keep = true
             default:
-                print("usage: censorscope-bench [--packets N] [--runs R] [--file PATH] [--keep]")
+                say("usage: censorscope-bench [--packets N] [--runs R] [--file PATH] [--keep] [--parse-only]")
                 exit(64)
             }
         }
     }
 }
+
+/// Unbuffered, so progress shows while the slow comparisons run.
+func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
 
 func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
@@ -51,11 +57,11 @@ func timeCommand(_ command: String) -> Double? {
 }
 
 let options = Options(CommandLine.arguments)
-print("censorscope-bench: \(options.packets) synthetic Ethernet/IPv4 packets, best of \(options.runs) runs, one core")
+say("censorscope-bench: \(options.packets) synthetic Ethernet/IPv4 packets, best of \(options.runs) runs, one core")
 
 // 1. Write the capture.
 let writeStart = ContinuousClock.now
-do {
+if !options.parseOnly { do {
     let writer = try PcapWriter(path: options.file, linkType: .ethernet, nanosecond: false)
     var traffic = SyntheticTraffic(seed: 2018)
     for i in 0..<options.packets {
@@ -64,11 +70,11 @@ do {
     }
     try writer.close()
 } catch {
-    print("error: \(error)")
+    say("error: \(error)")
     exit(1)
-}
+} }
 let fileSize = (try? FileManager.default.attributesOfItem(atPath: options.file)[.size] as? Int) ?? 0
-print(String(format: "wrote %@ (%.1f MiB) in %.2f s", options.file, Double(fileSize) / 1_048_576, seconds(ContinuousClock.now - writeStart)))
+say(String(format: "wrote %@ (%.1f MiB) in %.2f s", options.file, Double(fileSize) / 1_048_576, seconds(ContinuousClock.now - writeStart)))
 
 // 2. Parse: read the file, decode link layer, IP, transport, TCP options and ICMP quotes.
 var best = Double.infinity
@@ -96,34 +102,36 @@ for _ in 0..<options.runs {
     best = min(best, t)
 }
 let ours = Double(options.packets) / best
-print(String(format: "censorscope parse (read + full decode): %.3f s, %.2f M packets/s (checksum %d)", best, ours / 1e6, checksum))
+say(String(format: "censorscope parse (read + full decode): %.3f s, %.2f M packets/s (checksum %d)", best, ours / 1e6, checksum))
+
+if options.parseOnly { exit(0) }
 
 // 3. The same file through tcpdump and through our own text decoder.
 if let tcpdump = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
     var bestDump = Double.infinity
     for _ in 0..<max(1, options.runs / 2) {
-        if let t = timeCommand("\(tcpdump) -nn -r \(options.file)") { bestDump = min(bestDump, t) }
+        if let t = timeCommand("\(tcpdump) -nn -S -r \(options.file)") { bestDump = min(bestDump, t) }
     }
     if bestDump.isFinite {
-        print(String(format: "tcpdump -nn -r (one line per packet): %.3f s, %.2f M packets/s", bestDump, Double(options.packets) / bestDump / 1e6))
-        print(String(format: "ratio censorscope parse / tcpdump: %.1fx", bestDump / best))
+        say(String(format: "tcpdump -nn -S -r (one line per packet): %.3f s, %.2f M packets/s", bestDump, Double(options.packets) / bestDump / 1e6))
+        say(String(format: "ratio censorscope parse / tcpdump: %.1fx", bestDump / best))
     }
     var bestDumpV = Double.infinity
-    if let t = timeCommand("\(tcpdump) -nn -v -r \(options.file)") { bestDumpV = t }
+    if let t = timeCommand("\(tcpdump) -nn -S -v -r \(options.file)") { bestDumpV = t }
     if bestDumpV.isFinite {
-        print(String(format: "tcpdump -nn -v -r: %.3f s, %.2f M packets/s", bestDumpV, Double(options.packets) / bestDumpV / 1e6))
+        say(String(format: "tcpdump -nn -S -v -r: %.3f s, %.2f M packets/s", bestDumpV, Double(options.packets) / bestDumpV / 1e6))
     }
 } else {
-    print("tcpdump not found: no comparison (apt-get install -y tcpdump)")
+    say("tcpdump not found: no comparison (apt-get install -y tcpdump)")
 }
 let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("censorscope").path
 if FileManager.default.isExecutableFile(atPath: exe) {
     if let t = timeCommand("\(exe) decode --pcap \(options.file)") {
-        print(String(format: "censorscope decode --pcap (text): %.3f s, %.2f M packets/s", t, Double(options.packets) / t / 1e6))
+        say(String(format: "censorscope decode --pcap (text): %.3f s, %.2f M packets/s", t, Double(options.packets) / t / 1e6))
     }
     if let t = timeCommand("\(exe) decode --json --pcap \(options.file)") {
-        print(String(format: "censorscope decode --json --pcap: %.3f s, %.2f M packets/s", t, Double(options.packets) / t / 1e6))
+        say(String(format: "censorscope decode --json --pcap: %.3f s, %.2f M packets/s", t, Double(options.packets) / t / 1e6))
     }
 }
-print(String(format: "peak RSS of the benchmark process: %.0f MiB", peakRSSMiB()))
+say(String(format: "peak RSS of the benchmark process: %.0f MiB", peakRSSMiB()))
 if !options.keep { try? FileManager.default.removeItem(atPath: options.file) }

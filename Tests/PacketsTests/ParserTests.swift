@@ -483,7 +483,7 @@ struct LinkLayerTests {
     @Test func linuxCookedV1() throws {
         let hdr: [UInt8] = [0x00, 0x00, 0x00, 0x01, 0x00, 0x06] + mac1 + [0, 0] + [0x08, 0x00]
         let f = try Frame.parse(hdr + ip, linkType: .linuxSLL)
-        #expect(f.link == .linuxCooked(packetType: 0, hardwareType: 1, address: mac1, proto: 0x0800))
+        #expect(f.link == .linuxCooked(packetType: 0, hardwareType: 1, address: MACAddress(mac1), proto: 0x0800))
         #expect(f.ip == (try IPPacket.parse(ip)))
         #expect(throws: PacketError.self) { try Frame.parse(Array(hdr.prefix(15)), linkType: .linuxSLL) }
         // Address length field larger than the 8-byte slot.
@@ -494,7 +494,7 @@ struct LinkLayerTests {
     @Test func linuxCookedV2() throws {
         let hdr: [UInt8] = [0x86, 0xDD, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x04, 0x06] + mac2 + [0, 0]
         let f = try Frame.parse(hdr + ip6, linkType: .linuxSLL2)
-        #expect(f.link == .linuxCooked2(packetType: 4, hardwareType: 1, interfaceIndex: 3, address: mac2, proto: 0x86DD))
+        #expect(f.link == .linuxCooked2(packetType: 4, hardwareType: 1, interfaceIndex: 3, address: MACAddress(mac2), proto: 0x86DD))
         #expect(f.ip == (try IPPacket.parse(ip6)))
         #expect(throws: PacketError.self) { try Frame.parse(Array(hdr.prefix(19)), linkType: .linuxSLL2) }
     }

@@ -2,4 +2,7 @@
 #define CENSORSCOPE_SYSTEM_SHIMS_H
 // Linux calls that glibc declares only under _GNU_SOURCE, which Swift does not define.
 int cs_enter_network_namespace(int fd);
+// Drops every capability of the calling thread only (capset(2) is per-thread on Linux).
+// Used to check what a command says when run without privileges.
+int cs_drop_thread_capabilities(void);
 #endif
