@@ -46,6 +46,19 @@ func bindToDevice(_ fd: Int32, _ name: String) throws(RawSocketError) {
     }
 }
 
+/// sendto(2) with any sockaddr type; a short or failed send is an error.
+func send<Address>(_ fd: Int32, _ bytes: [UInt8], to address: Address) throws(RawSocketError) {
+    var addr = address
+    let sent = bytes.withUnsafeBytes { buf in
+        withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, buf.baseAddress, buf.count, 0, $0, socklen_t(MemoryLayout<Address>.size))
+            }
+        }
+    }
+    if sent < 0 { throw .system(call: "sendto", errno: errno) }
+}
+
 /// Sends IPv4 packets whose header we built ourselves (IPPROTO_RAW, so IP_HDRINCL).
 /// Linux still fills the total length and header checksum, and an IP ID of 0 unless DF is set.
 public final class RawIPv4Socket: @unchecked Sendable {
@@ -69,14 +82,7 @@ public final class RawIPv4Socket: @unchecked Sendable {
         var sin = sockaddr_in()
         sin.sin_family = sa_family_t(AF_INET)
         sin.sin_addr.s_addr = UInt32(packet[16]) | UInt32(packet[17]) << 8 | UInt32(packet[18]) << 16 | UInt32(packet[19]) << 24
-        let sent = packet.withUnsafeBytes { buf in
-            withUnsafePointer(to: &sin) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, buf.baseAddress, buf.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
-        if sent < 0 { throw .system(call: "sendto", errno: errno) }
+        try Sockets.send(fd, packet, to: sin)
     }
 
     public func close() {
@@ -143,14 +149,7 @@ public final class RawIPv6Socket: @unchecked Sendable {
         withUnsafeMutableBytes(of: &sin6.sin6_addr) { raw in
             for i in 0..<16 { raw[i] = a[i] }
         }
-        let sent = bytes.withUnsafeBytes { buf in
-            withUnsafePointer(to: &sin6) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, buf.baseAddress, buf.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        }
-        if sent < 0 { throw .system(call: "sendto", errno: errno) }
+        try Sockets.send(fd, bytes, to: sin6)
     }
 
     public func close() {
