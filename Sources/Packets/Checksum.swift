@@ -50,7 +50,7 @@ public struct InternetChecksum: Sendable {
             c.add(UInt16(truncatingIfNeeded: message.count))
         case .v6(let h):
             for w in h.source.words32 { c.add(w) }
-            for w in h.destination.words32 { c.add(w) }
+            for w in h.finalDestination.words32 { c.add(w) }
             c.add(UInt32(truncatingIfNeeded: message.count))
             c.add(UInt16(proto))
         }

@@ -138,7 +138,7 @@ public struct IPPacket: Hashable, Sendable {
                 if payload.count < 20, payload.count >= 4 { return .tcpPrefix(TCPHeaderPrefix(slice: payload)) }
                 return .tcp(try TCPSegment.parse(payload))
             case 17:
-                return .udp(try UDPDatagram.parse(payload))
+                return .udp(try UDPDatagram.parse(payload, jumbogram: family == .v6))
             case 1 where family == .v4, 58 where family == .v6:
                 return .icmp(try ICMPMessage.parse(payload, family: family))
             default:

@@ -80,6 +80,25 @@ public struct IPv6Header: Hashable, Sendable {
         extensionHeaders.lazy.compactMap(\.fragment).first
     }
 
+    /// The address the upper-layer checksum covers (RFC 8200 §8.1): with a routing header
+    /// that still has segments left, the final destination it carries, else `destination`.
+    public var finalDestination: IPv6Address {
+        guard let rh = extensionHeaders.first(where: { $0.type == 43 }) else { return destination }
+        // body: ext len, routing type, segments left, 4 type-specific bytes, then addresses.
+        let b = rh.body
+        guard b.count >= 23, b[2] > 0 else { return destination }
+        let count = (b.count - 7) / 16
+        switch b[1] {
+        case 0, 2:   // type 0 (deprecated) and type 2 (Mobile IPv6): the last address listed
+            let start = 7 + 16 * (count - 1)
+            return IPv6Address(bytes: b[start..<(start + 16)]) ?? destination
+        case 4:      // segment routing header: Segment List[0] is the final segment
+            return IPv6Address(bytes: b[7..<23]) ?? destination
+        default:
+            return destination
+        }
+    }
+
     /// Parses the fixed header and walks the extension headers that are present.
     /// A chain cut short by the end of the bytes ends the walk without error (quoted packets).
     public static func parse(_ bytes: ArraySlice<UInt8>) throws(PacketError) -> IPv6Header {

@@ -16,10 +16,11 @@ public struct UDPDatagram: Hashable, Sendable {
         self.payload = payload
     }
 
-    public static func parse(_ bytes: ArraySlice<UInt8>) throws(PacketError) -> UDPDatagram {
+    /// `jumbogram`: a length of 0 means "see the IPv6 jumbo payload" (RFC 2675); IPv4 has no such thing.
+    public static func parse(_ bytes: ArraySlice<UInt8>, jumbogram: Bool = true) throws(PacketError) -> UDPDatagram {
         guard bytes.count >= 8 else { throw .truncated(layer: "UDP header", needed: 8, available: bytes.count) }
         let len = bytes.u16(4)
-        guard len >= 8 || len == 0 else {   // 0 is legal for IPv6 jumbograms
+        guard len >= 8 || (len == 0 && jumbogram) else {
             throw .invalid(layer: "UDP header", reason: "length \(len) is below the minimum of 8")
         }
         let end = len == 0 ? bytes.count : min(Int(len), bytes.count)

@@ -646,3 +646,24 @@ struct HexTests {
         #expect(throws: PacketError.self) { try Hex.decode("0x") }
     }
 }
+
+struct UDPLengthZeroTests {
+    let udpZeroLength: [UInt8] = [0x30, 0x39, 0x00, 0x35, 0x00, 0x00, 0x00, 0x00, 1, 2, 3, 4]
+
+    @Test func ipv4UDPWithLengthZeroIsMalformed() throws {
+        let p = IPPacket(IPv4Header(proto: 17, source: IPv4Address(198, 18, 0, 1), destination: IPv4Address(198, 18, 0, 2)),
+                         .other(proto: 17, payload: udpZeroLength[...]))
+        let parsed = try IPPacket.parse(p.serialized())
+        guard case .malformed(17, _, _) = parsed.transport else {
+            Issue.record("expected malformed UDP, got \(parsed.transport)")
+            return
+        }
+    }
+
+    @Test func ipv6UDPWithLengthZeroIsAJumbogramHeader() throws {
+        let p = IPPacket(IPv6Header(nextHeader: 17, source: IPv6Address("2001:db8::1")!, destination: IPv6Address("2001:db8::2")!),
+                         .other(proto: 17, payload: udpZeroLength[...]))
+        let parsed = try IPPacket.parse(p.serialized())
+        #expect(parsed.transport.udp?.payload.count == 4)
+    }
+}
