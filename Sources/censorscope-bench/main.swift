@@ -74,18 +74,22 @@ if !options.parseOnly { do {
     exit(1)
 } }
 let fileSize = (try? FileManager.default.attributesOfItem(atPath: options.file)[.size] as? Int) ?? 0
-say(String(format: "wrote %@ (%.1f MiB) in %.2f s", options.file, Double(fileSize) / 1_048_576, seconds(ContinuousClock.now - writeStart)))
+if !options.parseOnly { say(String(format: "wrote %@ (%.1f MiB) in %.2f s", options.file, Double(fileSize) / 1_048_576, seconds(ContinuousClock.now - writeStart))) }
 
 // 2. Parse: read the file, decode link layer, IP, transport, TCP options and ICMP quotes.
 var best = Double.infinity
 var checksum = 0
 for _ in 0..<options.runs {
     let start = ContinuousClock.now
-    var reader = try CaptureFileReader(path: options.file)
+    var reader: CaptureFileReader
+    do { reader = try CaptureFileReader(path: options.file) } catch {
+        say("error: \(error)")
+        exit(1)
+    }
     var n = 0
     var acc = 0
-    while let p = try reader.next() {
-        let frame = try p.decode()
+    while let p = try? reader.next() {
+        guard let frame = try? p.decode() else { continue }
         if let ip = frame.ip {
             acc &+= Int(ip.header.ttl)
             switch ip.transport {
