@@ -13,6 +13,9 @@ public enum ScenarioParser {
         guard text.utf8.count <= YAMLBudget.maximumBytes else {
             throw reader.fail(1, "the file is larger than \(YAMLBudget.maximumBytes / 1024) KiB; a scenario is a few dozen lines")
         }
+        if let line = YAMLBudget.tooDeep(text) {
+            throw reader.fail(line, "nested more than \(YAMLBudget.maximumFlowDepth) brackets or \(YAMLBudget.maximumIndent) columns deep; refusing it")
+        }
         let root = try reader.compose(text)
         if let line = YAMLBudget.exceeded(root) {
             throw reader.fail(line, "the document expands to more than \(YAMLBudget.maximumNodes) values (aliases?); refusing it")
