@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include "CLabShims.h"
@@ -20,6 +21,17 @@ static void set_all(void (*handler)(int)) {
     sigaction(SIGHUP, &action, 0);
 }
 
-void cs_lab_catch_interrupts(void) { caught = 0; set_all(on_signal); }
+void cs_lab_catch_interrupts(void) {
+    caught = 0;
+    set_all(on_signal);
+    // A parent may have started us with these blocked (test runners do); unblock them
+    // or the handler would never run.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_UNBLOCK, &set, 0);
+}
 int cs_lab_interrupt_signal(void) { return caught; }
 void cs_lab_release_interrupts(void) { set_all(SIG_DFL); }

@@ -61,11 +61,12 @@ routes:
   dpi:
     - {to: [198.18.1.0/24, "2001:db8:1::/64"], via: isp}
     - {to: default, via: [transit-a, transit-b]}
+  # Each carrier reaches the datacenter's subnets, including the other carrier's link to dc.
   transit-a:
-    - {to: [198.18.9.0/24, "2001:db8:9::/64"], via: dc}
+    - {to: [198.18.6.0/24, 198.18.9.0/24, "2001:db8:6::/64", "2001:db8:9::/64"], via: dc}
     - {to: default, via: dpi}
   transit-b:
-    - {to: [198.18.9.0/24, "2001:db8:9::/64"], via: dc}
+    - {to: [198.18.5.0/24, 198.18.9.0/24, "2001:db8:5::/64", "2001:db8:9::/64"], via: dc}
     - {to: default, via: dpi}
   dc: [{to: default, via: [transit-a, transit-b]}]
   server: [{to: default, via: dc}]
@@ -237,11 +238,12 @@ routes:
   dpi:
     - {to: [198.18.1.0/24, "2001:db8:1::/64"], via: isp}
     - {to: default, via: transit-a}
+  # Each carrier reaches the datacenter's subnets, including the other carrier's link to dc.
   transit-a:
-    - {to: [198.18.9.0/24, 198.18.10.0/24, "2001:db8:9::/64", "2001:db8:a::/64"], via: dc}
+    - {to: [198.18.6.0/24, 198.18.9.0/24, 198.18.10.0/24, "2001:db8:6::/64", "2001:db8:9::/64", "2001:db8:a::/64"], via: dc}
     - {to: default, via: dpi}
   transit-b:
-    - {to: [198.18.9.0/24, 198.18.10.0/24, "2001:db8:9::/64", "2001:db8:a::/64"], via: dc}
+    - {to: [198.18.5.0/24, 198.18.9.0/24, 198.18.10.0/24, "2001:db8:5::/64", "2001:db8:9::/64", "2001:db8:a::/64"], via: dc}
     - {to: default, via: dpi}
   # Everything leaving the datacenter goes out through the other carrier: asymmetric.
   dc: [{to: default, via: transit-b}]

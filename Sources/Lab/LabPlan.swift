@@ -18,7 +18,8 @@ public struct LabPlan: Sendable {
 
     public let scenario: Scenario
     public let nodes: [PlannedNode]
-    /// The network, in order: namespaces, sysctls, loopbacks, veths, addresses, filters, routes.
+    /// The network, in order: namespaces, sysctls, loopbacks, veths, links up, addresses,
+    /// ICMP filters, routes.
     public let steps: [LabStep]
 
     public init(_ scenario: Scenario) {
@@ -95,6 +96,13 @@ public struct LabPlan: Sendable {
                 "type", "veth", "peer", "name", interfaceName(towards: a), "netns", ns(b), "address", mac(tag: tag, link: index, side: 1),
             ]))
         }
+        // Links up before addresses: an IPv6 address added to a down interface misses the
+        // first neighbour solicitations after it comes up (the first ping6 takes 1 s).
+        for node in nodes {
+            for interface in node.interfaces {
+                steps.append(LabStep("bring up \(interface.name) of \(node.name)", ["ip", "-n", node.namespace, "link", "set", interface.name, "up"]))
+            }
+        }
         for node in nodes {
             for interface in node.interfaces {
                 for address in interface.addresses {
@@ -102,7 +110,6 @@ public struct LabPlan: Sendable {
                     if address.contains(":") { args.append("nodad") }
                     steps.append(LabStep("address \(address) on \(node.name)", args))
                 }
-                steps.append(LabStep("bring up \(interface.name) of \(node.name)", ["ip", "-n", node.namespace, "link", "set", interface.name, "up"]))
             }
         }
         for node in scenario.nodes where !node.icmp {

@@ -4,26 +4,38 @@ import Packets
 /// building anything: what `traceroute` inside the lab should show, for tests and for
 /// checking `trace` results against the truth.
 public enum ScenarioPaths {
-    /// The hops from `source` towards `destination`: one entry per TTL, each listing the
-    /// nodes that can be at that hop (several under ECMP). The last entry is the node that
-    /// owns the address. Nil when a node on the way has no route (or a loop).
-    public static func hops(in scenario: Scenario, from source: String, to destination: IPAddress) -> [[String]]? {
-        var current = [source]
-        var hops: [[String]] = []
-        for _ in 0..<64 {
-            if current.contains(where: { owns(scenario, $0, destination) }) { return hops }
-            var next: [String] = []
-            for node in current {
-                guard let vias = nextHops(scenario, node, destination) else { return nil }
-                for v in vias where !next.contains(v) { next.append(v) }
+    /// Every path from `source` towards `destination`, one per combination of ECMP
+    /// choices: the nodes crossed after `source`, ending with the node that owns the
+    /// address. Nil when some choice leads to a node without a route, or loops.
+    public static func paths(in scenario: Scenario, from source: String, to destination: IPAddress) -> [[String]]? {
+        var complete: [[String]] = []
+        // Depth-first over ECMP choices; a path longer than 64 hops is a loop.
+        var pending: [[String]] = [[source]]
+        while let path = pending.popLast() {
+            let here = path.last!
+            if path.count > 1 && owns(scenario, here, destination) {
+                complete.append(Array(path.dropFirst()))
+                continue
             }
-            hops.append(next)
-            if next.contains(where: { owns(scenario, $0, destination) }) {
-                return hops
-            }
-            current = next
+            guard path.count <= 64, complete.count + pending.count < 4096,
+                  let next = nextHops(scenario, here, destination) else { return nil }
+            for n in next.reversed() { pending.append(path + [n]) }
         }
-        return nil
+        return complete
+    }
+
+    /// The hops as `traceroute` sees them: per TTL, the nodes that can answer (several
+    /// under ECMP); the last entry holds the destination's owner.
+    public static func hops(in scenario: Scenario, from source: String, to destination: IPAddress) -> [[String]]? {
+        guard let paths = paths(in: scenario, from: source, to: destination) else { return nil }
+        var hops: [[String]] = []
+        for path in paths {
+            for (i, node) in path.enumerated() {
+                if hops.count <= i { hops.append([]) }
+                if !hops[i].contains(node) { hops[i].append(node) }
+            }
+        }
+        return hops
     }
 
     /// The node with this address on one of its links.

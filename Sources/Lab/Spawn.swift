@@ -9,6 +9,11 @@ public struct CommandResult: Sendable {
     /// stdout and stderr together, as the tool printed them.
     public let output: String
     public var succeeded: Bool { status == 0 }
+
+    public init(status: Int32, output: String) {
+        self.status = status
+        self.output = output
+    }
 }
 
 /// Runs external commands (`ip`, `sysctl`, `iptables`). A protocol so tests can wrap the
