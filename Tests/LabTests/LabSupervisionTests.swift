@@ -1,0 +1,148 @@
+import Foundation
+import JSONSupport
+import Lab
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process supervision, with a stand-in for the `censorscope` binary whose `lab serve`
+/// binds the requested ports (the real one lives in another module). In the end-to-end
+/// suite, so it never runs beside another test that builds labs.
+extension LabEndToEndTests {
+    static let hasPython = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+
+    static let superviseScenario = """
+        name: supervise
+        nodes:
+          - {name: client, role: client}
+          - {name: dpi, role: censor, censor: {clients: [198.18.1.0/24], rules: []}}
+          - {name: server, role: server, services: [http, echo, dns]}
+        links:
+          - {between: [dpi, client], subnet: 198.18.1.0/24, subnet6: "2001:db8:1::/64"}
+          - {between: [dpi, server], subnet: 198.18.2.0/24, subnet6: "2001:db8:2::/64"}
+        routes:
+          client: [{to: default, via: dpi}]
+          server: [{to: default, via: dpi}]
+        """
+
+    /// A script answering `lab serve --help` with a usage line and then, for `lab serve`,
+    /// running `body` (sh). It has no `lab censor`.
+    static func standIn(_ body: String) throws -> String {
+        let path = NSTemporaryDirectory() + "censorscope-stand-in-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let script = """
+            #!/bin/sh
+            if [ "$1" = lab ] && [ "$2" = serve ]; then
+              if [ "$3" = --help ]; then echo "USAGE: censorscope lab serve [--http <port>] [--echo <port>] [--dns <port>]"; exit 0; fi
+              shift 2
+            \(body)
+            fi
+            echo "Error: Unexpected argument '$2'" >&2
+            exit 64
+
+            """
+        try Data(script.utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o755)
+        return path
+    }
+
+    static let binder = """
+          exec python3 -c '
+        import socket, sys, time
+        args, ports, i = sys.argv[1:], [], 0
+        while i < len(args):
+            if args[i] in ("--http", "--tls", "--echo", "--stun", "--dns"): ports.append(int(args[i + 1]))
+            i += 2 if args[i].startswith("--") else 1
+        keep = []
+        for p in ports:
+            t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); t.bind(("::", p)); t.listen(8); keep.append(t)
+            u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", p)); keep.append(u)
+        print("serving", ports, flush=True)
+        while True: time.sleep(60)
+        ' "$@"
+        """
+
+    @Test("services start in the server's namespace and are ready when up returns; down stops them and any stray process",
+          .enabled(if: hasPython, "needs python3 for the stand-in service"))
+    func supervision() throws {
+        LabHarness.down("supervise")
+        defer { LabHarness.down("supervise") }
+        let fixture = try Self.standIn(Self.binder)
+        defer { try? FileManager.default.removeItem(atPath: fixture) }
+        let warnings = Warnings()
+        let network = LabNetwork(executable: fixture, warn: { warnings.add($0) })
+        let scenario = try ScenarioParser.parse(Self.superviseScenario, file: "supervise.yaml")
+        let state = try network.up(scenario, source: "test", text: Self.superviseScenario)
+
+        #expect(warnings.all.contains { $0.contains("no `lab censor`") && $0.contains("dpi") })
+        #expect(state.warnings == warnings.all)
+        let serve = try #require(state.processes.first)
+        #expect(state.processes.count == 1 && serve.kind == .serve && serve.node == "server" && serve.isRunning)
+        let args = serve.command.joined(separator: " ")
+        #expect(args.hasPrefix("ip netns exec cslab-supervise.server \(fixture) lab serve --http 80 --echo 7 --dns 53 --address 198.18.2.2 --address 2001:db8:2::2 --log "))
+        #expect(serve.log.hasSuffix("/supervise/server.serve.log") && serve.output.hasSuffix("/supervise/server.serve.out"))
+        // Ready means reachable: the ports accept connections from the client right away.
+        for target in ["198.18.2.2/80", "198.18.2.2/7", "2001:db8:2::2/53"] {
+            let connect = Spawn(["ip", "netns", "exec", "cslab-supervise.client", "bash", "-c", "exec 3<>/dev/tcp/\(target)"])
+            #expect(connect.status == 0, "connect \(target): \(connect.output)")
+        }
+        let output = try String(contentsOfFile: serve.output, encoding: .utf8)
+        #expect(output.contains("serving [80, 7, 53]"))
+
+        // A process started by hand in a node is stopped by down too.
+        let stray = Process()
+        stray.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        stray.arguments = ["netns", "exec", "cslab-supervise.client", "sleep", "300"]
+        try stray.run()
+        let strayPid = stray.processIdentifier
+        let deadline = Date().addingTimeInterval(5)
+        while (ProcessTable.processes(inNamespaces: ["cslab-supervise.client"])["cslab-supervise.client"] ?? []).isEmpty && Date() < deadline { usleep(10_000) }
+
+        // kill -9 of the service shows in status; down still cleans up.
+        kill(serve.pid, SIGKILL)
+        while serve.isRunning && Date() < deadline { usleep(10_000) }
+        let reloaded = try #require(try network.store.load("supervise"))
+        let json = LabStatus.json(reloaded, store: network.store)
+        let processes = json["nodes"].flatMap { nodes -> JSONArray? in if case .array(let a) = nodes { return a } else { return nil } }?
+            .compactMap { $0["processes"] }
+        #expect(processes?.contains(.array([["kind": "serve", "pid": .number(serve.pid), "running": false,
+                                             "log": .string(serve.log), "output": .string(serve.output)]])) == true)
+
+        let report = try network.down("supervise")
+        #expect(report.processes.contains(strayPid))
+        stray.waitUntilExit()
+        LabHarness.expectNothingLeft("supervise", processes: [serve.pid, strayPid])
+    }
+
+    @Test("a service that dies at start fails lab up, with its output, and nothing is left",
+          .enabled(if: hasPython, "needs python3 for the stand-in service"))
+    func serviceFailsAtStart() throws {
+        LabHarness.down("supervise")
+        defer { LabHarness.down("supervise") }
+        let fixture = try Self.standIn("  echo 'bind: Address already in use' >&2; exit 1")
+        defer { try? FileManager.default.removeItem(atPath: fixture) }
+        let network = LabNetwork(executable: fixture)
+        let scenario = try ScenarioParser.parse(Self.superviseScenario, file: "supervise.yaml")
+        do {
+            try network.up(scenario, source: "test", text: Self.superviseScenario)
+            Issue.record("up succeeded with a dead service")
+        } catch let LabError.upFailed(cause, rollback) {
+            #expect("\(cause)".contains("the serve process on server exited at start"))
+            #expect("\(cause)".contains("Address already in use"))
+            #expect(rollback == nil)
+        }
+        LabHarness.expectNothingLeft("supervise")
+    }
+}
+
+typealias JSONArray = [JSONValue]
+
+final class Warnings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    func add(_ s: String) { lock.lock(); list.append(s); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return list }
+}
+
+/// Runs a command to completion (the real runner the lab uses).
+func Spawn(_ arguments: [String]) -> CommandResult { SystemCommandRunner().run(arguments) }
