@@ -53,5 +53,7 @@ public struct ScenarioSource: Sendable {
         return ScenarioSource(text: text, file: argument, label: absolute)
     }
 
-    public func parse() throws -> Scenario { try ScenarioParser.parse(text, file: file) }
+    public func parse(validateCensor: ScenarioParser.CensorValidator? = nil) throws -> Scenario {
+        try ScenarioParser.parse(text, file: file, validateCensor: validateCensor)
+    }
 }

@@ -7,6 +7,7 @@ public indirect enum LabError: Error, Sendable, CustomStringConvertible {
     case interrupted(signal: Int32)
     case teardownIncomplete(leftovers: [String])
     case notUp(scenario: String?)
+    case invalidName(String)
     case ambiguous(scenarios: [String])
     case unknownNode(node: String, scenario: String, nodes: [String])
     case corruptState(path: String, reason: String)
@@ -33,6 +34,8 @@ public indirect enum LabError: Error, Sendable, CustomStringConvertible {
         case .notUp(let s):
             if let s { return "lab \(s) is not up: start it with `censorscope lab up \(s)`" }
             return "no lab is up: start one with `censorscope lab up SCENARIO` (see `censorscope lab list`)"
+        case .invalidName(let name):
+            return "`\(name)` is not a scenario name (lower-case letters, digits and `-`); see `censorscope lab list`"
         case .ambiguous(let scenarios):
             return "several labs are up (\(scenarios.joined(separator: ", "))): say which, e.g. `lab status \(scenarios[0])` or `lab exec --scenario \(scenarios[0]) NODE -- CMD`"
         case let .unknownNode(node, scenario, nodes):

@@ -51,7 +51,7 @@ public struct LabStore: Sendable {
     /// Scenario names with a state directory.
     public func scenariosWithState() -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
-        return entries.filter { !$0.hasPrefix(".") && ScenarioParser.isValidName($0, maximum: ScenarioParser.maximumScenarioName, firstMayBeDigit: true) }.sorted()
+        return entries.filter(ScenarioParser.isScenarioName).sorted()
     }
 
     /// Lab namespaces present on the system, optionally of one scenario only.

@@ -15,6 +15,7 @@ extension LabNetwork {
     /// and anything else running in the namespaces), then namespaces, then state.
     /// Works from whatever is left after a crash: namespaces are found by name prefix.
     public func down(_ scenario: String?) throws -> TeardownReport {
+        if let scenario, !ScenarioParser.isScenarioName(scenario) { throw LabError.invalidName(scenario) }
         guard geteuid() == 0 else { throw LabError.notRoot }
         let lock = try store.lock()
         defer { lock.release() }

@@ -8,7 +8,11 @@ public enum ScenarioParser {
     public static let maximumScenarioName = 24
     public static let maximumNodeName = 10
 
-    public static func parse(_ text: String, file: String) throws -> Scenario {
+    /// Checks a censor node's policy (the Censor module's schema), throwing a
+    /// ScenarioError against the scenario file. Lab itself keeps policies opaque.
+    public typealias CensorValidator = (_ policy: CensorConfiguration, _ file: String) throws -> Void
+
+    public static func parse(_ text: String, file: String, validateCensor: CensorValidator? = nil) throws -> Scenario {
         let reader = YAMLReader(file: file)
         guard text.utf8.count <= YAMLBudget.maximumBytes else {
             throw reader.fail(1, "the file is larger than \(YAMLBudget.maximumBytes / 1024) KiB; a scenario is a few dozen lines")
@@ -20,12 +24,16 @@ public enum ScenarioParser {
         if let line = YAMLBudget.exceeded(root) {
             throw reader.fail(line, "the document expands to more than \(YAMLBudget.maximumNodes) values (aliases?); refusing it")
         }
-        return try ScenarioBuilder(reader: reader).scenario(root)
+        let scenario = try ScenarioBuilder(reader: reader).scenario(root)
+        if let validateCensor {
+            for node in scenario.nodes { if let policy = node.censor { try validateCensor(policy, file) } }
+        }
+        return scenario
     }
 
     /// Reads a scenario from a file path.
-    public static func parse(contentsOf path: String) throws -> Scenario {
-        try parse(try readScenarioFile(path), file: path)
+    public static func parse(contentsOf path: String, validateCensor: CensorValidator? = nil) throws -> Scenario {
+        try parse(try readScenarioFile(path), file: path, validateCensor: validateCensor)
     }
 
     /// The file's text, or a ScenarioError saying why it cannot be read.
@@ -44,6 +52,11 @@ public enum ScenarioParser {
         }
         guard let text = String(data: data, encoding: .utf8) else { throw reader.fail(1, "is not UTF-8 text") }
         return text
+    }
+
+    /// A valid scenario name: safe as a directory and namespace name component.
+    public static func isScenarioName(_ s: String) -> Bool {
+        isValidName(s, maximum: maximumScenarioName, firstMayBeDigit: true)
     }
 
     static func isValidName(_ s: String, maximum: Int, firstMayBeDigit: Bool) -> Bool {

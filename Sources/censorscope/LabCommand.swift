@@ -53,6 +53,7 @@ func printWarning(_ message: String) {
 func chooseScenario(_ given: String?, store: LabStore) throws -> String {
     let active = store.activeScenarios()
     if let given {
+        guard ScenarioParser.isScenarioName(given) else { throw LabError.invalidName(given) }
         guard active.contains(given) else { throw LabError.notUp(scenario: given) }
         return given
     }

@@ -39,6 +39,12 @@ struct LabCLITests {
         #expect(r.status == 1 && r.stderr.contains("telegram-2019: no such built-in scenario") && r.stderr.contains("telegram-2018"))
         let missing = try LabHarness.run(["lab", "up", "/nonexistent/lab.yaml"])
         #expect(missing.status == 1 && missing.stderr.contains("/nonexistent/lab.yaml: no such file"))
+        for bad in ["../etc", "", "A"] {
+            let down = try LabHarness.run(["lab", "down", bad])
+            #expect(down.status == 1 && down.stderr.contains("is not a scenario name"), "\(down.stderr)")
+            let status = try LabHarness.run(["lab", "status", bad])
+            #expect(status.status == 1 && status.stderr.contains("is not a scenario name"), "\(status.stderr)")
+        }
         let noCommand = try LabHarness.run(["lab", "exec", "client"])
         #expect(noCommand.status != 0 && noCommand.stderr.contains("give the command after `--`"))
     }

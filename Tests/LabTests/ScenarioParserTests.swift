@@ -156,6 +156,19 @@ struct ScenarioParserTests {
         #expect(yaml.contains("clients:") && yaml.contains("action: drop") && yaml.contains("198.18.1.0/24"))
     }
 
+    @Test("a censor validator sees each policy and its errors come out as the parser's")
+    func censorValidator() throws {
+        let text = replacingLine(5, with: "  - {name: r, role: censor, censor: {rules: [{action: explode}]}}")
+        var seen: [Int] = []
+        _ = try ScenarioParser.parse(text, file: "v.yaml") { policy, _ in seen.append(policy.line) }
+        #expect(seen == [5])
+        #expect(throws: ScenarioError(file: "v.yaml", line: 5, problem: "unknown action `explode`")) {
+            try ScenarioParser.parse(text, file: "v.yaml") { policy, file in
+                throw ScenarioError(file: file, line: policy.line, problem: "unknown action `explode`")
+            }
+        }
+    }
+
     @Test("a missing file, a directory and a non-UTF-8 file are errors, not crashes")
     func unreadableFiles() throws {
         #expect(throws: ScenarioError.self) { try ScenarioParser.parse(contentsOf: "/nonexistent/x.yaml") }
