@@ -1,3 +1,4 @@
+import CLabShims
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +39,8 @@ struct LabLauncher {
         let deadline = Date().addingTimeInterval(readyTimeout)
         let nsPath = LabStore.netnsDirectory + "/" + namespace
         while true {
+            let signal = cs_lab_interrupt_signal()
+            if signal != 0 { throw LabError.interrupted(signal: signal) }
             let alive = ProcessTable.startTime(of: process.pid).map { process.startTime == 0 || $0 == process.startTime } ?? false
             guard alive else {
                 reap(process.pid)
