@@ -6,8 +6,9 @@ import Testing
 import Glibc
 #endif
 
-/// Process supervision, with a stand-in for the `censorscope` binary whose `lab serve`
-/// binds the requested ports (the real one lives in another module). In the end-to-end
+/// Process supervision, with a stand-in for the `censorscope` binary (the real `lab serve`
+/// and `lab censor` live in other modules): its `lab serve` binds the requested ports, its
+/// `lab censor` binds the NFQUEUE queue and accepts every packet. In the end-to-end
 /// suite, so it never runs beside another test that builds labs.
 extension LabEndToEndTests {
     static let hasPython = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
@@ -27,16 +28,24 @@ extension LabEndToEndTests {
         """
 
     /// A script answering `lab serve --help` with a usage line and then, for `lab serve`,
-    /// running `body` (sh). It has no `lab censor`.
-    static func standIn(_ body: String) throws -> String {
+    /// running `serve` (sh); likewise `lab censor` when `censor` is given.
+    static func standIn(serve: String, censor: String? = nil) throws -> String {
         let path = NSTemporaryDirectory() + "censorscope-stand-in-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let censorPart = censor.map { body in """
+            if [ "$1" = lab ] && [ "$2" = censor ]; then
+              if [ "$3" = --help ]; then echo "USAGE: censorscope lab censor --policy <policy> --queue <queue> --log <log>"; exit 0; fi
+              shift 2
+            \(body)
+            fi
+            """ } ?? ""
         let script = """
             #!/bin/sh
             if [ "$1" = lab ] && [ "$2" = serve ]; then
               if [ "$3" = --help ]; then echo "USAGE: censorscope lab serve [--http <port>] [--echo <port>] [--dns <port>]"; exit 0; fi
               shift 2
-            \(body)
+            \(serve)
             fi
+            \(censorPart)
             echo "Error: Unexpected argument '$2'" >&2
             exit 64
 
@@ -62,12 +71,45 @@ extension LabEndToEndTests {
         ' "$@"
         """
 
+    /// Binds the queue given by --queue over netlink and accepts every packet.
+    static let passThroughCensor = """
+          exec python3 -c '
+        import socket, struct, sys
+        args = sys.argv[1:]
+        queue = int(args[args.index("--queue") + 1])
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
+        s.bind((0, 0))
+        def attr(t, payload):
+            n = 4 + len(payload)
+            return struct.pack("=HH", n, t) + payload + bytes((4 - n % 4) % 4)
+        def msg(kind, flags, body):  # nfnetlink subsystem 3: the queue
+            return struct.pack("=IHHII", 16 + len(body), (3 << 8) | kind, flags, 0, 0) + body
+        nfgen = struct.pack("=BBH", 0, 0, socket.htons(queue))
+        s.send(msg(2, 5, nfgen + attr(1, struct.pack("=BBH", 1, 0, 0)))); s.recv(4096)     # bind
+        s.send(msg(2, 5, nfgen + attr(2, struct.pack(">IB", 0xffff, 1)))); s.recv(4096)    # copy metadata
+        print("queue", queue, "bound", flush=True)
+        while True:
+            data, off = s.recv(65536), 0
+            while off + 16 <= len(data):
+                length, kind = struct.unpack_from("=IH", data, off)
+                if length < 16: break
+                a = off + 20
+                while kind == (3 << 8) and a + 4 <= off + length:
+                    alen, atype = struct.unpack_from("=HH", data, a)
+                    if alen < 4: break
+                    if atype & 0x7fff == 1:  # packet header: id, then accept it
+                        s.send(msg(1, 1, nfgen + attr(2, struct.pack(">II", 1, struct.unpack_from(">I", data, a + 4)[0]))))
+                    a += (alen + 3) & ~3
+                off += (length + 3) & ~3
+        ' "$@"
+        """
+
     @Test("services start in the server's namespace and are ready when up returns; down stops them and any stray process",
           .enabled(if: hasPython, "needs python3 for the stand-in service"))
     func supervision() throws {
         LabHarness.down("supervise")
         defer { LabHarness.down("supervise") }
-        let fixture = try Self.standIn(Self.binder)
+        let fixture = try Self.standIn(serve: Self.binder)
         defer { try? FileManager.default.removeItem(atPath: fixture) }
         let warnings = Warnings()
         let network = LabNetwork(executable: fixture, warn: { warnings.add($0) })
@@ -114,12 +156,56 @@ extension LabEndToEndTests {
         LabHarness.expectNothingLeft("supervise", processes: [serve.pid, strayPid])
     }
 
+    @Test("the censor binds its queue, forwarded traffic goes through it, and fails open if it dies",
+          .enabled(if: hasPython, "needs python3 for the stand-in censor"))
+    func censorQueue() throws {
+        LabHarness.down("supervise")
+        defer { LabHarness.down("supervise") }
+        let fixture = try Self.standIn(serve: Self.binder, censor: Self.passThroughCensor)
+        defer { try? FileManager.default.removeItem(atPath: fixture) }
+        let warnings = Warnings()
+        let network = LabNetwork(executable: fixture, warn: { warnings.add($0) })
+        let scenario = try ScenarioParser.parse(Self.superviseScenario, file: "supervise.yaml")
+        let state = try network.up(scenario, source: "test", text: Self.superviseScenario)
+        #expect(warnings.all.isEmpty)
+        let dir = network.store.directory(of: "supervise")
+        let censor = try #require(state.processes.first { $0.kind == .censor })
+        #expect(censor.node == "dpi" && censor.isRunning)
+        #expect(censor.command.suffix(8) == ["lab", "censor", "--policy", dir + "/dpi.censor.yaml", "--queue", "0", "--log", dir + "/dpi.censor.log"])
+        let policy = try String(contentsOfFile: dir + "/dpi.censor.yaml", encoding: .utf8)
+        #expect(policy.contains("clients:") && policy.contains("198.18.1.0/24") && policy.contains("rules: []"))
+        for tool in ["iptables", "ip6tables"] {
+            let rules = Spawn(["ip", "netns", "exec", "cslab-supervise.dpi", tool, "-S", "FORWARD"]).output
+            #expect(rules.contains("-j NFQUEUE --queue-num 0 --queue-bypass"), "\(tool): \(rules)")
+        }
+        func passed() -> Int {
+            let text = (try? String(contentsOfFile: "/proc/\(censor.pid)/net/netfilter/nfnetlink_queue", encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { line -> Int? in
+                let f = line.split(separator: " ")
+                return f.first == "0" && f.count > 7 ? Int(f[7]) : nil
+            }.first ?? 0
+        }
+        for target in ["198.18.2.2", "2001:db8:2::2"] {
+            let ping = Spawn(["ip", "netns", "exec", "cslab-supervise.client", "ping", "-c1", "-W2", target])
+            #expect(ping.status == 0, "\(ping.output)")
+        }
+        #expect(passed() >= 4, "echo requests and replies of both families went through the censor")
+
+        kill(censor.pid, SIGKILL)
+        let deadline = Date().addingTimeInterval(5)
+        while censor.isRunning && Date() < deadline { usleep(10_000) }
+        let ping = Spawn(["ip", "netns", "exec", "cslab-supervise.client", "ping", "-c1", "-W2", "198.18.2.2"])
+        #expect(ping.status == 0, "with the censor gone, --queue-bypass lets traffic through: \(ping.output)")
+        _ = try network.down("supervise")
+        LabHarness.expectNothingLeft("supervise", processes: state.processes.map(\.pid))
+    }
+
     @Test("a service that dies at start fails lab up, with its output, and nothing is left",
           .enabled(if: hasPython, "needs python3 for the stand-in service"))
     func serviceFailsAtStart() throws {
         LabHarness.down("supervise")
         defer { LabHarness.down("supervise") }
-        let fixture = try Self.standIn("  echo 'bind: Address already in use' >&2; exit 1")
+        let fixture = try Self.standIn(serve: "  echo 'bind: Address already in use' >&2; exit 1")
         defer { try? FileManager.default.removeItem(atPath: fixture) }
         let network = LabNetwork(executable: fixture)
         let scenario = try ScenarioParser.parse(Self.superviseScenario, file: "supervise.yaml")
