@@ -59,7 +59,6 @@ public struct LabNetwork: Sendable {
             let cause = error as? LabError ?? .io(path: directory, reason: "\(error)")
             var rollback: String?
             do { _ = try tearDown(scenario.name) } catch let e { rollback = "\(e)" }
-            for p in state.processes { LabLauncher(executable: executable ?? "", runner: runner).reap(p.pid) }
             throw LabError.upFailed(cause: cause, rollback: rollback)
         }
     }

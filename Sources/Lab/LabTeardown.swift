@@ -42,6 +42,12 @@ extension LabNetwork {
         }
         report.processes = victims.keys.sorted()
         stop(victims)
+        // Processes this very process started (`up` in a long-running program) would
+        // otherwise stay zombies; for anyone else's, waitpid just fails with ECHILD.
+        for p in recorded {
+            var status: Int32 = 0
+            _ = waitpid(p.pid, &status, WNOHANG)
+        }
 
         var leftovers: [String] = []
         for ns in report.namespaces {
