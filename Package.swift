@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         // libpcap, from Debian's libpcap-dev.
@@ -30,10 +31,17 @@ let package = Package(
         .target(name: "CSystemShims"),
         // Raw IPv4/IPv6 sockets and network-namespace entry. The only module that sends.
         .target(name: "Sockets", dependencies: ["Packets", "CSystemShims"]),
+        // The namespace testbed: scenario files, topology build/teardown, process supervision.
+        .target(
+            name: "Lab",
+            dependencies: ["Packets", "JSONSupport", "CLabShims", .product(name: "Yams", package: "Yams")]
+        ),
+        // Async-signal-safe interrupt flag for `lab up` (a handler may touch only a sig_atomic_t).
+        .target(name: "CLabShims"),
         .executableTarget(
             name: "censorscope",
             dependencies: [
-                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport",
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +59,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Packets", "Capture"]),
         .testTarget(name: "SocketsTests", dependencies: ["Packets", "Capture", "Sockets", "CSystemShims"]),
         .testTarget(name: "CLITests", dependencies: ["Packets", "Capture"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Packets", "JSONSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

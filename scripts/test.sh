@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^cstest-' || true); do ip netns del "$ns" || true; done
 status=0
 swift test 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\]' || true; } || status=$?
-left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep '^cstest-' || true)
+left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^(cstest-|cslab-)' || true)
 if [ -n "$left" ]; then echo "error: tests left network namespaces behind: $left" >&2; exit 1; fi
 exit "$status"

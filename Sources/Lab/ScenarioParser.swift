@@ -1,0 +1,150 @@
+import Foundation
+import Packets
+import Yams
+
+/// Parses and validates a scenario file. Hostile input never traps: every problem is a
+/// `ScenarioError` naming the file and line, and nothing is built from a bad file.
+public enum ScenarioParser {
+    public static let maximumScenarioName = 24
+    public static let maximumNodeName = 10
+
+    /// Checks a censor node's policy (the Censor module's schema), throwing a
+    /// ScenarioError against the scenario file. Lab itself keeps policies opaque.
+    public typealias CensorValidator = (_ policy: CensorConfiguration, _ file: String) throws -> Void
+
+    public static func parse(_ text: String, file: String, validateCensor: CensorValidator? = nil) throws -> Scenario {
+        let reader = YAMLReader(file: file)
+        guard text.utf8.count <= YAMLBudget.maximumBytes else {
+            throw reader.fail(1, "the file is larger than \(YAMLBudget.maximumBytes / 1024) KiB; a scenario is a few dozen lines")
+        }
+        if let line = YAMLBudget.tooDeep(text) {
+            throw reader.fail(line, "nested more than \(YAMLBudget.maximumFlowDepth) brackets or \(YAMLBudget.maximumIndent) columns deep; refusing it")
+        }
+        let root = try reader.compose(text)
+        if let line = YAMLBudget.exceeded(root) {
+            throw reader.fail(line, "the document expands to more than \(YAMLBudget.maximumNodes) values (aliases?); refusing it")
+        }
+        let scenario = try ScenarioBuilder(reader: reader).scenario(root)
+        if let validateCensor {
+            for node in scenario.nodes { if let policy = node.censor { try validateCensor(policy, file) } }
+        }
+        return scenario
+    }
+
+    /// Reads a scenario from a file path.
+    public static func parse(contentsOf path: String, validateCensor: CensorValidator? = nil) throws -> Scenario {
+        try parse(try readScenarioFile(path), file: path, validateCensor: validateCensor)
+    }
+
+    /// The file's text, or a ScenarioError saying why it cannot be read.
+    public static func readScenarioFile(_ path: String) throws -> String {
+        let reader = YAMLReader(file: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw reader.fail(0, "no such file (give a built-in scenario name from `censorscope lab list` or a path to a .yaml file)")
+        }
+        guard !isDirectory.boolValue else { throw reader.fail(0, "is a directory, not a scenario file") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw reader.fail(0, "cannot be read (permissions?)") }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: YAMLBudget.maximumBytes + 1)) ?? Data()
+        guard data.count <= YAMLBudget.maximumBytes else {
+            throw reader.fail(1, "the file is larger than \(YAMLBudget.maximumBytes / 1024) KiB; a scenario is a few dozen lines")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw reader.fail(1, "is not UTF-8 text") }
+        return text
+    }
+
+    /// A valid scenario name: safe as a directory and namespace name component.
+    public static func isScenarioName(_ s: String) -> Bool {
+        isValidName(s, maximum: maximumScenarioName, firstMayBeDigit: true)
+    }
+
+    static func isValidName(_ s: String, maximum: Int, firstMayBeDigit: Bool) -> Bool {
+        guard let first = s.utf8.first, s.utf8.count <= maximum, s.utf8.last != UInt8(ascii: "-") else { return false }
+        func lowerOrDigit(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
+        guard first >= 0x61 && first <= 0x7A || (firstMayBeDigit && lowerOrDigit(first)) else { return false }
+        return s.utf8.allSatisfy { lowerOrDigit($0) || $0 == UInt8(ascii: "-") }
+    }
+}
+
+/// One parse: reads the document top-down, validating as it goes.
+struct ScenarioBuilder {
+    let reader: YAMLReader
+
+    func scenario(_ root: Node) throws -> Scenario {
+        let top = try reader.mapping(root, "the scenario", allowed: ["name", "description", "nodes", "links", "routes"])
+        let nameNode = try top.required("name")
+        let name = try reader.string(nameNode, "`name`")
+        guard ScenarioParser.isValidName(name, maximum: ScenarioParser.maximumScenarioName, firstMayBeDigit: true) else {
+            throw reader.fail(YAMLReader.line(nameNode),
+                              "scenario name `\(name)` must be 1-\(ScenarioParser.maximumScenarioName) lower-case letters, digits or `-` (it names namespaces)")
+        }
+        let description = try top["description"].map { try reader.string($0, "`description`") } ?? ""
+        let nodes = try self.nodes(try top.required("nodes"))
+        let links = try LinkBuilder(reader: reader, nodes: nodes).links(try top.required("links"))
+        for node in nodes where !links.contains(where: { $0.ends.contains(node.name) }) {
+            throw reader.fail(node.line, "node `\(node.name)` has no link; connect it in `links` or remove it")
+        }
+        let routes = try top["routes"].map { try RouteBuilder(reader: reader, nodes: nodes, links: links).routes($0) } ?? [:]
+        return Scenario(name: name, description: description, nodes: nodes, links: links, routes: routes, file: reader.file)
+    }
+
+    func nodes(_ node: Node) throws -> [ScenarioNode] {
+        let items = try reader.sequence(node, "`nodes`")
+        guard !items.isEmpty else { throw reader.fail(YAMLReader.line(node), "`nodes` is empty; a scenario needs at least two nodes") }
+        var result: [ScenarioNode] = []
+        for item in items {
+            let n = try self.node(item)
+            if let earlier = result.first(where: { $0.name == n.name }) {
+                throw reader.fail(n.line, "node name `\(n.name)` is already used on line \(earlier.line)")
+            }
+            result.append(n)
+        }
+        return result
+    }
+
+    func node(_ item: Node) throws -> ScenarioNode {
+        let line = YAMLReader.line(item)
+        let f = try reader.mapping(item, "a node", allowed: ["name", "role", "icmp", "services", "censor"])
+        let nameNode = try f.required("name")
+        let name = try reader.string(nameNode, "node `name`")
+        guard ScenarioParser.isValidName(name, maximum: ScenarioParser.maximumNodeName, firstMayBeDigit: false) else {
+            throw reader.fail(YAMLReader.line(nameNode),
+                              "node name `\(name)` must be 1-\(ScenarioParser.maximumNodeName) lower-case letters, digits or `-`, starting with a letter (it names interfaces)")
+        }
+        let what = "node `\(name)`"
+        let roleNode = try f.required("role")
+        let roleText = try reader.string(roleNode, "\(what): `role`")
+        guard let role = NodeRole(rawValue: roleText) else {
+            throw reader.fail(YAMLReader.line(roleNode),
+                              "\(what): unknown role `\(roleText)` (expected \(NodeRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let icmp = try f["icmp"].map { try reader.bool($0, "\(what): `icmp`") } ?? true
+        var services: [LabService] = []
+        if let s = f["services"] {
+            guard role == .server || role == .vantage else {
+                throw reader.fail(YAMLReader.line(s), "\(what): only server and vantage nodes run services (this one is a \(role.rawValue))")
+            }
+            for item in try reader.sequence(s, "\(what): `services`") {
+                let text = try reader.string(item, "\(what): a service")
+                guard let service = LabService(rawValue: text) else {
+                    throw reader.fail(YAMLReader.line(item),
+                                      "\(what): unknown service `\(text)` (expected \(LabService.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                guard !services.contains(service) else { throw reader.fail(YAMLReader.line(item), "\(what): service `\(text)` listed twice") }
+                services.append(service)
+            }
+        }
+        var censor: CensorConfiguration?
+        if let c = f["censor"] {
+            guard role == .censor else {
+                throw reader.fail(YAMLReader.line(c), "\(what): only a node with role `censor` takes a `censor:` policy (this one is a \(role.rawValue))")
+            }
+            guard case .mapping = c else { throw reader.fail(YAMLReader.line(c), "\(what): `censor` must be a mapping (the censor policy)") }
+            censor = CensorConfiguration(node: c, line: YAMLReader.line(c))
+        } else if role == .censor {
+            throw reader.fail(line, "\(what): a censor node needs a `censor:` policy (use `censor: {rules: []}` for one that passes everything)")
+        }
+        return ScenarioNode(name: name, role: role, icmp: icmp, services: services, censor: censor, line: line)
+    }
+}

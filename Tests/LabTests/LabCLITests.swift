@@ -1,0 +1,69 @@
+import Foundation
+import Lab
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `lab` commands' answers that build nothing: listing, bad scenario files, usage.
+@Suite("lab command line", .enabled(if: FileManager.default.isExecutableFile(atPath: LabHarness.binary), "needs the censorscope binary (swift build)"))
+struct LabCLITests {
+    @Test("lab list names every built-in scenario with its description")
+    func list() throws {
+        let r = try LabHarness.run(["lab", "list"])
+        #expect(r.status == 0)
+        for name in BuiltinScenarios.names { #expect(r.stdout.contains(name)) }
+        #expect(r.stdout.contains("SYN-size DPI forging RSTs"))
+        let json = try LabHarness.json(try LabHarness.run(["lab", "list", "--json"]).stdout)
+        let rows = try #require(json["scenarios"] as? [[String: Any]])
+        #expect(rows.compactMap { $0["name"] as? String }.prefix(BuiltinScenarios.names.count) == ArraySlice(BuiltinScenarios.names))
+        #expect(rows.allSatisfy { $0["description"] is String && $0["up"] is Bool && $0["builtin"] is Bool })
+    }
+
+    @Test("a bad scenario file: one error naming file, line and problem, exit 1, nothing built")
+    func badFile() throws {
+        let path = NSTemporaryDirectory() + "cs-lab-bad-\(getpid()).yaml"
+        try Data(replacingLine(11, with: "  a: [{to: default, via: b}]").utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try LabHarness.run(["lab", "up", path])
+        #expect(r.status == 1)
+        #expect(r.stderr == "error: \(path):11: route of `a`: via `b`, but a has no link to b (its neighbours: r)\n")
+        #expect(r.stdout.isEmpty)
+        #expect(LabHarness.namespaces("mini").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: LabStore().directory(of: "mini")))
+    }
+
+    @Test("unknown scenario names and missing files are clear errors")
+    func unknown() throws {
+        let r = try LabHarness.run(["lab", "up", "telegram-2019"])
+        #expect(r.status == 1 && r.stderr.contains("telegram-2019: no such built-in scenario") && r.stderr.contains("telegram-2018"))
+        let missing = try LabHarness.run(["lab", "up", "/nonexistent/lab.yaml"])
+        #expect(missing.status == 1 && missing.stderr.contains("/nonexistent/lab.yaml: no such file"))
+        for bad in ["../etc", "", "A"] {
+            let down = try LabHarness.run(["lab", "down", bad])
+            #expect(down.status == 1 && down.stderr.contains("is not a scenario name"), "\(down.stderr)")
+            let status = try LabHarness.run(["lab", "status", bad])
+            #expect(status.status == 1 && status.stderr.contains("is not a scenario name"), "\(status.stderr)")
+        }
+        let noCommand = try LabHarness.run(["lab", "exec", "client"])
+        #expect(noCommand.status != 0 && noCommand.stderr.contains("give the command after `--`"))
+    }
+
+    @Test("without root, lab up says to use sudo",
+          .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"), "needs root to become nobody"))
+    func notRoot() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+        p.arguments = ["-u", "nobody", "--", LabHarness.binary, "lab", "up", "clean"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        // The binary may sit where nobody cannot reach it; then there is nothing to check.
+        try #require(!text.contains("Permission denied"), "binary not accessible to nobody")
+        #expect(p.terminationStatus == 1)
+        #expect(text.contains("needs root: run it with sudo"), "\(text)")
+    }
+}
