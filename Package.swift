@@ -30,10 +30,22 @@ let package = Package(
         .target(name: "CSystemShims"),
         // Raw IPv4/IPv6 sockets and network-namespace entry. The only module that sends.
         .target(name: "Sockets", dependencies: ["Packets", "CSystemShims"]),
+        // OpenSSL 3, from Debian's libssl-dev, for the lab's TLS server.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // The few OpenSSL calls the TLS server makes, in C because most are macros.
+        .target(name: "CTLSShim", dependencies: ["COpenSSL"]),
+        // UDP with IP_PKTINFO (in6_pktinfo needs _GNU_SOURCE): replies leave from the address asked.
+        .target(name: "CLabNet"),
+        // The services on the lab's server nodes: HTTP, TLS, echo, STUN, DNS, on POSIX sockets.
+        .target(name: "LabServices", dependencies: ["Packets", "JSONSupport", "CTLSShim", "CLabNet"]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
-                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport",
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "LabServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +63,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Packets", "Capture"]),
         .testTarget(name: "SocketsTests", dependencies: ["Packets", "Capture", "Sockets", "CSystemShims"]),
         .testTarget(name: "CLITests", dependencies: ["Packets", "Capture"]),
+        .testTarget(name: "LabServicesTests", dependencies: ["Packets", "LabServices"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap-dev pkg-config tcpdump tshark iproute2 iptables)
+packages=(libpcap-dev libssl-dev openssl pkg-config tcpdump tshark iproute2 iptables dnsutils curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
