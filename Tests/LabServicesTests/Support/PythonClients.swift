@@ -57,7 +57,7 @@ udp = [int(p) for p in sys.argv[3].split(',') if p]
 fam = socket.AF_INET6 if ':' in host else socket.AF_INET
 random.seed(5769)
 for port in tcp:
-    for i in range(40):
+    for i in range(24):
         s = socket.socket(fam, socket.SOCK_STREAM)
         s.settimeout(2)
         try:
