@@ -48,6 +48,9 @@ struct BoundSocket: Sendable {
             let hint = e == EADDRNOTAVAIL ? " (is this address configured on this node?)" : ""
             throw ServiceError("cannot listen on \(endpoint.address) port \(endpoint.port)/\(transport): \(errnoText(e))\(hint).")
         }
+        // Non-blocking, so a connection or datagram that vanishes between poll() and
+        // accept()/recvmsg() cannot stall the loop (accepted sockets stay blocking).
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         if transport == .tcp {
             guard listen(fd, 128) == 0 else {
                 let e = errno
