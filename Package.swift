@@ -38,10 +38,22 @@ let package = Package(
         ),
         // Async-signal-safe interrupt flag for `lab up` (a handler may touch only a sig_atomic_t).
         .target(name: "CLabShims"),
+        // OpenSSL 3, from Debian's libssl-dev, for the lab's TLS server.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // The few OpenSSL calls the TLS server makes, in C because most are macros.
+        .target(name: "CTLSShim", dependencies: ["COpenSSL"]),
+        // UDP with IP_PKTINFO (in6_pktinfo needs _GNU_SOURCE): replies leave from the address asked.
+        .target(name: "CLabNet"),
+        // The services on the lab's server nodes: HTTP, TLS, echo, STUN, DNS, on POSIX sockets.
+        .target(name: "LabServices", dependencies: ["Packets", "JSONSupport", "CTLSShim", "CLabNet"]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
-                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Lab",
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Lab", "LabServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +72,7 @@ let package = Package(
         .testTarget(name: "SocketsTests", dependencies: ["Packets", "Capture", "Sockets", "CSystemShims"]),
         .testTarget(name: "CLITests", dependencies: ["Packets", "Capture"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Packets", "JSONSupport"]),
+        .testTarget(name: "LabServicesTests", dependencies: ["Packets", "LabServices"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap-dev pkg-config tcpdump tshark iproute2 iptables procps traceroute iputils-ping curl)
+packages=(libpcap-dev libnetfilter-queue-dev libssl-dev openssl pkg-config tcpdump tshark iproute2 iptables procps
+          traceroute iputils-ping curl python3 dnsutils hping3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

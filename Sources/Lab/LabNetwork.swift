@@ -113,8 +113,12 @@ public struct LabNetwork: Sendable {
                 var arguments: [String] = []
                 for service in node.services { arguments += ["--\(service.rawValue)", String(service.port)] }
                 for address in planned.addresses { arguments += ["--address", address] }
+                // DNS answers point at this server; the certificate lives with the lab's state.
+                for address in planned.addresses {
+                    arguments += [address.contains(":") ? "--dns-answer6" : "--dns-answer", address]
+                }
                 let log = directory + "/\(node.name).serve.log"
-                arguments += ["--log", log]
+                arguments += ["--name", node.name, "--state-dir", directory, "--log", log]
                 let process = try launcher.start(.serve, node: planned, arguments: arguments, log: log,
                                                  output: directory + "/\(node.name).serve.out")
                 state.processes.append(process)

@@ -16,7 +16,7 @@ struct Lab: ParsableCommand {
             censor, `lab exec NODE -- CMD` runs a command on a node, `lab down` removes it. \
             Needs root. The lab uses only 198.18.0.0/16 and 2001:db8::/32.
             """,
-        subcommands: [LabUpCommand.self, LabDownCommand.self, LabListCommand.self, LabStatusCommand.self, LabExecCommand.self]
+        subcommands: [LabUpCommand.self, LabDownCommand.self, LabListCommand.self, LabStatusCommand.self, LabExecCommand.self, LabServe.self]
     )
 }
 

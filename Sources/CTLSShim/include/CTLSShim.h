@@ -1,0 +1,37 @@
+#ifndef CENSORSCOPE_TLS_SHIM_H
+#define CENSORSCOPE_TLS_SHIM_H
+// A TLS server over OpenSSL with the few operations the lab's services need. Swift cannot
+// call OpenSSL's function-like macros (SSL_CTX_set_min_proto_version, …), hence this shim.
+#include <stddef.h>
+
+typedef struct cs_tls_server cs_tls_server;
+typedef struct cs_tls_conn cs_tls_conn;
+
+// A TLS 1.2/1.3 server context. With both paths, loads the PEM certificate and key from
+// them, or generates a self-signed ECDSA P-256 certificate for `common_name` and writes it
+// there when either file is missing; with NULL paths, generates one in memory only.
+// Returns NULL and a message in `err` on failure.
+cs_tls_server *cs_tls_server_new(const char *cert_path, const char *key_path,
+                                 const char *common_name, char *err, size_t errlen);
+void cs_tls_server_free(cs_tls_server *server);
+// SHA-256 of the certificate (DER), as 64 lowercase hex digits plus NUL in `out`.
+void cs_tls_server_fingerprint(cs_tls_server *server, char out[65]);
+
+// Server handshake on a connected socket, giving up after `timeout_ms` in total.
+// The socket's blocking mode is restored afterwards. Returns NULL and fills `err`.
+// On failure, `sni_out` (if not NULL) still receives the SNI the client asked for, if any.
+cs_tls_conn *cs_tls_accept(cs_tls_server *server, int fd, int timeout_ms,
+                           char *sni_out, size_t sni_len, char *err, size_t errlen);
+// The SNI host name the client sent, or NULL.
+const char *cs_tls_servername(cs_tls_conn *conn);
+// "TLSv1.3", "TLSv1.2".
+const char *cs_tls_version(cs_tls_conn *conn);
+// Bytes already decrypted and buffered (read them before polling the socket).
+int cs_tls_pending(cs_tls_conn *conn);
+// > 0 bytes read, 0 on clean close, < 0 on error or timeout.
+long cs_tls_read(cs_tls_conn *conn, void *buf, int len);
+// Writes all of `len` bytes; returns len, or < 0 on error or timeout.
+long cs_tls_write(cs_tls_conn *conn, const void *buf, int len);
+// Sends close_notify (best effort) and frees; does not close the socket.
+void cs_tls_conn_free(cs_tls_conn *conn);
+#endif
