@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         // libpcap, from Debian's libpcap-dev.
@@ -30,10 +31,24 @@ let package = Package(
         .target(name: "CSystemShims"),
         // Raw IPv4/IPv6 sockets and network-namespace entry. The only module that sends.
         .target(name: "Sockets", dependencies: ["Packets", "CSystemShims"]),
+        // libnetfilter_queue, from Debian's libnetfilter-queue-dev: the censor's packet tap.
+        .systemLibrary(
+            name: "CNetfilterQueue",
+            pkgConfig: "libnetfilter_queue",
+            providers: [.apt(["libnetfilter-queue-dev"])]
+        ),
+        // The lab's censor emulator: policy (YAML), a pure engine, and the NFQUEUE daemon.
+        .target(
+            name: "Censor",
+            dependencies: [
+                "Packets", "Sockets", "JSONSupport", "CNetfilterQueue",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "censorscope",
             dependencies: [
-                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport",
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +66,10 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Packets", "Capture"]),
         .testTarget(name: "SocketsTests", dependencies: ["Packets", "Capture", "Sockets", "CSystemShims"]),
         .testTarget(name: "CLITests", dependencies: ["Packets", "Capture"]),
+        .testTarget(
+            name: "CensorTests",
+            dependencies: ["Censor", "Packets", "Capture", "Sockets", .product(name: "Yams", package: "Yams")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
