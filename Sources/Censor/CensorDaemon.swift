@@ -178,6 +178,12 @@ final class SignalPipe {
             }
         }
         signal(SIGPIPE, SIG_IGN)
+        // A parent may hand down a mask that blocks them (Foundation's Process does,
+        // from a thread of libdispatch's): then SIGTERM would never arrive.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     deinit {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The censor's own iptables/ip6tables rules in its namespace: every packet that
 /// arrives goes to the queue, in `raw PREROUTING`, before conntrack, routing and the
@@ -41,19 +44,43 @@ struct Firewall {
         Self.run(tool, ["-w", "-t", "raw", "-C"] + ruleSpec).ok
     }
 
+    /// Runs a tool and collects its output. posix_spawn and waitpid, not Foundation's
+    /// Process, whose exit monitoring missed exits in this long-running, signal-handling
+    /// program (the child stayed a zombie and waitUntilExit never returned).
     static func run(_ tool: String, _ args: [String]) -> (ok: Bool, output: String) {
         guard let path = locate(tool) else { return (false, "\(tool) not found (install the iptables package)") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        do { try p.run() } catch { return (false, "cannot run \(tool): \(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return (p.terminationStatus == 0, text)
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return (false, "pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid = pid_t()
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        close(fds[1])
+        guard rc == 0 else {
+            close(fds[0])
+            return (false, "cannot run \(tool): \(String(cString: strerror(rc)))")
+        }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
+            if n > 0 { output += chunk.prefix(n); continue }
+            if n < 0, errno == EINTR { continue }
+            break
+        }
+        close(fds[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let exited = status & 0x7F == 0 && (status >> 8) & 0xFF == 0
+        let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (exited, text)
     }
 
     static func locate(_ tool: String) -> String? {

@@ -22,7 +22,7 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
         if case .v4 = address { maxLength = 32 } else { maxLength = 128 }
         var length = maxLength
         if parts.count == 2 {
-            guard let n = Int(parts[1]), parts[1].allSatisfy(\.isASCII), n >= 0, n <= maxLength else { return nil }
+            guard !parts[1].isEmpty, parts[1].allSatisfy({ ("0"..."9").contains($0) }), let n = Int(parts[1]), n <= maxLength else { return nil }
             length = n
         }
         self.init(address: address, length: length)
