@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap-dev libnetfilter-queue-dev pkg-config tcpdump tshark iproute2 iptables hping3 curl)
+packages=(libpcap-dev libnetfilter-queue-dev pkg-config tcpdump tshark iproute2 iptables curl python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
