@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Packets", "Capture"]),
         .testTarget(
             name: "CensorTests",
-            dependencies: ["Censor", "Packets", "Capture", "Sockets", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Censor", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

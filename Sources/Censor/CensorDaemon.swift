@@ -92,7 +92,7 @@ public final class CensorDaemon {
                         counters.decisions += 1
                         let direction: PacketDirection = policy.isClient(packet.source) ? .clientToServer : .serverToClient
                         log.write(DecisionRecord.json(d, packet: packet, direction: direction,
-                                                      time: wallClock(), now: time))
+                                                      loggedAt: wallClock(), decidedAt: time))
                     }
                 }
             }

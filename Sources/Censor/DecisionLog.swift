@@ -6,8 +6,10 @@ import Glibc
 
 /// The JSON object logged for one decision (one line of `--log`); fields in Docs/censor.md.
 public enum DecisionRecord {
-    public static func json(_ d: CensorDecision, packet: IPPacket, direction: PacketDirection, time: Double,
-                            now: Double) -> JSONValue {
+    /// `loggedAt`: wall-clock seconds since the epoch, for the reader; `decidedAt`: the
+    /// engine's (monotonic) time of the decision, against which a delay is measured.
+    public static func json(_ d: CensorDecision, packet: IPPacket, direction: PacketDirection, loggedAt time: Double,
+                            decidedAt now: Double) -> JSONValue {
         var fields: [(key: String, value: JSONValue)] = [
             ("time", .double((time * 1e6).rounded() / 1e6)),
             ("event", .string("decision")),
