@@ -55,7 +55,12 @@ struct CensorEndToEndTests {
                 match: {protocol: tcp, dst_port: 80, http_host: blocked.example}
                 action: inject
                 inject: {to: both, flags: RA, ttl: {copy_minus: 2}}
+              - name: slow
+                match: {http_host: slow.example}
+                action: throttle
+                rate_kbit: 800
             """.write(to: policyFile, atomically: true, encoding: .utf8)
+        try Data(repeating: 0x5A, count: 200_000).write(to: dir.appendingPathComponent("200k.bin"))
         let logFile = dir.appendingPathComponent("censor.jsonl")
 
         var servers: [Process] = []
@@ -85,6 +90,14 @@ struct CensorEndToEndTests {
         let blocked = try curl(["-H", "Host: blocked.example"])
         #expect(blocked.status == 56, "curl should fail with 'connection reset' (56), got \(blocked)")
         #expect(try curl(["-H", "Host: allowed.example"]).output == "200")
+
+        // Throttled by verdict holding: 800 kbit/s = 100 kB/s on the wire, so 200 kB takes about 2 s.
+        let slow = try lab.status("ip", ["netns", "exec", lab.client, "curl", "-s", "-o", "/dev/null", "-m", "30",
+                                         "-H", "Host: slow.example", "-w", "%{http_code} %{time_total} %{speed_download}",
+                                         "http://\(lab.serverAddress)/200k.bin"]).output.split(separator: " ")
+        try #require(slow.count == 3 && slow[0] == "200", "throttled download failed: \(slow)")
+        let seconds = Double(slow[1]) ?? 0, speed = Double(slow[2]) ?? .infinity
+        #expect(seconds > 1.6 && speed < 105_000, "200 kB in \(seconds) s at \(speed) B/s: not held to 800 kbit/s")
 
         // SYNs from the client's raw socket, answers captured in the client namespace.
         let client = IPv4Address(lab.clientAddress)!, server = IPv4Address(lab.serverAddress)!
@@ -126,6 +139,7 @@ struct CensorEndToEndTests {
         let synDecision = decisions.first { $0["rule"] as? String == "big-syn" }
         #expect(synDecision?["trigger"] as? String == "syn_size=60")
         #expect(!decisions.contains { ($0["packet"] as? [String: Any])?["sport"] as? Int == 58057 })
+        #expect(decisions.contains { $0["rule"] as? String == "slow" && $0["verdict"] as? String == "delay" })
 
         // SIGTERM: the daemon stops cleanly and takes its iptables rules with it.
         censor.terminate()
