@@ -31,6 +31,20 @@ let package = Package(
         .target(name: "CSystemShims"),
         // Raw IPv4/IPv6 sockets and network-namespace entry. The only module that sends.
         .target(name: "Sockets", dependencies: ["Packets", "CSystemShims"]),
+        // libnetfilter_queue, from Debian's libnetfilter-queue-dev: the censor's packet tap.
+        .systemLibrary(
+            name: "CNetfilterQueue",
+            pkgConfig: "libnetfilter_queue",
+            providers: [.apt(["libnetfilter-queue-dev"])]
+        ),
+        // The lab's censor emulator: policy (YAML), a pure engine, and the NFQUEUE daemon.
+        .target(
+            name: "Censor",
+            dependencies: [
+                "Packets", "Sockets", "JSONSupport", "CNetfilterQueue",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // The namespace testbed: scenario files, topology build/teardown, process supervision.
         .target(
             name: "Lab",
@@ -53,26 +67,32 @@ let package = Package(
         .executableTarget(
             name: "censorscope",
             dependencies: [
-                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Lab", "LabServices",
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // posix_spawn-based process running for the tests (Foundation's Process can hang on Linux).
+        .target(name: "TestSupport"),
         .executableTarget(
             name: "censorscope-bench",
             dependencies: ["Packets", "Capture", "Decoding"]
         ),
         .testTarget(
             name: "PacketsTests",
-            dependencies: [
+            dependencies: ["TestSupport", 
                 "Packets", "Decoding", "JSONSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "CaptureTests", dependencies: ["Packets", "Capture"]),
-        .testTarget(name: "SocketsTests", dependencies: ["Packets", "Capture", "Sockets", "CSystemShims"]),
-        .testTarget(name: "CLITests", dependencies: ["Packets", "Capture"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Packets", "JSONSupport"]),
-        .testTarget(name: "LabServicesTests", dependencies: ["Packets", "LabServices"]),
+        .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "TestSupport", "Packets", "Capture"]),
+        .testTarget(name: "SocketsTests", dependencies: ["TestSupport", "TestSupport", "Packets", "Capture", "Sockets", "CSystemShims"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "TestSupport", "Packets", "Capture"]),
+        .testTarget(name: "LabTests", dependencies: ["TestSupport", "TestSupport", "Lab", "Packets", "JSONSupport"]),
+        .testTarget(name: "LabServicesTests", dependencies: ["TestSupport", "TestSupport", "Packets", "LabServices"]),
+        .testTarget(
+            name: "CensorTests",
+            dependencies: ["TestSupport", "Censor", "Lab", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

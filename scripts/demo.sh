@@ -1,24 +1,44 @@
 #!/usr/bin/env bash
-# The main job, for now: decode the founding investigation's packets (seeds/003, the 2018
-# Telegram block in Russia) and a real capture of a censorship device, with CensorScope.
+# The main job: the founding investigation (seeds/003, the 2018 Telegram block in Russia)
+# reproduced in the lab. A censor emulator in a network namespace drops SYNs of 60 bytes
+# or more to port 80 and forges RSTs; we look at it the way the story's author did, and
+# decode the story's own packets. Needs root (network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh -c release
 cs=.build/release/censorscope
+server=198.18.9.2
 
 say() { printf '\n== %s\n' "$1"; }
+trap '$cs lab down telegram-2018 >/dev/null 2>&1 || true' EXIT
 
-say "traceroute -T's 44-byte SYN (MSS only): it passes the DPI"
-$cs decode --hex '4500 002c f1ed 0000 1306 9dd0 c0a8 0002 9f59 b80a e2c9 0050 e569 3ed5 0000 0000 6002 16d0 61ef 0000 0204 05b4'
-say "the genuine SYN-ACK from the server: TTL 51, IP ID 0, DF"
-$cs decode --hex '4500 002c 0000 4000 3306 2fbe 9f59 b80a c0a8 0002 0050 e2c9 97a3 5f23 e569 3ed6 6012 7210 0feb 0000 0204 05a0 0000'
-say "a browser's 60-byte SYN (MSS, SACK, timestamps, window scale): the DPI drops it"
+say "the founding story's packets, decoded: the 60-byte SYN and the forged RST (TTL 8, IP ID 1)"
 $cs decode --hex '4500 003c d676 0000 1306 b937 c0a8 0002 9f59 b80a a4d1 0050 a609 d8f5 0000 0000 a002 16d0 e900 0000 0204 05b4 0402 080a 6285 a97f 0000 0000 0103 0302'
-say "...and answers with a forged RST: TTL 8, IP ID 1, no DF, seq 0 (as JSON)"
-$cs decode --json --hex '4500 0028 0001 0000 0806 9ac1 9f59 b80a c0a8 0002 0050 a4d1 0000 0000 a609 d8f5 5004 16d0 5ce1 0000 0000 0000 0000'
+$cs decode --hex '4500 0028 0001 0000 0806 9ac1 9f59 b80a c0a8 0002 0050 a4d1 0000 0000 a609 d8f5 5004 16d0 5ce1 0000 0000 0000 0000'
 
-capture=../shared/centrace-sample/188.65.24.82_www.nifty.org_www.nifty.org.pcap
-if [ -f "$capture" ]; then
-  say "a real TTL-limited probe of a censorship device (CenTrace): the first 12 packets"
-  $cs decode --pcap "$capture" --count 12
-fi
+say "building the telegram-2018 lab: client - isp - dpi (censor) - transit - dc - server"
+$cs lab down telegram-2018 >/dev/null 2>&1 || true
+$cs lab up telegram-2018
+
+say "ping passes (ICMP is not blocked)"
+$cs lab exec client -- ping -c 2 -W 2 $server
+
+say "curl times out: the browser-sized SYN is dropped and answered by a forged RST"
+pcap=$(mktemp /tmp/censorscope-demo-XXXXXX.pcap)
+$cs lab exec client -- tcpdump -U -i any -w "$pcap" 'tcp port 80' >/dev/null 2>&1 &
+dump=$!
+sleep 1
+$cs lab exec client -- curl -sS --max-time 3 "http://$server/" || echo "(curl exit $?)"
+sleep 0.5; kill $dump 2>/dev/null || true; wait $dump 2>/dev/null || true
+say "what the client received, as CensorScope decodes it (compare TTL and IP ID with genuine answers)"
+$cs decode --pcap "$pcap" --count 6
+rm -f "$pcap"
+
+say "traceroute -T (60-byte SYNs): the 'server' answers at the censor's hop"
+$cs lab exec client -- traceroute -T -n -q 1 -w 1 -m 8 -p 80 $server || true
+say "traceroute -T -O syn (44-byte SYNs, MSS only): the true path"
+$cs lab exec client -- traceroute -T -O syn -n -q 1 -w 1 -m 8 -p 80 $server || true
+
+say "tearing the lab down"
+$cs lab down telegram-2018
+trap - EXIT

@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 # Namespaces left by an earlier crashed run would only get in the way.
-for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^cstest-' || true); do ip netns del "$ns" || true; done
+for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^(cstest-|cslab-)' || true); do ip netns del "$ns" || true; done
 status=0
-swift test 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\]' || true; } || status=$?
+# Serial: the lab suites share one machine-wide state (namespaces, /run/censorscope/lab).
+swift test --no-parallel 2>&1 | { grep -vE '^\[[0-9]+/[0-9]+\]' || true; } || status=$?
 left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^(cstest-|cslab-)' || true)
 if [ -n "$left" ]; then echo "error: tests left network namespaces behind: $left" >&2; exit 1; fi
 exit "$status"

@@ -95,14 +95,8 @@ public struct LabNetwork: Sendable {
                 try store.save(state)
                 try launcher.waitUntilReady(process, namespace: planned.namespace, what: "NFQUEUE \(LabNetwork.censorQueue) not bound",
                                             LabLauncher.queueBound(LabNetwork.censorQueue))
-                // Queue only once the censor listens; --queue-bypass lets traffic through
-                // (fail open, as real middleboxes do) if it ever stops.
-                for tool in ["iptables", "ip6tables"] {
-                    let args = ["ip", "netns", "exec", planned.namespace, tool, "-I", "FORWARD", "-j", "NFQUEUE",
-                                "--queue-num", String(LabNetwork.censorQueue), "--queue-bypass"]
-                    let result = runner.run(args)
-                    guard result.succeeded else { throw LabError.stepFailed(step: "send \(node.name)'s traffic to the censor", command: args, output: result.output) }
-                }
+                // The censor installs its own NFQUEUE rules (raw PREROUTING, with --queue-bypass
+                // so traffic fails open if it stops) once it listens.
             }
         }
         if !servers.isEmpty && !launcher.supports(.serve) {

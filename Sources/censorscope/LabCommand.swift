@@ -1,4 +1,5 @@
 import ArgumentParser
+import Censor
 import Foundation
 import JSONSupport
 import Lab
@@ -16,7 +17,7 @@ struct Lab: ParsableCommand {
             censor, `lab exec NODE -- CMD` runs a command on a node, `lab down` removes it. \
             Needs root. The lab uses only 198.18.0.0/16 and 2001:db8::/32.
             """,
-        subcommands: [LabUpCommand.self, LabDownCommand.self, LabListCommand.self, LabStatusCommand.self, LabExecCommand.self, LabServe.self]
+        subcommands: [LabUpCommand.self, LabDownCommand.self, LabListCommand.self, LabStatusCommand.self, LabExecCommand.self, LabCensor.self, LabServe.self]
     )
 }
 
@@ -86,7 +87,7 @@ struct LabUpCommand: ParsableCommand {
         try labAction {
             let executable = currentExecutable()
             let source = try ScenarioSource.resolve(scenario, executable: executable)
-            let parsed = try source.parse()
+            let parsed = try source.parse(validateCensor: validateCensorPolicy)
             LabInterrupts.catchSignals()
             defer { LabInterrupts.release() }
             let network = LabNetwork(executable: executable, warn: printWarning)
@@ -200,5 +201,15 @@ struct LabStatusCommand: ParsableCommand {
                 LabStatus.text(state, store: store).forEach { out.line($0) }
             }
         }
+    }
+}
+
+/// Checks a scenario's `censor:` section with the censor's own parser before anything is
+/// built, so a bad policy is reported at its line of the scenario file.
+func validateCensorPolicy(_ configuration: CensorConfiguration, _ file: String) throws {
+    do {
+        _ = try CensorPolicy.parse(node: configuration.node, file: file)
+    } catch {
+        throw ScenarioError(file: error.file, line: error.line, problem: error.problem)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the real `censorscope` binary, as a user would.
 struct CLIResult {
@@ -27,26 +28,8 @@ enum CLI {
     }()
 
     static func run(_ args: [String], stdin: String? = nil) throws -> CLIResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        let input = Pipe()
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        // Read both pipes before waiting so a large output cannot block the child.
-        let errData = LockedData()
-        let t = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        t.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        while !errData.isSet { usleep(1000) }
-        return CLIResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData.get(), as: UTF8.self))
+        let r = Subprocess.run([binary] + args, stdin: stdin, timeout: 120)
+        return CLIResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     static func json(_ line: String) throws -> [String: Any] {

@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import TestSupport
 import Packets
 import Testing
 
@@ -21,16 +22,8 @@ func findTool(_ name: String) -> String? {
 
 /// Runs a tool and returns its exit status and standard output.
 func runTool(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = Subprocess.run([tool] + arguments, timeout: 120)
+    return (r.status, r.stdout)
 }
 
 /// A fresh path in the temporary directory.

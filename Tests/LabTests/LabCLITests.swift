@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Lab
 import Testing
 #if canImport(Glibc)
@@ -52,18 +53,11 @@ struct LabCLITests {
     @Test("without root, lab up says to use sudo",
           .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"), "needs root to become nobody"))
     func notRoot() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        p.arguments = ["-u", "nobody", "--", LabHarness.binary, "lab", "up", "clean"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let r = Subprocess.run(["/usr/sbin/runuser", "-u", "nobody", "--", LabHarness.binary, "lab", "up", "clean"], timeout: 60)
+        let text = r.stderr
         // The binary may sit where nobody cannot reach it; then there is nothing to check.
         try #require(!text.contains("Permission denied"), "binary not accessible to nobody")
-        #expect(p.terminationStatus == 1)
+        #expect(r.status == 1)
         #expect(text.contains("needs root: run it with sudo"), "\(text)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Lab
 import Packets
 import Testing
@@ -31,24 +32,8 @@ enum LabHarness {
     /// Runs `censorscope ARGS`, feeding `stdin`, collecting both outputs.
     @discardableResult
     static func run(_ args: [String], stdin: String? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        let errBox = DataBox()
-        let t = Thread { errBox.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        t.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        while !errBox.isSet { usleep(1000) }
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errBox.get(), as: UTF8.self))
+        let r = Subprocess.run([binary] + args, stdin: stdin, timeout: 180)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     static func exec(_ node: String, _ command: [String], scenario: String? = nil) throws -> Result {

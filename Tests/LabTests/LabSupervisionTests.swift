@@ -87,6 +87,9 @@ extension LabEndToEndTests {
         nfgen = struct.pack("=BBH", 0, 0, socket.htons(queue))
         s.send(msg(2, 5, nfgen + attr(1, struct.pack("=BBH", 1, 0, 0)))); s.recv(4096)     # bind
         s.send(msg(2, 5, nfgen + attr(2, struct.pack(">IB", 0xffff, 1)))); s.recv(4096)    # copy metadata
+        import subprocess  # as the real censor does: queue traffic once bound, fail open
+        for tool in ("iptables", "ip6tables"):
+            subprocess.run([tool, "-t", "raw", "-I", "PREROUTING", "-j", "NFQUEUE", "--queue-num", str(queue), "--queue-bypass"], check=True)
         print("queue", queue, "bound", flush=True)
         while True:
             data, off = s.recv(65536), 0
@@ -121,7 +124,7 @@ extension LabEndToEndTests {
         let serve = try #require(state.processes.first)
         #expect(state.processes.count == 1 && serve.kind == .serve && serve.node == "server" && serve.isRunning)
         let args = serve.command.joined(separator: " ")
-        #expect(args.hasPrefix("ip netns exec cslab-supervise.server \(fixture) lab serve --http 80 --echo 7 --dns 53 --address 198.18.2.2 --address 2001:db8:2::2 --log "))
+        #expect(args.hasPrefix("ip netns exec cslab-supervise.server \(fixture) lab serve --http 80 --echo 7 --dns 53 --address 198.18.2.2 --address 2001:db8:2::2 --dns-answer 198.18.2.2 --dns-answer6 2001:db8:2::2 --name server --state-dir "))
         #expect(serve.log.hasSuffix("/supervise/server.serve.log") && serve.output.hasSuffix("/supervise/server.serve.out"))
         // Ready means reachable: the ports accept connections from the client right away.
         for target in ["198.18.2.2/80", "198.18.2.2/7", "2001:db8:2::2/53"] {
@@ -175,7 +178,7 @@ extension LabEndToEndTests {
         let policy = try String(contentsOfFile: dir + "/dpi.censor.yaml", encoding: .utf8)
         #expect(policy.contains("clients:") && policy.contains("198.18.1.0/24") && policy.contains("rules: []"))
         for tool in ["iptables", "ip6tables"] {
-            let rules = Spawn(["ip", "netns", "exec", "cslab-supervise.dpi", tool, "-S", "FORWARD"]).output
+            let rules = Spawn(["ip", "netns", "exec", "cslab-supervise.dpi", tool, "-t", "raw", "-S", "PREROUTING"]).output
             #expect(rules.contains("-j NFQUEUE --queue-num 0 --queue-bypass"), "\(tool): \(rules)")
         }
         func passed() -> Int {

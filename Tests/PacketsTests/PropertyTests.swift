@@ -2,6 +2,7 @@
 // value that was built, and every checksum agrees with an independent RFC 1071
 // implementation (and with Wireshark, when tshark is installed).
 import Foundation
+import TestSupport
 import Packets
 import PropertyBased
 import Testing
@@ -305,20 +306,13 @@ struct TSharkTests {
 
         let fields = ["frame.number", "ip.checksum.status", "tcp.checksum.status", "udp.checksum.status",
                       "icmp.checksum.status", "icmpv6.checksum.status"]
-        let proc = Process()
-        proc.executableURL = URL(fileURLWithPath: TShark.path!)
-        proc.arguments = ["-n", "-r", file.path,
-                          "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
-                          "-o", "udp.check_checksum:TRUE",
-                          "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"]
-            + fields.flatMap { ["-e", $0] }
-        let outPipe = Pipe()
-        proc.standardOutput = outPipe
-        proc.standardError = FileHandle.nullDevice
-        try proc.run()
-        let data = outPipe.fileHandleForReading.readDataToEndOfFile()
-        proc.waitUntilExit()
-        #expect(proc.terminationStatus == 0)
+        let r = Subprocess.run([TShark.path!, "-n", "-r", file.path,
+                                "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+                                "-o", "udp.check_checksum:TRUE",
+                                "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"]
+                               + fields.flatMap { ["-e", $0] }, timeout: 120)
+        #expect(r.status == 0)
+        let data = Data(r.stdout.utf8)
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
         try #require(lines.count == packets.count)
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,18 +52,10 @@ final class TwoHostNetwork {
 
     @discardableResult
     func run(_ tool: String, _ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [tool] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard p.terminationStatus == 0 else {
-            throw NSError(domain: "TwoHostNetwork", code: Int(p.terminationStatus),
+        let r = Subprocess.run([tool] + args, timeout: 60)
+        let text = r.stdout + r.stderr
+        guard r.status == 0 else {
+            throw NSError(domain: "TwoHostNetwork", code: Int(r.status),
                           userInfo: [NSLocalizedDescriptionKey: "\(tool) \(args.joined(separator: " ")) failed: \(text)"])
         }
         return text

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,27 +31,8 @@ enum Command {
 
     /// Runs argv (looked up on PATH), killing it after `timeout` seconds.
     static func run(_ argv: [String], stdin: Data? = nil, timeout: Double = 30) throws -> CommandResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try? input.fileHandleForWriting.close()
-        let watchdog = DispatchWorkItem { if p.isRunning { p.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-        let errData = Collected()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        watchdog.cancel()
-        let errBytes = errData.wait()
-        return CommandResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errBytes, as: UTF8.self))
+        let r = Subprocess.run(argv, stdin: stdin.map { String(decoding: $0, as: UTF8.self) }, timeout: timeout)
+        return CommandResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 }
 

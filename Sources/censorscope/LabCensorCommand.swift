@@ -1,0 +1,70 @@
+import ArgumentParser
+import Censor
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The censor emulator of a lab node. `lab up` starts it inside the censor's namespace;
+/// by hand: `ip netns exec NODE censorscope lab censor --policy censor.yaml`.
+struct LabCensor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "censor",
+        abstract: "Run the censor emulator in this namespace (started by `lab up`).",
+        discussion: """
+            Queues every packet arriving in the current network namespace (iptables raw \
+            PREROUTING → NFQUEUE), applies the policy's rules (Docs/censor.md) and logs one \
+            JSON line per decision. Runs until SIGTERM or SIGINT, then removes its rules. \
+            With --check it only validates the policy.
+            """,
+        shouldDisplay: false
+    )
+
+    @Option(name: .long, help: "The policy: a YAML file with `clients` and `rules`.")
+    var policy: String
+
+    @Option(name: .long, help: "The NFQUEUE queue number (one per censor in a namespace).")
+    var queue: UInt16 = 0
+
+    @Option(name: .long, help: "Append JSON lines here (default: standard output).")
+    var log: String?
+
+    @Flag(name: .long, help: "Validate the policy and exit: silent and 0 when valid, one error line and 1 otherwise.")
+    var check = false
+
+    func run() throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: policy, encoding: .utf8)
+        } catch {
+            printError("\(policy): cannot read the policy file (\(reason(error)))")
+            throw ExitCode(1)
+        }
+        let parsed: CensorPolicy
+        do {
+            parsed = try CensorPolicy.parse(yaml: text, file: policy)
+        } catch {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+        if check { return }
+        guard geteuid() == 0 else {
+            printError("the censor needs root (NFQUEUE, iptables, raw sockets): run it with sudo inside the lab namespace")
+            throw ExitCode(1)
+        }
+        do {
+            try CensorDaemon(policy: parsed, queue: queue, logPath: log).run()
+        } catch {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+    }
+
+    private func reason(_ error: Error) -> String {
+        let e = error as NSError
+        if let posix = e.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return e.localizedDescription
+    }
+}
