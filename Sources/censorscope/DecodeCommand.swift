@@ -57,7 +57,11 @@ struct Decode: ParsableCommand {
     }
 
     private func emit(_ frame: Frame, _ context: PacketContext, _ out: inout StandardOutput) {
-        out.line(json ? PacketJSON.frame(frame, context: context).serialized() : PacketText.frame(frame, context: context))
+        if json {
+            out.json(PacketJSON.frame(frame, context: context))
+        } else {
+            out.line(PacketText.frame(frame, context: context))
+        }
     }
 
     private func decodeHex(_ out: inout StandardOutput) throws {

@@ -1,3 +1,4 @@
+import JSONSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,6 +11,13 @@ struct StandardOutput {
 
     mutating func line(_ s: String) {
         buffer.append(contentsOf: s.utf8)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    /// One JSON value as a line, serialised straight into the buffer.
+    mutating func json(_ value: JSONValue) {
+        value.write(into: &buffer)
         buffer.append(0x0A)
         if buffer.count >= 1 << 16 { flush() }
     }
