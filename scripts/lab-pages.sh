@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates Docs/labs/<scenario>.md: each built-in scenario brought up for real, looked
 # at with independent tools, and torn down. Every output block is what the tools printed.
-# Needs root and a built binary (./scripts/setup.sh).
+# Needs root and a built binary (./scripts/setup.sh). Names as arguments regenerate only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cs=${CENSORSCOPE:-.build/debug/censorscope}
 server=198.18.9.2
 mkdir -p Docs/labs
+only=" $* "
 
 run() {   # run NODE CMD... : a fenced block with the command and its output
   local node=$1; shift
@@ -17,6 +18,7 @@ run() {   # run NODE CMD... : a fenced block with the command and its output
 
 page() {  # page SCENARIO TITLE BODY-FUNCTION
   local name=$1 title=$2 body=$3 out=Docs/labs/$1.md
+  [ "$only" = "  " ] || [[ "$only" == *" $name "* ]] || return 0
   "$cs" lab down "$name" >/dev/null 2>&1 || true
   {
     printf '# %s: %s\n\n' "$name" "$title"
@@ -76,10 +78,10 @@ clean() {
   run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 $server
 }
 ecmp() {
-  printf 'Per-flow load balancing: different source ports take different carriers (hop 3):\n\n'
-  run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 --sport 40001 $server
-  run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 --sport 40002 $server
-  run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 --sport 40003 $server
+  printf 'Per-flow load balancing: different source ports take different carriers (hop 3). Flows are hashed, so two ports may also share one:\n\n'
+  run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 --sport=40001 $server
+  run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 --sport=40002 $server
+  run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 --sport=40003 $server
 }
 
 page telegram-2018 "the founding story" telegram
