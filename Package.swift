@@ -41,14 +41,14 @@ let package = Package(
         .target(
             name: "Censor",
             dependencies: [
-                "Packets", "Sockets", "JSONSupport", "CNetfilterQueue",
+                "Packets", "Sockets", "JSONSupport", "CNetfilterQueue", "ChildProcess",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The namespace testbed: scenario files, topology build/teardown, process supervision.
         .target(
             name: "Lab",
-            dependencies: ["Packets", "JSONSupport", "CLabShims", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Packets", "JSONSupport", "CLabShims", "ChildProcess", .product(name: "Yams", package: "Yams")]
         ),
         // Async-signal-safe interrupt flag for `lab up` (a handler may touch only a sig_atomic_t).
         .target(name: "CLabShims"),
@@ -71,27 +71,27 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // posix_spawn-based process running for the tests (Foundation's Process can hang on Linux).
-        .target(name: "TestSupport"),
+        // Running child processes with posix_spawn and waitpid (Foundation's Process can hang on Linux).
+        .target(name: "ChildProcess"),
         .executableTarget(
             name: "censorscope-bench",
             dependencies: ["Packets", "Capture", "Decoding"]
         ),
         .testTarget(
             name: "PacketsTests",
-            dependencies: ["TestSupport", 
+            dependencies: ["ChildProcess", 
                 "Packets", "Decoding", "JSONSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "TestSupport", "Packets", "Capture"]),
-        .testTarget(name: "SocketsTests", dependencies: ["TestSupport", "TestSupport", "Packets", "Capture", "Sockets", "CSystemShims"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "TestSupport", "Packets", "Capture"]),
-        .testTarget(name: "LabTests", dependencies: ["TestSupport", "TestSupport", "Lab", "Packets", "JSONSupport"]),
-        .testTarget(name: "LabServicesTests", dependencies: ["TestSupport", "TestSupport", "Packets", "LabServices"]),
+        .testTarget(name: "CaptureTests", dependencies: ["ChildProcess", "ChildProcess", "Packets", "Capture"]),
+        .testTarget(name: "SocketsTests", dependencies: ["ChildProcess", "ChildProcess", "Packets", "Capture", "Sockets", "CSystemShims"]),
+        .testTarget(name: "CLITests", dependencies: ["ChildProcess", "ChildProcess", "Packets", "Capture"]),
+        .testTarget(name: "LabTests", dependencies: ["ChildProcess", "ChildProcess", "Lab", "Packets", "JSONSupport"]),
+        .testTarget(name: "LabServicesTests", dependencies: ["ChildProcess", "ChildProcess", "Packets", "LabServices"]),
         .testTarget(
             name: "CensorTests",
-            dependencies: ["TestSupport", "Censor", "Lab", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]
+            dependencies: ["ChildProcess", "Censor", "Lab", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

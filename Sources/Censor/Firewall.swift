@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -44,43 +45,12 @@ struct Firewall {
         Self.run(tool, ["-w", "-t", "raw", "-C"] + ruleSpec).ok
     }
 
-    /// Runs a tool and collects its output. posix_spawn and waitpid, not Foundation's
-    /// Process, whose exit monitoring missed exits in this long-running, signal-handling
-    /// program (the child stayed a zombie and waitUntilExit never returned).
+    /// Runs a tool and collects its output, through ChildProcess (posix_spawn and waitpid):
+    /// Foundation's Process missed exits in this long-running, signal-handling program.
     static func run(_ tool: String, _ args: [String]) -> (ok: Bool, output: String) {
         guard let path = locate(tool) else { return (false, "\(tool) not found (install the iptables package)") }
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { return (false, "pipe failed") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        close(fds[1])
-        guard rc == 0 else {
-            close(fds[0])
-            return (false, "cannot run \(tool): \(String(cString: strerror(rc)))")
-        }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if n > 0 { output += chunk.prefix(n); continue }
-            if n < 0, errno == EINTR { continue }
-            break
-        }
-        close(fds[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        let exited = status & 0x7F == 0 && (status >> 8) & 0xFF == 0
-        let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return (exited, text)
+        let r = Subprocess.run([path] + args, timeout: 60)
+        return (r.status == 0, (r.stdout + r.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     static func locate(_ tool: String) -> String? {

@@ -26,7 +26,7 @@ struct LabLauncher {
         let command = ["ip", "netns", "exec", node.namespace, executable, "lab", kind.rawValue] + arguments
         switch Spawn.detached(command, log: output) {
         case .failure(let reason):
-            throw LabError.processFailed(node: node.name, kind: kind.rawValue, reason: "could not start (\(reason.message))", output: "")
+            throw LabError.processFailed(node: node.name, kind: kind.rawValue, reason: "could not start (\(reason.description))", output: "")
         case .success(let pid):
             // The start time never changes across exec, so it identifies the process from now on.
             let started = ProcessTable.startTime(of: pid) ?? 0

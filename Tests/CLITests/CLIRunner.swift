@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+import ChildProcess
 
 /// Runs the real `censorscope` binary, as a user would.
 struct CLIResult {

@@ -1,6 +1,6 @@
 import Capture
 import Foundation
-import TestSupport
+import ChildProcess
 import Packets
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+import ChildProcess
 import Lab
 import Testing
 #if canImport(Glibc)

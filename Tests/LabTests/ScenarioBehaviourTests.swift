@@ -1,6 +1,6 @@
 import Foundation
 import Lab
-import TestSupport
+import ChildProcess
 import Testing
 #if canImport(Glibc)
 import Glibc

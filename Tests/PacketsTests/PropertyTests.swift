@@ -2,7 +2,7 @@
 // value that was built, and every checksum agrees with an independent RFC 1071
 // implementation (and with Wireshark, when tshark is installed).
 import Foundation
-import TestSupport
+import ChildProcess
 import Packets
 import PropertyBased
 import Testing

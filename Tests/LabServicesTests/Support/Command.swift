@@ -1,5 +1,5 @@
 import Foundation
-import TestSupport
+import ChildProcess
 #if canImport(Glibc)
 import Glibc
 #endif

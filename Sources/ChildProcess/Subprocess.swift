@@ -2,9 +2,10 @@
 import Glibc
 #endif
 
-/// Runs programs for tests with posix_spawn and waitpid on the child's own pid.
-/// Foundation's Process can hang in waitUntilExit on Linux when several processes are
-/// started at once (its SIGCHLD bookkeeping races), which would stall a whole CI run.
+/// Runs programs with posix_spawn and waitpid on the child's own pid, with a clean signal
+/// mask. Foundation's Process can hang in waitUntilExit on Linux (its SIGCHLD bookkeeping
+/// races, and a daemon that blocks signals never sees the exit): one mechanism for the lab,
+/// the censor's iptables calls and the tests.
 public enum Subprocess {
     public struct Result: Sendable {
         public var status: Int32
@@ -26,11 +27,12 @@ public enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        let pid = spawn(arguments, &actions)
+        let spawned = spawnOrError(arguments, &actions, newSession: false)
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
-        guard let pid else {
+        guard case .success(let pid) = spawned else {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
-            return Result(status: 127, stdout: "", stderr: "cannot start \(arguments.first ?? "")")
+            if case .failure(let e) = spawned { return Result(status: 127, stdout: "", stderr: e.description) }
+            return Result(status: 127, stdout: "", stderr: "")
         }
         var input = Array((stdin ?? "").utf8)[...]
         if input.isEmpty { close(inPipe[1]) }
@@ -68,15 +70,28 @@ public enum Subprocess {
         return Result(status: wait(pid), stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 
-    /// Starts `arguments` in the background with output discarded (or to `outputFile`); returns its pid.
-    public static func start(_ arguments: [String], outputFile: String? = nil) -> pid_t? {
+    /// Starts `arguments` in the background, stdin from /dev/null, stdout and stderr to
+    /// `outputFile` (appended with `append`) or discarded; returns its pid. With `newSession`
+    /// it outlives its parent's session and ignores the terminal's ^C.
+    public static func start(_ arguments: [String], outputFile: String? = nil, append: Bool = false,
+                             newSession: Bool = false) -> pid_t? {
+        try? background(arguments, outputFile: outputFile, append: append, newSession: newSession).get()
+    }
+
+    /// `start` in a new session with output appended to `log`, saying why when it fails.
+    public static func detached(_ arguments: [String], log: String) -> Swift.Result<pid_t, StartError> {
+        background(arguments, outputFile: log, append: true, newSession: true)
+    }
+
+    static func background(_ arguments: [String], outputFile: String?, append: Bool, newSession: Bool) -> Swift.Result<pid_t, StartError> {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputFile ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile ?? "/dev/null",
+                                         O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        return spawn(arguments, &actions)
+        return spawnOrError(arguments, &actions, newSession: newSession)
     }
 
     /// Sends SIGTERM (then SIGKILL after `grace` seconds) and reaps the process.
@@ -114,9 +129,15 @@ public enum Subprocess {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
+    /// A reason a program could not be started.
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// posix_spawnp with a clean signal mask and default dispositions.
-    static func spawn(_ arguments: [String], _ actions: inout posix_spawn_file_actions_t) -> pid_t? {
-        guard !arguments.isEmpty else { return nil }
+    static func spawnOrError(_ arguments: [String], _ actions: inout posix_spawn_file_actions_t,
+                             newSession: Bool) -> Swift.Result<pid_t, StartError> {
+        guard let program = arguments.first else { return .failure(StartError(description: "no command")) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -125,15 +146,17 @@ public enum Subprocess {
         posix_spawnattr_setsigmask(&attributes, &empty)
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, s) }
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD] { sigaddset(&defaults, s) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // 0x80 is glibc's POSIX_SPAWN_SETSID (a GNU extension Swift does not import).
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (newSession ? 0x80 : 0)))
         let cArgs = arguments.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var pid: pid_t = 0
         let rc = cArgs.withUnsafeBufferPointer { argv in
-            posix_spawnp(&pid, arguments[0], &actions, &attributes, argv.baseAddress!, environ)
+            posix_spawnp(&pid, program, &actions, &attributes, argv.baseAddress!, environ)
         }
-        return rc == 0 ? pid : nil
+        guard rc == 0 else { return .failure(StartError(description: "cannot run \(program): \(String(cString: strerror(rc)))")) }
+        return .success(pid)
     }
 }
