@@ -64,10 +64,15 @@ let package = Package(
         .target(name: "CLabNet"),
         // The services on the lab's server nodes: HTTP, TLS, echo, STUN, DNS, on POSIX sockets.
         .target(name: "LabServices", dependencies: ["Packets", "JSONSupport", "CTLSShim", "CLabNet"]),
+        // Probe kinds (build, recognise, classify), the correlator, traces. Pure: it reads
+        // captured packets as values, so a live run and a pcap file are analysed alike.
+        .target(name: "Probing", dependencies: ["Packets", "Capture"]),
+        // The imperative shell of probing: pacing, raw sends, the run's capture, routes.
+        .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims"]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
-                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices",
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,11 +89,13 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "CaptureTests", dependencies: ["ChildProcess", "ChildProcess", "Packets", "Capture"]),
-        .testTarget(name: "SocketsTests", dependencies: ["ChildProcess", "ChildProcess", "Packets", "Capture", "Sockets", "CSystemShims"]),
-        .testTarget(name: "CLITests", dependencies: ["ChildProcess", "ChildProcess", "Packets", "Capture"]),
-        .testTarget(name: "LabTests", dependencies: ["ChildProcess", "ChildProcess", "Lab", "Packets", "JSONSupport"]),
-        .testTarget(name: "LabServicesTests", dependencies: ["ChildProcess", "ChildProcess", "Packets", "LabServices"]),
+        .testTarget(name: "CaptureTests", dependencies: ["ChildProcess", "Packets", "Capture"]),
+        .testTarget(name: "SocketsTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "CSystemShims"]),
+        .testTarget(name: "CLITests", dependencies: ["ChildProcess", "Packets", "Capture"]),
+        .testTarget(name: "LabTests", dependencies: ["ChildProcess", "Lab", "Packets", "JSONSupport"]),
+        .testTarget(name: "LabServicesTests", dependencies: ["ChildProcess", "Packets", "LabServices"]),
+        .testTarget(name: "ProbingTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing"]),
+        .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
         .testTarget(
             name: "CensorTests",
             dependencies: ["ChildProcess", "Censor", "Lab", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]

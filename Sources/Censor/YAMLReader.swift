@@ -1,3 +1,4 @@
+import Packets
 import Yams
 
 /// A problem in a censor policy, located in its file.
