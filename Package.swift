@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "LabServices", dependencies: ["Packets", "JSONSupport", "CTLSShim", "CLabNet"]),
         // Probe kinds (build, recognise, classify), the correlator, traces. Pure: it reads
         // captured packets as values, so a live run and a pcap file are analysed alike.
-        .target(name: "Probing", dependencies: ["Packets", "Capture"]),
+        .target(name: "Probing", dependencies: ["Packets", "Capture", "JSONSupport"]),
         // The imperative shell of probing: pacing, raw sends, the run's capture, routes.
         .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims"]),
         .executableTarget(

@@ -1,0 +1,222 @@
+import ArgumentParser
+import JSONSupport
+import Packets
+import ProbeSession
+import Probing
+
+// `probe icmp|udp|stun|dns`: one probe kind each, the same run and the same report shape.
+
+/// Runs `count` probes built by `build` and prints one result per probe.
+private func runAndReport(host: String, options run: RunOptions, count: Int, kind: String, port: UInt16?,
+                          details: (Answer?) -> [(key: String, value: JSONValue)] = { _ in [] },
+                          humanDetail: (Answer) -> String? = { _ in nil },
+                          build: (ProbeBuilder, Int) throws -> Probing.Probe) throws {
+    var out = StandardOutput()
+    defer { out.flush() }
+    do {
+        let target = try ProbeTarget(host, options: run)
+        let builder: ProbeBuilder
+        do { builder = try ProbeBuilder(source: target.route.source, destination: target.address) } catch {
+            throw UserError("\(error)")
+        }
+        var probes: [Probing.Probe] = []
+        do { for i in 0..<count { probes.append(try build(builder, i)) } } catch let e as UserError { throw e } catch {
+            throw UserError("\(error)")
+        }
+        let configuration = run.configuration(source: target.route.source, interface: target.route.interface,
+                                              destinations: [target.address])
+        let result = try runProbes(probes, configuration, try run.evidenceFile()) { c in c.counts.answeredProbes >= count }
+        for probe in probes {
+            let answers = result.answers(for: probe.index)
+            let first = answers.first
+            if run.json {
+                var fields: [(key: String, value: JSONValue)] = [
+                    ("target", .string(target.address.description)),
+                    ("kind", .string(kind)),
+                ]
+                if let port { fields.append(("port", .number(port))) }
+                fields += [
+                    ("probe", .object([("index", .number(probe.index)), ("ttl", .number(probe.ttl)),
+                                       ("length", .number(probe.bytes.count)), ("label", .string(probe.label))])),
+                    ("result", .string(resultWord(first))),
+                    ("response", first.map { $0.fingerprint.json } ?? .null),
+                    ("rtt_ms", first?.rttMilliseconds.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
+                    ("icmp", icmpDetail(first)),
+                ]
+                fields += details(first)
+                fields.append(("answers", .array(answers.map { $0.json() })))
+                out.json(.object(fields))
+            } else {
+                out.line("\(probe.label): \(probe.bytes.count) bytes to \(target.address)\(port.map { ":\($0)" } ?? "")")
+                if answers.isEmpty { out.line("  no answer within \(run.timeout) s (timeout)") }
+                for answer in answers {
+                    let extra = humanDetail(answer).map { "; " + $0 } ?? ""
+                    out.line("  \(answer.kind.rawValue) from \(answer.fingerprint.source) in \(milliseconds(answer.rttMilliseconds)) ms: \(describe(answer.fingerprint))\(answer.duplicates > 0 ? " (+\(answer.duplicates) duplicates)" : "")\(extra)")
+                }
+            }
+        }
+    } catch let e as UserError {
+        out.flush()
+        printError(e.description)
+        throw ExitCode.failure
+    }
+}
+
+/// The UDP payload of an answer, if it is a datagram.
+private func udpPayload(_ answer: Answer?) -> [UInt8]? {
+    answer?.packet.transport.udp.map { Array($0.payload) }
+}
+
+struct ProbeICMP: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "icmp", abstract: "Send ICMP (v6) echo requests of any size.")
+
+    @Argument(help: "The target address or name.") var host: String
+    @Option(help: "Echo payload bytes (ping's -s).") var size: Int = 56
+    @Option(help: "IP TTL / hop limit.") var ttl: UInt8 = 64
+    @Option(help: "Number of echo requests.") var count: Int = 1
+    @OptionGroup var run: RunOptions
+
+    func validate() throws {
+        guard (0...65_000).contains(size) else { throw ValidationError("--size must be between 0 and 65000 bytes") }
+        guard (1...10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000") }
+        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
+    }
+
+    func run() throws {
+        let identifier: UInt16 = randomIdentifier()
+        try runAndReport(host: host, options: run, count: count, kind: "icmp", port: nil) { builder, i in
+            try builder.icmpEcho(index: i, identifier: identifier, sequence: UInt16(truncatingIfNeeded: i + 1), payloadSize: size,
+                                 ttl: ttl, ipID: randomIdentifier(), label: "icmp echo ttl \(ttl) #\(i)")
+        }
+    }
+}
+
+struct ProbeUDP: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "udp", abstract: "Send a UDP datagram to a port.")
+
+    @Argument(help: "The target address or name.") var host: String
+    @Option(help: "Destination port.") var port: UInt16
+    @Option(help: "Payload as hex (default empty).") var payloadHex: String?
+    @Option(help: "Payload as text.") var payload: String?
+    @Option(help: "IP TTL / hop limit.") var ttl: UInt8 = 64
+    @Option(help: "Number of datagrams (each from its own source port).") var count: Int = 1
+    @Option(help: "First source port (default random).") var sport: UInt16?
+    @OptionGroup var run: RunOptions
+
+    func validate() throws {
+        guard payloadHex == nil || payload == nil else { throw ValidationError("give --payload-hex or --payload, not both") }
+        guard (1...10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000") }
+        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
+    }
+
+    func run() throws {
+        var bytes = Array((payload ?? "").utf8)
+        if let payloadHex {
+            do { bytes = try Hex.decode(payloadHex) } catch { throw ValidationError("--payload-hex: \(error.description)") }
+        }
+        let first = sport ?? randomSourcePort()
+        try runAndReport(host: host, options: run, count: count, kind: "udp", port: port,
+                         details: { answer in [("response_payload", .optional(udpPayload(answer).map { Hex.encode($0) }))] }) { builder, i in
+            try builder.udp(index: i, sourcePort: first &+ UInt16(truncatingIfNeeded: i), destinationPort: port, payload: bytes,
+                            ttl: ttl, ipID: randomIdentifier(), label: "udp port \(port) ttl \(ttl) #\(i)")
+        }
+    }
+}
+
+struct ProbeSTUN: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stun",
+                                                    abstract: "Send a STUN binding request (RFC 5389) and report the mapped address.")
+
+    @Argument(help: "The STUN server's address or name.") var host: String
+    @Option(help: "Destination port.") var port: UInt16 = 3478
+    @Option(help: "IP TTL / hop limit.") var ttl: UInt8 = 64
+    @Option(help: "Number of requests.") var count: Int = 1
+    @OptionGroup var run: RunOptions
+
+    func validate() throws {
+        guard (1...10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000") }
+        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
+    }
+
+    static func mapped(_ answer: Answer?) -> String? {
+        guard let payload = udpPayload(answer), let message = try? STUNMessage(decoding: payload) else { return nil }
+        return (message.xorMappedAddress ?? message.mappedAddress)?.description
+    }
+
+    func run() throws {
+        let sourcePort = randomSourcePort()
+        try runAndReport(host: host, options: run, count: count, kind: "stun", port: port,
+                         details: { [("mapped_address", .optional(Self.mapped($0)))] },
+                         humanDetail: { Self.mapped($0).map { "mapped address \($0)" } }) { builder, i in
+            var generator = SystemRandomNumberGenerator()
+            let transaction = (0..<12).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            return try builder.stunBinding(index: i, sourcePort: sourcePort &+ UInt16(truncatingIfNeeded: i), destinationPort: port,
+                                           transactionID: transaction, ttl: ttl, ipID: randomIdentifier(),
+                                           label: "stun binding ttl \(ttl) #\(i)")
+        }
+    }
+}
+
+struct ProbeDNS: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dns", abstract: "Send a DNS query over UDP and report the answer.")
+
+    @Argument(help: "The resolver's address or name.") var host: String
+    @Option(help: "The name to query.") var name: String
+    @Option(help: "Record type: A, AAAA, TXT, NS, CNAME, SOA or a number.") var type: String = "A"
+    @Option(help: "Destination port.") var port: UInt16 = 53
+    @Option(help: "IP TTL / hop limit.") var ttl: UInt8 = 64
+    @Option(help: "Number of queries.") var count: Int = 1
+    @OptionGroup var run: RunOptions
+
+    var typeCode: UInt16? {
+        switch type.uppercased() {
+        case "A": return DNSType.a
+        case "AAAA": return DNSType.aaaa
+        case "TXT": return DNSType.txt
+        case "NS": return DNSType.ns
+        case "CNAME": return DNSType.cname
+        case "SOA": return DNSType.soa
+        default: return UInt16(type)
+        }
+    }
+
+    func validate() throws {
+        guard typeCode != nil else { throw ValidationError("unknown record type '\(type)'; use A, AAAA, TXT, NS, CNAME, SOA or a number") }
+        guard (1...10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000") }
+        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
+    }
+
+    static func message(_ answer: Answer?) -> DNSMessage? {
+        guard let payload = udpPayload(answer) else { return nil }
+        return try? DNSMessage(decoding: payload)
+    }
+
+    static func records(_ m: DNSMessage) -> [String] {
+        m.answers.map { record in
+            let data: String
+            switch (record.type, record.data.count) {
+            case (DNSType.a, 4): data = IPv4Address(record.data[0], record.data[1], record.data[2], record.data[3]).description
+            case (DNSType.aaaa, 16): data = IPv6Address(bytes: record.data)?.description ?? Hex.encode(record.data)
+            default: data = Hex.encode(record.data)
+            }
+            return "\(record.name) \(record.ttl) \(DNSType.name(record.type)) \(data)"
+        }
+    }
+
+    func run() throws {
+        let code = typeCode!
+        let sourcePort = randomSourcePort()
+        try runAndReport(host: host, options: run, count: count, kind: "dns", port: port,
+                         details: { answer in
+                             guard let m = Self.message(answer) else { return [("rcode", .null), ("records", .array([]))] }
+                             return [("rcode", .string(m.rcode.description)), ("records", .array(Self.records(m).map { .string($0) }))]
+                         },
+                         humanDetail: { answer in
+                             Self.message(answer).map { m in ([m.rcode.description] + Self.records(m)).joined(separator: "; ") }
+                         }) { builder, i in
+            try builder.dnsQuery(index: i, sourcePort: sourcePort &+ UInt16(truncatingIfNeeded: i), destinationPort: port,
+                                 id: randomIdentifier(), name: name, type: code, ttl: ttl, ipID: randomIdentifier(),
+                                 label: "dns \(type.uppercased()) \(name) ttl \(ttl) #\(i)")
+        }
+    }
+}
