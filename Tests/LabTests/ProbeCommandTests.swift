@@ -1,0 +1,117 @@
+import Foundation
+import Lab
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `probe` and `trace` run for real inside the lab, checked against Linux traceroute in the
+/// same namespace and against what each scenario's censor is known to do.
+@Suite("Probe and trace commands in the lab (root)", .serialized,
+       .enabled(if: LabHarness.canRun && LabHarness.hasTools, "needs root, the censorscope binary, ping and traceroute"))
+struct ProbeCommandTests {
+    static let server = "198.18.9.2"
+    static let server6 = "2001:db8:9::2"
+
+    func withLab(_ name: String, _ body: () throws -> Void) throws {
+        LabHarness.down(name)
+        defer {
+            LabHarness.down(name)
+            LabHarness.expectNothingLeft(name)
+        }
+        let up = try LabHarness.run(["lab", "up", name])
+        try #require(up.status == 0, "lab up \(name) failed: \(up.stderr)")
+        try body()
+    }
+
+    /// Runs censorscope inside `node` with --json and parses the one object it prints.
+    func probeJSON(_ scenario: String, _ args: [String], node: String = "client") throws -> [String: Any] {
+        let r = try LabHarness.exec(node, [LabHarness.binary] + args + ["--json"], scenario: scenario)
+        try #require(r.status == 0, "censorscope \(args.joined(separator: " ")) failed: \(r.stderr)")
+        return try LabHarness.json(r.stdout)
+    }
+
+    /// The hop addresses of a `trace --json` (nil for silent hops).
+    func hops(_ trace: [String: Any]) -> [String?] {
+        ((trace["hops"] as? [[String: Any]]) ?? []).map { $0["address"] as? String }
+    }
+
+    @Test func traceMatchesLinuxTracerouteInClean() throws {
+        try withLab("clean") {
+            let methods: [(String, [String])] = [("tcp", ["-T", "-O", "syn", "-p", "80"]), ("icmp", ["-I"]), ("udp", [])]
+            for (method, flags) in methods {
+                let expected = try LabHarness.traceroute(from: "client", to: Self.server, scenario: "clean", extra: flags)
+                let trace = try probeJSON("clean", ["trace", Self.server, "--method", method, "--max-ttl", "12", "--timeout", "1"])
+                #expect(hops(trace) == expected, "\(method): censorscope \(hops(trace)) vs traceroute \(expected)")
+                #expect(trace["reached"] as? Bool == true, "\(method) did not reach the server")
+                let last = try #require((trace["hops"] as? [[String: Any]])?.last)
+                #expect(last["address"] as? String == Self.server)
+                let kind = last["kind"] as? String
+                #expect(kind == ["tcp": "syn-ack", "icmp": "echo-reply", "udp": "port-unreachable"][method], "\(method) ended with \(kind ?? "nil")")
+                for hop in (trace["hops"] as? [[String: Any]] ?? []).dropLast() {
+                    #expect(hop["kind"] as? String == "time-exceeded")
+                    #expect((hop["rtt_ms"] as? Double).map { $0 >= 0 && $0 < 1000 } == true)
+                }
+            }
+            // IPv6, against traceroute -6 -T.
+            let expected6 = try LabHarness.traceroute(from: "client", to: Self.server6, scenario: "clean", extra: ["-6", "-T", "-O", "syn", "-p", "80"])
+            let trace6 = try probeJSON("clean", ["trace", Self.server6, "--method", "tcp", "--max-ttl", "12", "--timeout", "1"])
+            #expect(hops(trace6) == expected6, "IPv6: censorscope \(hops(trace6)) vs traceroute \(expected6)")
+        }
+    }
+
+    @Test func applicationProbesInClean() throws {
+        try withLab("clean") {
+            let echo = try probeJSON("clean", ["probe", "icmp", Self.server, "--size", "1000"])
+            #expect(echo["result"] as? String == "echo-reply")
+            #expect((echo["response"] as? [String: Any])?["src"] as? String == Self.server)
+
+            let closed = try probeJSON("clean", ["probe", "udp", Self.server, "--port", "9"])
+            #expect(closed["result"] as? String == "icmp")
+            #expect((closed["icmp"] as? [String: Any])?["kind"] as? String == "port-unreachable")
+
+            let stun = try probeJSON("clean", ["probe", "stun", Self.server])
+            #expect(stun["result"] as? String == "stun-response")
+            #expect((stun["mapped_address"] as? String)?.hasPrefix("198.18.1.2:") == true, "mapped \(stun["mapped_address"] ?? "nil")")
+
+            let dns = try probeJSON("clean", ["probe", "dns", Self.server, "--name", "example.com"])
+            #expect(dns["result"] as? String == "dns-response")
+
+            let open = try probeJSON("clean", ["probe", "syn", Self.server, "--port", "80", "--variant", "linux"])
+            #expect(open["result"] as? String == "syn-ack")
+            #expect(open["injected"] as? Bool == false)
+        }
+    }
+
+    @Test func telegram2018SYNVariants() throws {
+        try withLab("telegram-2018") {
+            let mss = try probeJSON("telegram-2018", ["probe", "syn", Self.server, "--port", "80", "--variant", "mss"])
+            #expect(mss["result"] as? String == "syn-ack")
+            #expect(mss["size"] as? Int == 44)
+            #expect(mss["injected"] as? Bool == false)
+
+            let linux = try probeJSON("telegram-2018", ["probe", "syn", Self.server, "--port", "80", "--variant", "linux"])
+            #expect(linux["size"] as? Int == 60)
+            #expect(linux["result"] as? String == "rst")
+            #expect(linux["injected"] as? Bool == true, "reasons: \(linux["injection_reasons"] ?? "none")")
+            let response = try #require(linux["response"] as? [String: Any])
+            #expect(response["ttl"] as? Int == 58)
+            #expect(response["ip_id"] as? Int == 1)
+            #expect(response["df"] as? Bool == false)
+            #expect(response["flags"] as? String == "R")
+
+            // The censor sits at hop 2: a linux-sized SYN trace "arrives" there, an mss one goes through.
+            let fake = try probeJSON("telegram-2018", ["trace", Self.server, "--method", "tcp", "--variant", "linux", "--max-ttl", "8", "--timeout", "1"])
+            #expect(fake["destination_ttl"] as? Int == 2)
+            let real = try probeJSON("telegram-2018", ["trace", Self.server, "--method", "tcp", "--variant", "mss", "--max-ttl", "8", "--timeout", "1"])
+            #expect(hops(real) == ["198.18.1.1", "198.18.2.2", "198.18.3.2", nil, Self.server])
+        }
+    }
+
+    @Test func refusesReservedWithoutFlagAndExplainsPrivilege() throws {
+        let r = try LabHarness.run(["probe", "syn", Self.server, "--port", "80"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--allow-reserved"))
+        #expect(r.stderr.split(separator: "\n").count == 1)
+    }
+}
