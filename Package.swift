@@ -82,6 +82,11 @@ let package = Package(
             name: "censorscope-bench",
             dependencies: ["Packets", "Capture", "Decoding"]
         ),
+        // Probing through the lab: probes/s sent, answers correlated, loss (scripts/bench-probing.sh).
+        .executableTarget(
+            name: "censorscope-probe-bench",
+            dependencies: ["Packets", "Capture", "Probing", "ProbeSession"]
+        ),
         .testTarget(
             name: "PacketsTests",
             dependencies: ["ChildProcess", 
