@@ -129,7 +129,7 @@ public struct ProbeBuilder: Sendable {
         let bytes = built.serialized()
         let parsed: IPPacket
         do { parsed = try IPPacket.parse(bytes) } catch { throw .inconsistentPacket(error.description) }
-        guard parsed.transportChecksumIsValid != false else { throw .inconsistentPacket("transport checksum is wrong") }
+        guard parsed.transportChecksumIsValid == true else { throw .inconsistentPacket("transport checksum is wrong") }
         guard parsed.transport.tcp != nil || parsed.transport.udp != nil || parsed.transport.icmp != nil else {
             throw .inconsistentPacket("transport header did not decode")
         }
