@@ -24,6 +24,10 @@ struct ProbeSender {
         do throws(RawSocketError) {
             v4 = needsV4 ? try RawIPv4Socket(device: device) : nil
             v6 = needsV6 ? try RawIPv6Socket(mode: .headerIncluded, device: device) : nil
+            // Without it a full queue drops probes silently (the kernel hides ENOBUFS from
+            // raw sockets unless asked); IPPROTO_RAW sockets get no ICMP errors queued by it.
+            try v4?.reportQueueDrops()
+            try v6?.reportQueueDrops()
         } catch {
             if error == .permissionDenied { throw .noPrivilege }
             throw .send(error.description)
