@@ -110,12 +110,7 @@ public final class LiveCapture: @unchecked Sendable {
             var data: UnsafePointer<UInt8>?
             let rc = pcap_next_ex(h, &header, &data)
             if rc == 1, let header, let data {
-                let hdr = header.pointee
-                let bytes = Array(UnsafeBufferPointer(start: data, count: Int(hdr.caplen)))
-                let sub = Int64(hdr.ts.tv_usec)
-                let ns = hasNanosecondTimestamps ? UInt32(sub) : UInt32(sub * 1000)
-                return CapturedPacket(timestamp: CaptureTimestamp(seconds: Int64(hdr.ts.tv_sec), nanoseconds: ns),
-                                      linkType: linkType, data: bytes[...], originalLength: Int(hdr.len))
+                return CapturedPacket(header.pointee, data, linkType: linkType, nanoseconds: hasNanosecondTimestamps)
             }
             if rc < 0 { throw .readFailed(message: String(cString: pcap_geterr(h))) }
             let now = ContinuousClock.now
@@ -125,6 +120,45 @@ public final class LiveCapture: @unchecked Sendable {
             var pfd = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
             _ = poll(&pfd, 1, ms)
         }
+    }
+
+    /// Hands every packet already captured, at most `max`, to `body` without waiting, and
+    /// returns how many it handed. Reads in batches (pcap_dispatch) straight from the kernel
+    /// ring, so a busy prober can empty the ring between sends for one call.
+    @discardableResult
+    public func drain(max: Int = Int(Int32.max), _ body: (CapturedPacket) -> Void) throws(LiveCaptureError) -> Int {
+        guard let h = handle, max > 0 else { return 0 }
+        var total = 0
+        var failed = false
+        withoutActuallyEscaping(body) { escapable in
+            var context = DrainContext(body: escapable, linkType: linkType, nanoseconds: hasNanosecondTimestamps)
+            withUnsafeMutablePointer(to: &context) { pointer in
+                let user = UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
+                while total < max {
+                    let n = pcap_dispatch(h, Int32(clamping: max - total), { user, header, data in
+                        guard let user, let header, let data else { return }
+                        let context = UnsafeMutableRawPointer(user).assumingMemoryBound(to: DrainContext.self)
+                        let c = context.pointee
+                        c.body(CapturedPacket(header.pointee, data, linkType: c.linkType, nanoseconds: c.nanoseconds))
+                    }, user)
+                    if n < 0 { failed = n == -1; break }   // -2: pcap_breakloop, not an error
+                    if n == 0 { break }
+                    total += Int(n)
+                }
+            }
+        }
+        if failed { throw .readFailed(message: String(cString: pcap_geterr(h))) }
+        return total
+    }
+
+    /// Waits until the capture has packets to read or `timeout` passes; true if it has.
+    /// Call it only after `drain` emptied the capture (a partly read batch does not wake it).
+    public func waitForPackets(timeout: Duration) -> Bool {
+        guard handle != nil else { return false }
+        let (seconds, attoseconds) = timeout.components
+        let ms = max(0, min(seconds * 1000 + attoseconds / 1_000_000_000_000_000, Int64(Int32.max)))
+        var pfd = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
+        return poll(&pfd, 1, Int32(ms)) > 0
     }
 
     /// Packets received and dropped by the kernel since the capture opened.
@@ -138,5 +172,23 @@ public final class LiveCapture: @unchecked Sendable {
     public func close() {
         if let h = handle { pcap_close(h) }
         handle = nil
+    }
+}
+
+/// What `drain`'s C callback needs, passed through libpcap's user pointer.
+private struct DrainContext {
+    let body: (CapturedPacket) -> Void
+    let linkType: LinkType
+    let nanoseconds: Bool
+}
+
+extension CapturedPacket {
+    /// Copies a packet out of libpcap's buffer (valid only during the callback or until the next read).
+    init(_ header: pcap_pkthdr, _ data: UnsafePointer<UInt8>, linkType: LinkType, nanoseconds: Bool) {
+        let bytes = Array(UnsafeBufferPointer(start: data, count: Int(header.caplen)))
+        let sub = Int64(header.ts.tv_usec)
+        let ns = nanoseconds ? UInt32(truncatingIfNeeded: sub) : UInt32(truncatingIfNeeded: sub * 1000)
+        self.init(timestamp: CaptureTimestamp(seconds: Int64(header.ts.tv_sec), nanoseconds: ns),
+                  linkType: linkType, data: bytes[...], originalLength: Int(header.len))
     }
 }

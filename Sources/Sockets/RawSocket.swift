@@ -76,6 +76,12 @@ public final class RawIPv4Socket: @unchecked Sendable {
 
     deinit { close() }
 
+    /// Makes a full device queue fail `send` with ENOBUFS (IP_RECVERR) instead of the
+    /// kernel dropping the packet and reporting success.
+    public func reportQueueDrops() throws(RawSocketError) {
+        try setOption(fd, Int32(IPPROTO_IP), IP_RECVERR, Int32(1), "IP_RECVERR")
+    }
+
     /// Sends one complete IPv4 packet to the destination in its header.
     public func send(_ packet: [UInt8]) throws(RawSocketError) {
         guard packet.count >= 20, packet[0] >> 4 == 4 else { throw .invalidPacket("not an IPv4 packet") }
@@ -124,6 +130,12 @@ public final class RawIPv6Socket: @unchecked Sendable {
     }
 
     deinit { close() }
+
+    /// Makes a full device queue fail `send` with ENOBUFS (IPV6_RECVERR) instead of the
+    /// kernel dropping the packet and reporting success.
+    public func reportQueueDrops() throws(RawSocketError) {
+        try setOption(fd, Int32(IPPROTO_IPV6), IPV6_RECVERR, Int32(1), "IPV6_RECVERR")
+    }
 
     /// `.headerIncluded`: sends a complete IPv6 packet to the destination in its header.
     public func send(_ packet: [UInt8]) throws(RawSocketError) {

@@ -1,0 +1,84 @@
+import Capture
+import Packets
+
+/// How a probe run sends and listens.
+public struct RunConfiguration: Sendable {
+    /// Probes per second; nil sends as fast as the sockets take them. Default 100.
+    public var rate: Double?
+    /// Probes that may go at once after an idle spell. Default 1.
+    public var burst: Int
+    /// How long to wait for answers after the last send. Default 2 s.
+    public var timeout: Duration
+    /// The capture interface (the route's, from `Routing`), or "any".
+    public var interface: String
+    /// The capture's BPF filter (see `CaptureFilter.forRun`).
+    public var filter: String
+    /// The kernel's capture ring, in bytes. Default 32 MiB.
+    public var captureBufferBytes: Int32
+    /// Binds the raw sockets to `interface` (SO_BINDTODEVICE), so probes leave where the
+    /// capture listens even on multipath routes. Ignored for "any". Default true.
+    public var bindToInterface: Bool
+    /// Probes sent between two reads of the capture while nothing makes the sender wait.
+    /// Default 64: at most a few hundred packets pile up in the ring between reads.
+    public var drainInterval: Int
+
+    public init(interface: String, filter: String, rate: Double? = 100, burst: Int = 1,
+                timeout: Duration = .seconds(2), captureBufferBytes: Int32 = 32 << 20,
+                bindToInterface: Bool = true, drainInterval: Int = 64) {
+        self.interface = interface
+        self.filter = filter
+        self.rate = rate
+        self.burst = burst
+        self.timeout = timeout
+        self.captureBufferBytes = captureBufferBytes
+        self.bindToInterface = bindToInterface
+        self.drainInterval = drainInterval
+    }
+
+    /// For probes from `route.source` to `destinations`: the route's interface and
+    /// `CaptureFilter.forRun`.
+    public init(route: RouteInfo, destinations: [IPAddress], rate: Double? = 100, timeout: Duration = .seconds(2)) {
+        self.init(interface: route.interface,
+                  filter: CaptureFilter.forRun(source: route.source, destinations: destinations),
+                  rate: rate, timeout: timeout)
+    }
+}
+
+/// What a run did.
+public struct RunStatistics: Hashable, Sendable {
+    /// Probes that left (the socket took them).
+    public var sent: Int
+    /// Packets the capture handed to `onPacket`.
+    public var captured: Int
+    /// Packets the kernel dropped because the capture ring was full.
+    public var captureDropped: UInt32
+    /// Probes the socket refused (firewall EPERM, ENETUNREACH, …); not sent.
+    public var sendErrors: Int
+    /// From the first send to the end of the wait, in seconds.
+    public var durationSeconds: Double
+    /// From the first send to the end of the last, in seconds.
+    public var sendingSeconds: Double
+    /// True when `onPacket` settled the run before the timeout ran out.
+    public var endedEarly: Bool
+    /// Times a send was retried after ENOBUFS (a full socket or device queue).
+    public var sendRetries: Int
+    /// The first send error, e.g. "probe 3 to 198.18.1.2: sendto failed: Operation not permitted".
+    public var firstSendError: String?
+
+    public init(sent: Int = 0, captured: Int = 0, captureDropped: UInt32 = 0, sendErrors: Int = 0,
+                durationSeconds: Double = 0, sendingSeconds: Double = 0, endedEarly: Bool = false, sendRetries: Int = 0,
+                firstSendError: String? = nil) {
+        self.sent = sent
+        self.captured = captured
+        self.captureDropped = captureDropped
+        self.sendErrors = sendErrors
+        self.durationSeconds = durationSeconds
+        self.sendingSeconds = sendingSeconds
+        self.endedEarly = endedEarly
+        self.sendRetries = sendRetries
+        self.firstSendError = firstSendError
+    }
+
+    /// Probes sent per second while sending.
+    public var sendRate: Double { sendingSeconds > 0 ? Double(sent) / sendingSeconds : 0 }
+}
