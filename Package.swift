@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["ChildProcess", "Packets", "Capture"]),
         .testTarget(name: "LabTests", dependencies: ["ChildProcess", "Lab", "Packets", "JSONSupport"]),
         .testTarget(name: "LabServicesTests", dependencies: ["ChildProcess", "Packets", "LabServices"]),
-        .testTarget(name: "ProbingTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing"]),
+        .testTarget(name: "ProbingTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Censor"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
         .testTarget(
             name: "CensorTests",

@@ -194,14 +194,22 @@ public struct PayloadObservation: Hashable, Sendable {
     private static func quotes(_ q: IPPacket, flow: PayloadFlow, dataSequence: UInt32, length: UInt32) -> Bool {
         guard q.source == flow.local, q.destination == flow.remote, q.header.upperLayerProtocol == 6 else { return false }
         let ports: (UInt16?, UInt16?, UInt32?)
+        let tcpHeader: Int
         switch q.transport {
-        case .tcp(let t): ports = (t.sourcePort, t.destinationPort, t.sequenceNumber)
-        case .tcpPrefix(let p): ports = (p.sourcePort, p.destinationPort, p.sequenceNumber)
+        case .tcp(let t): ports = (t.sourcePort, t.destinationPort, t.sequenceNumber); tcpHeader = t.headerLength
+        case .tcpPrefix(let p): ports = (p.sourcePort, p.destinationPort, p.sequenceNumber); tcpHeader = 20
         default: return false
         }
         guard ports.0 == flow.localPort, ports.1 == flow.remotePort, let seq = ports.2,
-              let d = offset(seq, from: dataSequence) else { return false }
-        return d < Int64(length)
+              let d = offset(seq, from: dataSequence), d < Int64(length) else { return false }
+        // The quoted IP length must leave room for data: the handshake's ACK has our
+        // data's seq too, but no payload.
+        let ipLength: Int
+        switch q.header {
+        case .v4(let h): ipLength = Int(h.totalLength) - h.headerLength
+        case .v6(let h): ipLength = Int(h.payloadLength) - (h.headerLength - 40)
+        }
+        return ipLength > tcpHeader
     }
 
     /// The transmission the quote is of: same IP ID if one matches, else the last sent before it.
