@@ -138,7 +138,10 @@ public final class KernelConnection {
         return KernelConnectionError.text(code)
     }
 
-    /// Restores the default TTL and closes with an immediate RST (SO_LINGER {1, 0}).
+    /// Restores the default TTL and closes with an immediate RST (SO_LINGER {1, 0}). When
+    /// the payload never reached the server the RST's seq is past the server's rcv.nxt, so
+    /// Linux answers with a challenge ACK (RFC 5961), which our stack, the socket gone,
+    /// answers with a RST at exactly rcv.nxt: the server's state is cleared either way.
     public func abort() {
         guard fd >= 0 else { return }
         try? setHopLimit(nil)

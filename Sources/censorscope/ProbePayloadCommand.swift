@@ -51,7 +51,7 @@ struct ProbePayloadCommand: ParsableCommand {
     @Option(name: .customLong("max-ttl"), help: "Last TTL (default 30).")
     var maxTTL: Int?
 
-    @Option(name: .long, help: "Seconds to watch each connection after its payload (default 1.5).")
+    @Option(name: .long, help: "Seconds to watch each connection after its payload (default 1.5; 0.5 s after the first answer suffices).")
     var wait: Double = 1.5
 
     @Option(name: .long, help: "Write every captured packet to this pcapng file.")
