@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "LabServicesTests", dependencies: ["ChildProcess", "Packets", "LabServices"]),
         .testTarget(
             name: "ProbingTests",
-            dependencies: ["ChildProcess", "Packets", "Capture", "Probing", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Censor", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
         .testTarget(

@@ -19,7 +19,7 @@ struct ProbeCommand: ParsableCommand {
             special-purpose destinations are refused unless --allow-reserved is given. Needs \
             root or CAP_NET_RAW. JSON fields are documented in Docs/probing.md.
             """,
-        subcommands: [ProbeSYN.self, ProbeICMP.self, ProbeUDP.self, ProbeSTUN.self, ProbeDNS.self]
+        subcommands: [ProbeSYN.self, ProbeICMP.self, ProbeUDP.self, ProbeSTUN.self, ProbeDNS.self, ProbePayloadCommand.self]
     )
 }
 
