@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "ChildProcess"),
         .executableTarget(
             name: "censorscope-bench",
-            dependencies: ["Packets", "Capture", "Decoding"]
+            dependencies: ["Packets", "Capture", "Decoding", "Probing"]
         ),
         .testTarget(
             name: "PacketsTests",
@@ -94,7 +94,10 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["ChildProcess", "Packets", "Capture"]),
         .testTarget(name: "LabTests", dependencies: ["ChildProcess", "Lab", "Packets", "JSONSupport"]),
         .testTarget(name: "LabServicesTests", dependencies: ["ChildProcess", "Packets", "LabServices"]),
-        .testTarget(name: "ProbingTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing"]),
+        .testTarget(
+            name: "ProbingTests",
+            dependencies: ["ChildProcess", "Packets", "Capture", "Probing", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
         .testTarget(
             name: "CensorTests",
