@@ -84,6 +84,11 @@ extension Correlator {
         case .tcp(let t):
             return pick(tcpQuoteKeys[FlowValueKey(flow: flow(t.sourcePort, t.destinationPort, 6), value: t.sequenceNumber)],
                         kind: kind, basis: .quote, quoted: quoted)
+        case .malformed(6, _, let payload) where payload.count >= 8:
+            // The first 8 bytes, then what is no TCP header: RFC 4884 zero padding after a short quote.
+            var cut = quoted
+            cut.transport = .tcpPrefix(TCPHeaderPrefix(slice: payload.prefix(8)))
+            return matchQuote(cut, kind: kind, errorDestination: errorDestination)
         case .tcpPrefix(let p):
             guard let sport = p.sourcePort, let dport = p.destinationPort else { return .none }
             let f = flow(sport, dport, 6)
