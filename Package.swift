@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "ChildProcess"),
         .executableTarget(
             name: "censorscope-bench",
-            dependencies: ["Packets", "Capture", "Decoding"]
+            dependencies: ["Packets", "Capture", "Decoding", "Probing"]
         ),
         // Probing through the lab: probes/s sent, answers correlated, loss (scripts/bench-probing.sh).
         .executableTarget(
