@@ -7,14 +7,14 @@ import Probing
 // `probe icmp|udp|stun|dns`: one probe kind each, the same run and the same report shape.
 
 /// Runs `count` probes built by `build` and prints one result per probe.
-private func runAndReport(host: String, options run: RunOptions, count: Int, kind: String, port: UInt16?,
+private func runAndReport(host: String, options common: RunOptions, count: Int, kind: String, port: UInt16?,
                           details: (Answer?) -> [(key: String, value: JSONValue)] = { _ in [] },
                           humanDetail: (Answer) -> String? = { _ in nil },
                           build: (ProbeBuilder, Int) throws -> Probing.Probe) throws {
     var out = StandardOutput()
     defer { out.flush() }
     do {
-        let target = try ProbeTarget(host, options: run)
+        let target = try ProbeTarget(host, options: common)
         let builder: ProbeBuilder
         do { builder = try ProbeBuilder(source: target.route.source, destination: target.address) } catch {
             throw UserError("\(error)")
@@ -23,13 +23,13 @@ private func runAndReport(host: String, options run: RunOptions, count: Int, kin
         do { for i in 0..<count { probes.append(try build(builder, i)) } } catch let e as UserError { throw e } catch {
             throw UserError("\(error)")
         }
-        let configuration = run.configuration(source: target.route.source, interface: target.route.interface,
+        let configuration = common.configuration(source: target.route.source, interface: target.route.interface,
                                               destinations: [target.address])
-        let result = try runProbes(probes, configuration, try run.evidenceFile()) { c in c.counts.answeredProbes >= count }
+        let result = try runProbes(probes, configuration, try common.evidenceFile()) { c in c.counts.answeredProbes >= count }
         for probe in probes {
             let answers = result.answers(for: probe.index)
             let first = answers.first
-            if run.json {
+            if common.json {
                 var fields: [(key: String, value: JSONValue)] = [
                     ("target", .string(target.address.description)),
                     ("kind", .string(kind)),
@@ -48,7 +48,7 @@ private func runAndReport(host: String, options run: RunOptions, count: Int, kin
                 out.json(.object(fields))
             } else {
                 out.line("\(probe.label): \(probe.bytes.count) bytes to \(target.address)\(port.map { ":\($0)" } ?? "")")
-                if answers.isEmpty { out.line("  no answer within \(run.timeout) s (timeout)") }
+                if answers.isEmpty { out.line("  no answer within \(common.timeout) s (timeout)") }
                 for answer in answers {
                     let extra = humanDetail(answer).map { "; " + $0 } ?? ""
                     out.line("  \(answer.kind.rawValue) from \(answer.fingerprint.source) in \(milliseconds(answer.rttMilliseconds)) ms: \(describe(answer.fingerprint))\(answer.duplicates > 0 ? " (+\(answer.duplicates) duplicates)" : "")\(extra)")
@@ -74,7 +74,7 @@ struct ProbeICMP: ParsableCommand {
     @Option(help: "Echo payload bytes (ping's -s).") var size: Int = 56
     @Option(help: "IP TTL / hop limit.") var ttl: UInt8 = 64
     @Option(help: "Number of echo requests.") var count: Int = 1
-    @OptionGroup var run: RunOptions
+    @OptionGroup var common: RunOptions
 
     func validate() throws {
         guard (0...65_000).contains(size) else { throw ValidationError("--size must be between 0 and 65000 bytes") }
@@ -84,7 +84,7 @@ struct ProbeICMP: ParsableCommand {
 
     func run() throws {
         let identifier: UInt16 = randomIdentifier()
-        try runAndReport(host: host, options: run, count: count, kind: "icmp", port: nil) { builder, i in
+        try runAndReport(host: host, options: common, count: count, kind: "icmp", port: nil) { builder, i in
             try builder.icmpEcho(index: i, identifier: identifier, sequence: UInt16(truncatingIfNeeded: i + 1), payloadSize: size,
                                  ttl: ttl, ipID: randomIdentifier(), label: "icmp echo ttl \(ttl) #\(i)")
         }
@@ -101,7 +101,7 @@ struct ProbeUDP: ParsableCommand {
     @Option(help: "IP TTL / hop limit.") var ttl: UInt8 = 64
     @Option(help: "Number of datagrams (each from its own source port).") var count: Int = 1
     @Option(help: "First source port (default random).") var sport: UInt16?
-    @OptionGroup var run: RunOptions
+    @OptionGroup var common: RunOptions
 
     func validate() throws {
         guard payloadHex == nil || payload == nil else { throw ValidationError("give --payload-hex or --payload, not both") }
@@ -115,7 +115,7 @@ struct ProbeUDP: ParsableCommand {
             do { bytes = try Hex.decode(payloadHex) } catch { throw ValidationError("--payload-hex: \(error.description)") }
         }
         let first = sport ?? randomSourcePort()
-        try runAndReport(host: host, options: run, count: count, kind: "udp", port: port,
+        try runAndReport(host: host, options: common, count: count, kind: "udp", port: port,
                          details: { answer in [("response_payload", .optional(udpPayload(answer).map { Hex.encode($0) }))] }) { builder, i in
             try builder.udp(index: i, sourcePort: first &+ UInt16(truncatingIfNeeded: i), destinationPort: port, payload: bytes,
                             ttl: ttl, ipID: randomIdentifier(), label: "udp port \(port) ttl \(ttl) #\(i)")
@@ -131,7 +131,7 @@ struct ProbeSTUN: ParsableCommand {
     @Option(help: "Destination port.") var port: UInt16 = 3478
     @Option(help: "IP TTL / hop limit.") var ttl: UInt8 = 64
     @Option(help: "Number of requests.") var count: Int = 1
-    @OptionGroup var run: RunOptions
+    @OptionGroup var common: RunOptions
 
     func validate() throws {
         guard (1...10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000") }
@@ -145,7 +145,7 @@ struct ProbeSTUN: ParsableCommand {
 
     func run() throws {
         let sourcePort = randomSourcePort()
-        try runAndReport(host: host, options: run, count: count, kind: "stun", port: port,
+        try runAndReport(host: host, options: common, count: count, kind: "stun", port: port,
                          details: { [("mapped_address", .optional(Self.mapped($0)))] },
                          humanDetail: { Self.mapped($0).map { "mapped address \($0)" } }) { builder, i in
             var generator = SystemRandomNumberGenerator()
@@ -166,7 +166,7 @@ struct ProbeDNS: ParsableCommand {
     @Option(help: "Destination port.") var port: UInt16 = 53
     @Option(help: "IP TTL / hop limit.") var ttl: UInt8 = 64
     @Option(help: "Number of queries.") var count: Int = 1
-    @OptionGroup var run: RunOptions
+    @OptionGroup var common: RunOptions
 
     var typeCode: UInt16? {
         switch type.uppercased() {
@@ -206,7 +206,7 @@ struct ProbeDNS: ParsableCommand {
     func run() throws {
         let code = typeCode!
         let sourcePort = randomSourcePort()
-        try runAndReport(host: host, options: run, count: count, kind: "dns", port: port,
+        try runAndReport(host: host, options: common, count: count, kind: "dns", port: port,
                          details: { answer in
                              guard let m = Self.message(answer) else { return [("rcode", .null), ("records", .array([]))] }
                              return [("rcode", .string(m.rcode.description)), ("records", .array(Self.records(m).map { .string($0) }))]

@@ -58,7 +58,7 @@ struct ProbeSYN: ParsableCommand {
     @Flag(help: "Do not send the ICMP echo that gives the host's own TTL.")
     var noReference = false
 
-    @OptionGroup var run: RunOptions
+    @OptionGroup var common: RunOptions
 
     func validate() throws {
         guard SYNVariant(rawValue: variant) != nil else {
@@ -96,7 +96,7 @@ struct ProbeSYN: ParsableCommand {
     }
 
     private func probe(_ out: inout StandardOutput) throws {
-        let target = try ProbeTarget(host, options: run)
+        let target = try ProbeTarget(host, options: common)
         let ipv6: Bool
         if case .v6 = target.address { ipv6 = true } else { ipv6 = false }
         let shape = try shape(ipv6: ipv6)
@@ -118,10 +118,10 @@ struct ProbeSYN: ParsableCommand {
                                                    ttl: 64, ipID: randomIdentifier(), label: "reference echo #\(count)"))
             }
         } catch { throw UserError("\(error)") }
-        let configuration = run.configuration(source: target.route.source, interface: target.route.interface,
+        let configuration = common.configuration(source: target.route.source, interface: target.route.interface,
                                               destinations: [target.address])
         let expected = probes.count
-        let result = try runProbes(probes, configuration, try run.evidenceFile()) { c in
+        let result = try runProbes(probes, configuration, try common.evidenceFile()) { c in
             c.counts.answeredProbes >= expected
         }
         let reference = noReference ? [] : result.answers(for: count).filter { $0.kind == .echoReply }.map(\.fingerprint)
@@ -131,32 +131,36 @@ struct ProbeSYN: ParsableCommand {
             let first = answers.first
             let firstAssessment = assessments.first
             let packetLength = probe.bytes.count
-            if run.json {
-                out.json(.object([
-                    ("target", .string(target.address.description)),
-                    ("port", .number(port)),
-                    ("variant", .string(variant)),
-                    ("size", .number(packetLength)),
-                    ("probe", probeJSON(probe)),
-                    ("result", .string(resultWord(first))),
-                    ("injected", .bool(firstAssessment?.injected ?? false)),
-                    ("injection_reasons", .array((firstAssessment?.reasons ?? []).map { .string($0) })),
-                    ("response", first.map { $0.fingerprint.json } ?? .null),
-                    ("rtt_ms", first?.rttMilliseconds.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
-                    ("icmp", icmpDetail(first)),
-                    ("answers", .array(zip(answers, assessments).map { $0.json(injection: $1) })),
-                    ("reference", reference.first.map(\.json) ?? .null),
-                ]))
+            if common.json {
+                let rtt: JSONValue = first?.rttMilliseconds.map { .double(($0 * 1000).rounded() / 1000) } ?? .null
+                let reasons: [JSONValue] = (firstAssessment?.reasons ?? []).map { .string($0) }
+                var answerList: [JSONValue] = []
+                for (answer, assessment) in zip(answers, assessments) { answerList.append(answer.json(injection: assessment)) }
+                var fields: [(key: String, value: JSONValue)] = []
+                fields.append(("target", .string(target.address.description)))
+                fields.append(("port", .number(port)))
+                fields.append(("variant", .string(variant)))
+                fields.append(("size", .number(packetLength)))
+                fields.append(("probe", probeJSON(probe)))
+                fields.append(("result", .string(resultWord(first))))
+                fields.append(("injected", .bool(firstAssessment?.injected ?? false)))
+                fields.append(("injection_reasons", .array(reasons)))
+                fields.append(("response", first?.fingerprint.json ?? .null))
+                fields.append(("rtt_ms", rtt))
+                fields.append(("icmp", icmpDetail(first)))
+                fields.append(("answers", .array(answerList)))
+                fields.append(("reference", reference.first?.json ?? .null))
+                out.json(.object(fields))
             } else {
                 out.line("SYN \(variant) (\(packetLength) bytes) \(probe.source):\(probe.packet.transport.tcp?.sourcePort ?? 0) > \(target.address):\(port) ttl \(ttl)")
-                if answers.isEmpty { out.line("  no answer within \(run.timeout) s (timeout)") }
+                if answers.isEmpty { out.line("  no answer within \(common.timeout) s (timeout)") }
                 for (answer, assessment) in zip(answers, assessments) {
                     let verdict = assessment.injected ? "  INJECTED: " + assessment.reasons.joined(separator: "; ") : ""
                     out.line("  \(answer.kind.rawValue) from \(answer.fingerprint.source) in \(milliseconds(answer.rttMilliseconds)) ms: \(describe(answer.fingerprint))\(answer.duplicates > 0 ? " (+\(answer.duplicates) duplicates)" : "")\(verdict)")
                 }
             }
         }
-        if !run.json, let ref = reference.first {
+        if !common.json, let ref = reference.first {
             out.line("reference: echo reply from \(ref.source): \(describe(ref))")
         }
     }

@@ -49,7 +49,7 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "Source port of the flow (default random).")
     var sport: UInt16?
 
-    @OptionGroup var run: RunOptions
+    @OptionGroup var common: RunOptions
 
     func validate() throws {
         guard let m = TraceMethod(rawValue: method) else { throw ValidationError("unknown method '\(method)'; use tcp, icmp or udp") }
@@ -76,7 +76,7 @@ struct TraceCommand: ParsableCommand {
     }
 
     private func trace(_ out: inout StandardOutput) throws {
-        let target = try ProbeTarget(host, options: run)
+        let target = try ProbeTarget(host, options: common)
         let method = TraceMethod(rawValue: method)!
         let ipv6: Bool
         if case .v6 = target.address { ipv6 = true } else { ipv6 = false }
@@ -94,11 +94,11 @@ struct TraceCommand: ParsableCommand {
                                  firstTTL: firstTTL, maxTTL: maxTTL, queries: queries, seed: randomIdentifier())
             probes = try plan.probes()
         } catch { throw UserError("\(error)") }
-        let configuration = run.configuration(source: target.route.source, interface: target.route.interface,
+        let configuration = common.configuration(source: target.route.source, interface: target.route.interface,
                                               destinations: [target.address])
         let destination = target.address
         let started = ContinuousClock.now
-        let result = try runProbes(probes, configuration, try run.evidenceFile()) { c in
+        let result = try runProbes(probes, configuration, try common.evidenceFile()) { c in
             TraceAssembler.isSettled(probes: probes, answers: { c.answers(for: $0) }, destination: destination)
         }
         let elapsed = ContinuousClock.now - started
@@ -110,7 +110,7 @@ struct TraceCommand: ParsableCommand {
             if let u = p.packet.transport.udp { return (u.sourcePort, u.destinationPort) }
             return nil
         }
-        if run.json {
+        if common.json {
             var fields: [(key: String, value: JSONValue)] = [
                 ("target", .string(destination.description)),
                 ("source", .string(target.route.source.description)),
