@@ -146,7 +146,10 @@ struct TraceCommand: ParsableCommand {
         var text = (hop.ttl < 10 ? " " : "") + "\(hop.ttl) "
         if hop.responses.isEmpty { return text + " *" }
         var last: IPAddress?
-        for response in hop.responses {
+        var shown = Set<Int>()
+        // One answer per probe, like traceroute; the rest (e.g. a server's challenge ACK to a
+        // later SYN of the same flow) are in the JSON.
+        for response in hop.responses where shown.insert(response.probeIndex).inserted {
             if response.address != last {
                 text += " \(response.address)"
                 last = response.address
