@@ -43,6 +43,7 @@ struct ProbeCommandTests {
                 // Linux rate-limits ICMP errors per peer (1/s, burst 6); each run needs its first.
                 usleep(1_500_000)
                 let expected = try LabHarness.traceroute(from: "client", to: Self.server, scenario: "clean", extra: flags)
+                usleep(1_500_000)
                 let trace = try probeJSON("clean", ["trace", Self.server, "--method", method, "--max-ttl", "12", "--timeout", "1"])
                 #expect(hops(trace) == expected, "\(method): censorscope \(hops(trace)) vs traceroute \(expected)")
                 #expect(trace["reached"] as? Bool == true, "\(method) did not reach the server")
@@ -58,6 +59,7 @@ struct ProbeCommandTests {
             // IPv6, against traceroute -6 -T.
             usleep(1_500_000)
             let expected6 = try LabHarness.traceroute(from: "client", to: Self.server6, scenario: "clean", extra: ["-6", "-T", "-O", "syn", "-p", "80"])
+            usleep(1_500_000)
             let trace6 = try probeJSON("clean", ["trace", Self.server6, "--method", "tcp", "--max-ttl", "12", "--timeout", "1"])
             #expect(hops(trace6) == expected6, "IPv6: censorscope \(hops(trace6)) vs traceroute \(expected6)")
         }
