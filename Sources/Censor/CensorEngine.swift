@@ -148,7 +148,7 @@ public struct CensorEngine: Sendable {
         case .disturb:
             guard let spec = rule.disturb else { return d }
             var random = disturbRandom[index] ?? SeededRandom(seed: spec.seed ?? UInt64.random(in: .min ... .max))
-            let drawn = Disturbance.draw(spec, ttl: p.packet.header.ttl, at: now, using: &random)
+            let drawn = Disturbance.draw(spec, copiable: ForwardedCopy.isForwardable(p.packet), at: now, using: &random)
             disturbRandom[index] = random
             d.verdict = drawn.release > now ? .delay(until: drawn.release) : .accept
             d.duplicates = drawn.copies

@@ -23,13 +23,12 @@ public struct Disturbance: Hashable, Sendable {
     /// When each extra copy is sent: after the release, each with its own random delay.
     public var copies: [Double]
 
-    /// Draws the hold and, with the spec's probability, the copies. A packet whose TTL
-    /// (hop limit) is 1 or less is never copied: the router does not forward it, it
-    /// answers it with time-exceeded.
-    public static func draw(_ spec: DisturbSpec, ttl: UInt8, at now: Double, using random: inout SeededRandom) -> Disturbance {
+    /// Draws the hold and, with the spec's probability, the copies; `copiable` false
+    /// (see `ForwardedCopy.isForwardable`) draws no copies.
+    public static func draw(_ spec: DisturbSpec, copiable: Bool, at now: Double, using random: inout SeededRandom) -> Disturbance {
         let release = now + hold(spec, &random)
         var copies: [Double] = []
-        if spec.duplicate > 0, ttl > 1, Double.random(in: 0..<1, using: &random) < spec.duplicate {
+        if spec.duplicate > 0, copiable, Double.random(in: 0..<1, using: &random) < spec.duplicate {
             for _ in 0..<spec.copies { copies.append(release + hold(spec, &random)) }
         }
         return Disturbance(release: release, copies: copies)
@@ -45,6 +44,21 @@ public struct Disturbance: Hashable, Sendable {
 
 /// Copies of a forwarded packet, made from the bytes NFQUEUE handed over.
 public enum ForwardedCopy {
+    /// Whether a router forwards the packet, so that a copy of it makes sense: TTL (hop
+    /// limit) above 1 (else the router answers time-exceeded), and a unicast destination
+    /// beyond the link (no multicast, broadcast, link-local, loopback or unspecified
+    /// address: neighbour discovery and the like stay on their link).
+    public static func isForwardable(_ packet: IPPacket) -> Bool {
+        guard packet.header.ttl > 1 else { return false }
+        switch packet.destination {
+        case .v4(let a):
+            let v = a.value
+            return v >> 28 != 0xE && v != 0xFFFF_FFFF && v >> 16 != 0xA9FE && v >> 24 != 127 && v >> 24 != 0
+        case .v6(let a):
+            return a.high >> 56 != 0xFF && a.high >> 54 != 0x3FA && !(a.high == 0 && a.low <= 1)
+        }
+    }
+
     /// The packet as this router forwards it: TTL (IPv6 hop limit) one less, the IPv4
     /// header checksum updated, everything else byte for byte. nil for a packet that is
     /// not IPv4/IPv6 or would not be forwarded (TTL 1 or less).

@@ -4,10 +4,11 @@ extension BuiltinScenarios {
     static let files: [(name: String, text: String)] = [
         ("chaos", #"""
 # Duplication and reordering, which this kernel cannot do (no netem): the censor node
-# holds every server-to-client packet 0-20 ms, so answers overtake each other, and sends
-# 30 % of them twice, as forwarded. That covers the server's answers and the ICMP errors
-# routers beyond the censor (transit) send back; the censor's own time-exceeded and the
-# isp's do not pass its queue. For testing that a prober's correlator assigns every
+# holds every packet it forwards to the client 0-20 ms, so answers overtake each other,
+# and sends 30 % of them twice, as forwarded. That covers the server's answers and the
+# ICMP errors routers beyond the censor (transit) send back; the censor's own
+# time-exceeded and the isp's do not pass its queue. The seed makes the same packets get
+# the same treatment on every run. For testing that a prober's correlator assigns every
 # answer to the right probe, however answers arrive.
 #   client — isp — dpi (censor) — transit — server
 name: chaos
@@ -21,7 +22,7 @@ nodes:
       clients: [198.18.1.0/24, "2001:db8:1::/64"]
       rules:
         - name: chaos
-          match: {direction: server-to-client}
+          match: {direction: server-to-client, dst_prefix: [198.18.1.0/24, "2001:db8:1::/64"]}
           action: disturb
           disturb: {duplicate: 0.3, copies: 1, delay_ms: [0, 20], seed: 2018}
   - {name: transit, role: router}

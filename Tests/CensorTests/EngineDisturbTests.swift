@@ -104,6 +104,19 @@ import Testing
         let dying = Wire.tcp("198.18.9.2", "198.18.1.2", sport: 80, dport: 40000, seq: 5, flags: [.syn, .ack], ttl: 1)
         let last = e.handle(dying, at: 3)
         #expect(last.rule == "chaos" && last.duplicates.isEmpty)
+        // Neighbour discovery and other link-scoped packets are not forwarded, so not copied.
+        for (dst, hop) in [("ff02::1:ff00:2", 255), ("fe80::1", 255), ("2001:db8:1::2", 255)] as [(String, UInt8)] {
+            let ns = Wire.reparse(IPPacket(IPv6Header(nextHeader: 58, hopLimit: hop, source: IPv6Address("2001:db8:2::1")!,
+                                                      destination: IPv6Address(dst)!),
+                                           .icmp(ICMPMessage(family: .v6, type: 135, code: 0, body: [0, 0, 0, 0]))))
+            let nd = e.handle(ns, at: 4)
+            #expect(nd.rule == "chaos" && nd.duplicates.isEmpty == dst.hasPrefix("f"), "\(dst)")
+        }
+        for dst in ["224.0.0.5", "255.255.255.255", "169.254.1.1", "127.0.0.1"] {
+            let p = Wire.reparse(IPPacket(IPv4Header(ttl: 64, proto: 17, source: Wire.v4("198.18.9.2"), destination: Wire.v4(dst)),
+                                          .udp(UDPDatagram(sourcePort: 1, destinationPort: 2, payload: [1]))))
+            #expect(e.handle(p, at: 5).duplicates.isEmpty, "\(dst)")
+        }
     }
 
     @Test func disturbedTCPStaysTrackedLikeForwardedTCP() {

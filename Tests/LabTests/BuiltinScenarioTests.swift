@@ -61,7 +61,7 @@ struct BuiltinScenarioTests {
             "ip-blackhole": ["action: drop", "dst_prefix: 198.18.9.0/24"],
             "keyword-http": ["http_host: blocked.example", "payload:", "403 Forbidden"],
             "throttle-sni": ["action: throttle", "rate_kbit: 150", "tls_sni: throttled.example"],
-            "chaos": ["action: disturb", "direction: server-to-client", "duplicate: 0.3", "delay_ms: [0, 20]"],
+            "chaos": ["action: disturb", "direction: server-to-client", "dst_prefix:", "duplicate: 0.3", "delay_ms:", "seed: 2018"],
             "clean": ["rules: []"],
             "ecmp": ["rules: []"],
         ]
