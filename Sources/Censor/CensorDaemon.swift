@@ -12,7 +12,9 @@ import Glibc
 /// Throttling holds verdicts: a delayed packet stays in the kernel queue and is accepted
 /// at its release time. That shapes exactly the flows a rule caught (after an SNI match,
 /// say), per flow and direction, needs no tc setup on interfaces the lab owns, and
-/// adds no reordering within a flow (release times of a flow only grow).
+/// adds no reordering within a flow (release times of a flow only grow). Disturb holds
+/// verdicts for random times (reordering on purpose) and sends copies of the packet, as
+/// forwarded, through the raw sockets after the original's verdict.
 public final class CensorDaemon {
     public let policy: CensorPolicy
     public let queueNumber: UInt16
@@ -41,23 +43,25 @@ public final class CensorDaemon {
                                                ("pid", .int(Int64(getpid())))])
 
         var engine = CensorEngine(policy: policy)
-        var held = HeldPackets()
-        var counters = (packets: 0, decisions: 0, forged: 0, dropped: 0, delayed: 0, overruns: 0, unparsed: 0)
+        var held = TimeQueue<UInt32>()
+        var copies = TimeQueue<[UInt8]>()
+        var sampler = DisturbLogSampler()
+        var counters = Counters()
         defer {
-            for id in held.releaseAll() { queue.verdict(id, accept: true) }
-            log.event("stop", time: wallClock(), [
-                ("packets", .int(Int64(counters.packets))), ("decisions", .int(Int64(counters.decisions))),
-                ("forged", .int(Int64(counters.forged))), ("dropped", .int(Int64(counters.dropped))),
-                ("delayed", .int(Int64(counters.delayed))), ("overruns", .int(Int64(counters.overruns))),
-                ("unparsed", .int(Int64(counters.unparsed))),
-            ])
+            for id in held.removeAll() { queue.verdict(id, accept: true) }
+            counters.copiesDropped += copies.removeAll().count
+            for s in sampler.flush(at: monotonic(), force: true) {
+                log.event("disturb-summary", time: wallClock(), DisturbLogSampler.fields(rule: s.rule, seconds: s.seconds, s.tally))
+            }
+            log.event("stop", time: wallClock(), counters.fields)
         }
 
         var fds = [pollfd(fd: queue.fd, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: signals.readEnd, events: Int16(POLLIN), revents: 0)]
         while true {
             let now = monotonic()
-            let timeout: Int32 = held.nextRelease.map { Int32(max(0, min(1000, (($0 - now) * 1000).rounded(.up)))) } ?? 1000
+            let wake = [held.next, copies.next].compactMap { $0 }.min()
+            let timeout: Int32 = wake.map { Int32(max(0, min(1000, (($0 - now) * 1000).rounded(.up)))) } ?? 1000
             fds[0].revents = 0
             fds[1].revents = 0
             let ready = poll(&fds, 2, timeout)
@@ -84,19 +88,50 @@ public final class CensorDaemon {
                         queue.verdict(q.id, accept: false)
                         counters.dropped += 1
                     case .delay(let until):
-                        held.hold(q.id, until: until)
+                        held.insert(q.id, at: until)
                         counters.delayed += 1
                     }
                     counters.forged += d.forged.count
+                    if !d.duplicates.isEmpty, let copy = ForwardedCopy.bytes(of: q.bytes) {
+                        for at in d.duplicates {
+                            // Bounded like the kernel queue: past it, copies are skipped, not queued.
+                            if copies.count < Self.maxPendingCopies { copies.insert(copy, at: at) } else { counters.copiesDropped += 1 }
+                        }
+                    }
                     if d.rule != nil {
                         counters.decisions += 1
+                        if d.action == .disturb, !sampler.record(d, at: time) { continue }
                         let direction: PacketDirection = policy.isClient(packet.source) ? .clientToServer : .serverToClient
                         log.write(DecisionRecord.json(d, packet: packet, direction: direction,
                                                       loggedAt: wallClock(), decidedAt: time))
                     }
                 }
             }
-            for id in held.release(upTo: monotonic()) { queue.verdict(id, accept: true) }
+            // Verdicts first: a copy is due no earlier than its original's release.
+            let due = monotonic()
+            for id in held.due(upTo: due) { queue.verdict(id, accept: true) }
+            for copy in copies.due(upTo: due) { sendCopy(copy, v4, v6, log, &counters) }
+            for s in sampler.flush(at: due) {
+                log.event("disturb-summary", time: wallClock(), DisturbLogSampler.fields(rule: s.rule, seconds: s.seconds, s.tally))
+            }
+        }
+    }
+
+    /// Copies waiting to be sent, at most (about 20 MB of full-size packets).
+    static let maxPendingCopies = 16_384
+
+    /// Sends a disturb copy; only the first failure is logged (at thousands of packets a
+    /// second a failing socket would flood the log), the stop line counts them all.
+    private func sendCopy(_ bytes: [UInt8], _ v4: RawIPv4Socket, _ v6: RawIPv6Socket?, _ log: LogWriter,
+                          _ counters: inout Counters) {
+        do {
+            if bytes.first.map({ $0 >> 4 }) == 4 { try v4.send(bytes) } else if let v6 { try v6.send(bytes) } else { return }
+            counters.copies += 1
+        } catch {
+            counters.copyErrors += 1
+            if counters.copyErrors == 1 {
+                log.event("send-error", time: wallClock(), [("what", .string("disturb copy")), ("message", .string(error.description))])
+            }
         }
     }
 
@@ -112,32 +147,17 @@ public final class CensorDaemon {
     }
 }
 
-/// Packets whose verdict waits for their release time, in release order
-/// (equal times keep arrival order).
-struct HeldPackets {
-    private var items: [(until: Double, id: UInt32)] = []
+/// What the daemon did, for the `stop` line.
+struct Counters {
+    var packets = 0, decisions = 0, forged = 0, dropped = 0, delayed = 0, overruns = 0, unparsed = 0
+    /// Disturb copies sent, failed, and skipped (queue full or still pending at stop).
+    var copies = 0, copyErrors = 0, copiesDropped = 0
 
-    var nextRelease: Double? { items.first?.until }
-    var count: Int { items.count }
-
-    mutating func hold(_ id: UInt32, until: Double) {
-        var lo = 0, hi = items.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if items[mid].until <= until { lo = mid + 1 } else { hi = mid }
-        }
-        items.insert((until, id), at: lo)
-    }
-
-    mutating func release(upTo now: Double) -> [UInt32] {
-        let n = items.prefix { $0.until <= now }.count
-        defer { items.removeFirst(n) }
-        return items.prefix(n).map(\.id)
-    }
-
-    mutating func releaseAll() -> [UInt32] {
-        defer { items = [] }
-        return items.map(\.id)
+    var fields: [(key: String, value: JSONValue)] {
+        [("packets", .int(Int64(packets))), ("decisions", .int(Int64(decisions))), ("forged", .int(Int64(forged))),
+         ("dropped", .int(Int64(dropped))), ("delayed", .int(Int64(delayed))), ("overruns", .int(Int64(overruns))),
+         ("unparsed", .int(Int64(unparsed))), ("copies", .int(Int64(copies))), ("copy_errors", .int(Int64(copyErrors))),
+         ("copies_dropped", .int(Int64(copiesDropped)))]
     }
 }
 

@@ -28,7 +28,7 @@ public struct CensorDecision: Hashable, Sendable {
     public enum Verdict: Hashable, Sendable {
         case accept
         case drop
-        /// Hold the packet and let it go at this time (throttling).
+        /// Hold the packet and let it go at this time (throttling, disturb).
         case delay(until: Double)
     }
 
@@ -40,11 +40,15 @@ public struct CensorDecision: Hashable, Sendable {
     public var action: CensorAction?
     /// What in the packet matched, like `tls_sni=blocked.example`, `syn_size=60` or `residual`.
     public var trigger: String?
+    /// When to send exact copies of the packet (engine clock), each after the packet
+    /// itself is let go (`disturb`); the daemon makes them with `ForwardedCopy`.
+    public var duplicates: [Double]
 
     public init(verdict: Verdict, forged: [ForgedPacket] = [], rule: String? = nil,
-                action: CensorAction? = nil, trigger: String? = nil) {
+                action: CensorAction? = nil, trigger: String? = nil, duplicates: [Double] = []) {
         self.verdict = verdict
         self.forged = forged
+        self.duplicates = duplicates
         self.rule = rule
         self.action = action
         self.trigger = trigger

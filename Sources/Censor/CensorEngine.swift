@@ -4,12 +4,15 @@ import Packets
 ///
 /// Order of precedence for a packet: residual blocking of its client/server/port (set
 /// by an earlier trigger), then the rules in order (first match wins), then a throttle
-/// that an earlier packet put on its flow, then accept.
+/// that an earlier packet put on its flow, then accept. Disturb rules draw from a
+/// generator of their own, so a seeded rule decides the same for the same packets.
 public struct CensorEngine: Sendable {
     public let policy: CensorPolicy
     private var flows = FlowTable()
     private var residual: [ResidualKey: (until: Double, rule: Int)] = [:]
     private var forger = Forger()
+    /// One generator per disturb rule (by index), seeded from the rule or at random.
+    private var disturbRandom: [Int: SeededRandom] = [:]
     /// Bytes all stream inspectors hold; past the budget new streams are not inspected.
     private var inspectedBytes = 0
     static let inspectionBudget = 64 << 20
@@ -142,6 +145,13 @@ public struct CensorEngine: Sendable {
                 d.verdict = .drop
             }
             flow.buckets[side] = bucket
+        case .disturb:
+            guard let spec = rule.disturb else { return d }
+            var random = disturbRandom[index] ?? SeededRandom(seed: spec.seed ?? UInt64.random(in: .min ... .max))
+            let drawn = Disturbance.draw(spec, copiable: ForwardedCopy.isForwardable(p.packet), at: now, using: &random)
+            disturbRandom[index] = random
+            d.verdict = drawn.release > now ? .delay(until: drawn.release) : .accept
+            d.duplicates = drawn.copies
         }
         if let arm, rule.residualSeconds > 0 {
             if residual.count >= FlowTable.capacity { residual = residual.filter { $0.value.until > now } }

@@ -38,9 +38,11 @@ public enum CensorAction: String, Hashable, Sendable {
     case accept, drop, inject
     case injectAndAccept = "inject-and-accept"
     case throttle
+    /// Hold the packet a random time and maybe send copies of it (`DisturbSpec`).
+    case disturb
 
     /// Whether the trigger itself goes on to its destination.
-    public var forwardsTrigger: Bool { self == .accept || self == .injectAndAccept || self == .throttle }
+    public var forwardsTrigger: Bool { self == .accept || self == .injectAndAccept || self == .throttle || self == .disturb }
     public var forges: Bool { self == .inject || self == .injectAndAccept }
 }
 
@@ -164,12 +166,40 @@ public struct ThrottleSpec: Hashable, Sendable {
     public var bytesPerSecond: Double { Double(rateKbit) * 1000 / 8 }
 }
 
+/// Duplication and reordering (the kernel here has no netem): each packet is held a
+/// uniformly random time in `delayMilliseconds` (so packets overtake each other) and, with
+/// probability `duplicate`, also sent again `copies` times, each copy after the original
+/// and its own random delay in the same range.
+public struct DisturbSpec: Hashable, Sendable {
+    /// Probability (0…1) that a packet is duplicated.
+    public var duplicate: Double = 0
+    /// Extra copies of a duplicated packet (1…10).
+    public var copies: Int = 1
+    /// Bounds of the random hold, in milliseconds (0…2000).
+    public var delayMilliseconds: ClosedRange<Double> = 0...0
+    /// Seed of the rule's random generator; nil = a fresh seed per run.
+    public var seed: UInt64?
+
+    public init(duplicate: Double = 0, copies: Int = 1, delayMilliseconds: ClosedRange<Double> = 0...0, seed: UInt64? = nil) {
+        self.duplicate = duplicate
+        self.copies = copies
+        self.delayMilliseconds = delayMilliseconds
+        self.seed = seed
+    }
+
+    /// The longest hold the parser accepts, in milliseconds.
+    public static let maxDelayMilliseconds: Double = 2000
+    /// The most copies of one packet the parser accepts.
+    public static let maxCopies = 10
+}
+
 public struct CensorRule: Hashable, Sendable {
     public var name: String
     public var match: RuleMatch
     public var action: CensorAction
     public var inject: [InjectSpec]
     public var throttle: ThrottleSpec?
+    public var disturb: DisturbSpec?
     /// After this rule fires, every packet between the same client, server and server
     /// port gets this rule's action for so many seconds.
     public var residualSeconds: Double
@@ -177,13 +207,14 @@ public struct CensorRule: Hashable, Sendable {
     public var line: Int
 
     public init(name: String, match: RuleMatch = RuleMatch(), action: CensorAction,
-                inject: [InjectSpec] = [], throttle: ThrottleSpec? = nil,
+                inject: [InjectSpec] = [], throttle: ThrottleSpec? = nil, disturb: DisturbSpec? = nil,
                 residualSeconds: Double = 0, line: Int = 0) {
         self.name = name
         self.match = match
         self.action = action
         self.inject = inject
         self.throttle = throttle
+        self.disturb = disturb
         self.residualSeconds = residualSeconds
         self.line = line
     }

@@ -66,15 +66,15 @@ struct PolicyParser {
     }
 
     func rule(_ node: Node, index: Int) throws(CensorPolicyError) -> CensorRule {
-        let keys = ["name", "match", "action", "inject", "rate_kbit", "burst_bytes", "max_delay_ms", "residual_seconds"]
+        let keys = ["name", "match", "action", "inject", "rate_kbit", "burst_bytes", "max_delay_ms", "disturb", "residual_seconds"]
         let m = try reader.mapping(node, "rule \(index + 1)", allowed: keys)
         let name = try m["name"].map { (n) throws(CensorPolicyError) in try reader.string(n, "name") } ?? "rule-\(index + 1)"
         guard let actionNode = m["action"] else {
-            throw reader.error(node, "rule '\(name)' has no action (accept, drop, inject, inject-and-accept or throttle)")
+            throw reader.error(node, "rule '\(name)' has no action (accept, drop, inject, inject-and-accept, throttle or disturb)")
         }
         let actionText = try reader.string(actionNode, "action")
         guard let action = CensorAction(rawValue: actionText) else {
-            throw reader.error(actionNode, "unknown action '\(actionText)' (use accept, drop, inject, inject-and-accept or throttle)")
+            throw reader.error(actionNode, "unknown action '\(actionText)' (use accept, drop, inject, inject-and-accept, throttle or disturb)")
         }
         let match = try m["match"].map { (n) throws(CensorPolicyError) in try self.match(n) } ?? RuleMatch()
         var r = CensorRule(name: name, match: match, action: action, line: reader.line(node))
@@ -99,9 +99,17 @@ struct PolicyParser {
         } else if let k = throttleKeys.first(where: { m[$0] != nil }), let n = m[k] {
             throw reader.error(n, "'\(k)' is only used with action throttle")
         }
+        if action == .disturb {
+            guard let n = m["disturb"] else {
+                throw reader.error(actionNode, "action disturb needs disturb (like disturb: {duplicate: 0.3, delay_ms: [0, 20]})")
+            }
+            r.disturb = try disturb(n)
+        } else if let n = m["disturb"] {
+            throw reader.error(n, "'disturb' is only used with action disturb")
+        }
         if let n = m["residual_seconds"] {
             r.residualSeconds = try reader.number(n, "residual_seconds", 0...86_400)
-            if r.residualSeconds > 0, action == .accept || action == .throttle {
+            if r.residualSeconds > 0, action == .accept || action == .throttle || action == .disturb {
                 throw reader.error(n, "residual_seconds keeps blocking after a trigger: use it with drop or inject")
             }
         }
@@ -266,5 +274,35 @@ struct PolicyParser {
             let v = try reader.int(node, "ip_id", 0...65_535)
             return v == 0 ? .zero : .fixed(UInt16(v))
         }
+    }
+}
+
+extension PolicyParser {
+    /// `disturb: {duplicate: P, copies: N, delay_ms: [MIN, MAX] or MS, seed: S}`.
+    func disturb(_ node: Node) throws(CensorPolicyError) -> DisturbSpec {
+        let m = try reader.mapping(node, "disturb", allowed: ["duplicate", "copies", "delay_ms", "seed"])
+        var spec = DisturbSpec()
+        if let n = m["duplicate"] { spec.duplicate = try reader.number(n, "disturb.duplicate", 0...1) }
+        if let n = m["copies"] { spec.copies = try reader.int(n, "disturb.copies", 1...DisturbSpec.maxCopies) }
+        if let n = m["delay_ms"] { spec.delayMilliseconds = try delayRange(n) }
+        if let n = m["seed"] { spec.seed = UInt64(try reader.int(n, "disturb.seed", 0...Int.max)) }
+        if spec.duplicate == 0, spec.delayMilliseconds.upperBound == 0 {
+            throw reader.error(node, "disturb does nothing: give duplicate above 0 or delay_ms above 0 (like delay_ms: [0, 20])")
+        }
+        return spec
+    }
+
+    /// `[MIN, MAX]` or a single value (a fixed hold), milliseconds within 0…2000.
+    private func delayRange(_ node: Node) throws(CensorPolicyError) -> ClosedRange<Double> {
+        let limit = 0...DisturbSpec.maxDelayMilliseconds
+        let bounds = reader.items(node)
+        guard bounds.count == 1 || bounds.count == 2 else {
+            throw reader.error(node, "disturb.delay_ms must be [MIN, MAX] in milliseconds (like [0, 20]) or one number")
+        }
+        var values: [Double] = []
+        for b in bounds { values.append(try reader.number(b, "disturb.delay_ms", limit)) }
+        guard let lo = values.first, let hi = values.last else { throw reader.error(node, "disturb.delay_ms is empty") }
+        guard lo <= hi else { throw reader.error(node, "disturb.delay_ms: the minimum (\(lo)) is above the maximum (\(hi))") }
+        return lo...hi
     }
 }

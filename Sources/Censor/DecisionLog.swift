@@ -27,6 +27,9 @@ public enum DecisionRecord {
         fields.append(("direction", .string(direction.rawValue)))
         fields.append(("packet", summary(packet)))
         fields.append(("forged", .array(d.forged.map(forged))))
+        if !d.duplicates.isEmpty {
+            fields.append(("duplicates_ms", .array(d.duplicates.map { .double((($0 - now) * 1e6).rounded() / 1e3) })))
+        }
         return .object(fields)
     }
 
@@ -88,7 +91,7 @@ final class LogWriter {
         _ = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 
-    /// A non-decision event (`ready`, `stop`, `warning`, `send-error`).
+    /// A non-decision event (`ready`, `stop`, `warning`, `send-error`, `disturb-summary`).
     func event(_ name: String, time: Double, _ extra: [(key: String, value: JSONValue)] = []) {
         write(.object([("time", .double((time * 1e6).rounded() / 1e6)), ("event", .string(name))] + extra))
     }

@@ -2,6 +2,47 @@
 extension BuiltinScenarios {
     /// (name, YAML text) of every built-in scenario, sorted by name.
     static let files: [(name: String, text: String)] = [
+        ("chaos", #"""
+# Duplication and reordering, which this kernel cannot do (no netem): the censor node
+# holds every packet it forwards to the client 0-20 ms, so answers overtake each other,
+# and sends 30 % of them twice, as forwarded. That covers the server's answers and the
+# ICMP errors routers beyond the censor (transit) send back; the censor's own
+# time-exceeded and the isp's do not pass its queue. The seed makes the same packets get
+# the same treatment on every run. For testing that a prober's correlator assigns every
+# answer to the right probe, however answers arrive.
+#   client — isp — dpi (censor) — transit — server
+name: chaos
+description: Server-to-client packets reordered (0-20 ms hold) and 30 % duplicated; stress for correlators
+nodes:
+  - {name: client, role: client}
+  - {name: isp, role: router}
+  - name: dpi
+    role: censor
+    censor:
+      clients: [198.18.1.0/24, "2001:db8:1::/64"]
+      rules:
+        - name: chaos
+          match: {direction: server-to-client, dst_prefix: [198.18.1.0/24, "2001:db8:1::/64"]}
+          action: disturb
+          disturb: {duplicate: 0.3, copies: 1, delay_ms: [0, 20], seed: 2018}
+  - {name: transit, role: router}
+  - {name: server, role: server, services: [http, tls, echo, stun, dns]}
+links:
+  # The first node of `between` gets .1 (::1), the second .2 (::2).
+  - {between: [isp, client], subnet: 198.18.1.0/24, subnet6: "2001:db8:1::/64"}
+  - {between: [isp, dpi], subnet: 198.18.2.0/24, subnet6: "2001:db8:2::/64"}
+  - {between: [dpi, transit], subnet: 198.18.3.0/24, subnet6: "2001:db8:3::/64"}
+  - {between: [transit, server], subnet: 198.18.9.0/24, subnet6: "2001:db8:9::/64"}
+routes:
+  client: [{to: default, via: isp}]
+  isp: [{to: default, via: dpi}]
+  dpi:
+    - {to: [198.18.1.0/24, "2001:db8:1::/64"], via: isp}
+    - {to: default, via: transit}
+  transit: [{to: [198.18.0.0/16, "2001:db8::/32"], via: dpi}]
+  server: [{to: default, via: transit}]
+
+"""#),
         ("clean", #"""
 # The basic topology every scenario shares, with a censor node whose policy passes
 # everything: the control against which the other scenarios' blocking shows.

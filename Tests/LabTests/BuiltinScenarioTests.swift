@@ -16,7 +16,7 @@ let clientAddress = IPAddress.v4(IPv4Address("198.18.1.2")!)
 
 @Suite("Built-in scenarios")
 struct BuiltinScenarioTests {
-    static let expected = ["clean", "ecmp", "gfw-sni", "ip-blackhole", "keyword-http", "telegram-2018", "throttle-sni"]
+    static let expected = ["chaos", "clean", "ecmp", "gfw-sni", "ip-blackhole", "keyword-http", "telegram-2018", "throttle-sni"]
 
     @Test("the embedded copies match Probes/labs (run scripts/embed-lab-scenarios.sh after editing)")
     func embeddedMatchesFiles() throws {
@@ -61,6 +61,7 @@ struct BuiltinScenarioTests {
             "ip-blackhole": ["action: drop", "dst_prefix: 198.18.9.0/24"],
             "keyword-http": ["http_host: blocked.example", "payload:", "403 Forbidden"],
             "throttle-sni": ["action: throttle", "rate_kbit: 150", "tls_sni: throttled.example"],
+            "chaos": ["action: disturb", "direction: server-to-client", "dst_prefix:", "duplicate: 0.3", "delay_ms:", "seed: 2018"],
             "clean": ["rules: []"],
             "ecmp": ["rules: []"],
         ]
