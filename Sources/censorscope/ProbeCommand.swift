@@ -128,8 +128,21 @@ func randomIdentifier<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type = T
     return T.random(in: T.min...T.max, using: &generator)
 }
 
-/// A source port from the range the kernel does not hand out by default (it uses 32768–60999).
-func randomSourcePort() -> UInt16 { UInt16.random(in: 61000...65000) }
+/// Source ports come from above the kernel's ephemeral range (32768–60999), so a probe's
+/// port is never one of the host's own connections.
+enum SourcePorts {
+    static let range: ClosedRange<UInt16> = 61000...65535
+
+    /// The i-th port of a run starting at `first`, wrapping within the range (past 4536
+    /// probes ports repeat; the sequence numbers still keep probes apart).
+    static func port(_ first: UInt16, _ i: Int) -> UInt16 {
+        let base = Int(max(first, range.lowerBound)) - Int(range.lowerBound)
+        let size = Int(range.upperBound) - Int(range.lowerBound) + 1
+        return UInt16(Int(range.lowerBound) + (base + i) % size)
+    }
+}
+
+func randomSourcePort() -> UInt16 { UInt16.random(in: SourcePorts.range) }
 
 /// Milliseconds as traceroute prints them: three decimals.
 func milliseconds(_ value: Double?) -> String {

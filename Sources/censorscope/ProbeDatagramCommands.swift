@@ -117,7 +117,7 @@ struct ProbeUDP: ParsableCommand {
         let first = sport ?? randomSourcePort()
         try runAndReport(host: host, options: common, count: count, kind: "udp", port: port,
                          details: { answer in [("response_payload", .optional(udpPayload(answer).map { Hex.encode($0) }))] }) { builder, i in
-            try builder.udp(index: i, sourcePort: first &+ UInt16(truncatingIfNeeded: i), destinationPort: port, payload: bytes,
+            try builder.udp(index: i, sourcePort: SourcePorts.port(first, i), destinationPort: port, payload: bytes,
                             ttl: ttl, ipID: randomIdentifier(), label: "udp port \(port) ttl \(ttl) #\(i)")
         }
     }
@@ -150,7 +150,7 @@ struct ProbeSTUN: ParsableCommand {
                          humanDetail: { Self.mapped($0).map { "mapped address \($0)" } }) { builder, i in
             var generator = SystemRandomNumberGenerator()
             let transaction = (0..<12).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            return try builder.stunBinding(index: i, sourcePort: sourcePort &+ UInt16(truncatingIfNeeded: i), destinationPort: port,
+            return try builder.stunBinding(index: i, sourcePort: SourcePorts.port(sourcePort, i), destinationPort: port,
                                            transactionID: transaction, ttl: ttl, ipID: randomIdentifier(),
                                            label: "stun binding ttl \(ttl) #\(i)")
         }
@@ -214,7 +214,7 @@ struct ProbeDNS: ParsableCommand {
                          humanDetail: { answer in
                              Self.message(answer).map { m in ([m.rcode.description] + Self.records(m)).joined(separator: "; ") }
                          }) { builder, i in
-            try builder.dnsQuery(index: i, sourcePort: sourcePort &+ UInt16(truncatingIfNeeded: i), destinationPort: port,
+            try builder.dnsQuery(index: i, sourcePort: SourcePorts.port(sourcePort, i), destinationPort: port,
                                  id: randomIdentifier(), name: name, type: code, ttl: ttl, ipID: randomIdentifier(),
                                  label: "dns \(type.uppercased()) \(name) ttl \(ttl) #\(i)")
         }

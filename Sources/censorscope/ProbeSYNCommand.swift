@@ -109,7 +109,7 @@ struct ProbeSYN: ParsableCommand {
         do {
             for i in 0..<count {
                 let label = "syn \(variant)\(size.map { " size \($0)" } ?? "") ttl \(ttl) #\(i)"
-                probes.append(try builder.tcp(index: i, shape: shape, sourcePort: firstPort &+ UInt16(truncatingIfNeeded: i),
+                probes.append(try builder.tcp(index: i, shape: shape, sourcePort: SourcePorts.port(firstPort, i),
                                               destinationPort: port, sequence: randomIdentifier(), ttl: ttl,
                                               ipID: randomIdentifier(), label: label))
             }
