@@ -83,6 +83,15 @@ ecmp() {
   run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 --sport=40002 $server
   run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 --sport=40003 $server
 }
+chaos() {
+  printf 'Echo replies come back out of order (see icmp_seq) and some of them twice (DUP!):\n\n'
+  run client ping -n -c 20 -i 0.005 $server
+  printf 'TCP takes duplicated and reordered segments in its stride:\n\n'
+  run client curl -sS --max-time 20 -o /dev/null -w '%{http_code} %{size_download} bytes in %{time_total} s\n' http://$server/bytes/1000000
+  printf 'Time-exceeded from transit (hop 3, beyond the censor) is forwarded through the censor and disturbed as well. Linux routers rate-limit the ICMP errors they send to each host (`net.ipv4.icmp_ratelimit`; without the change 10 of 100 such probes were answered), so that is lifted on transit first:\n\n'
+  run transit sysctl -w net.ipv4.icmp_ratelimit=0
+  run client ping -n -c 20 -i 0.005 -t 3 $server
+}
 
 page telegram-2018 "the founding story" telegram
 page gfw-sni "on-path RST injection on a blocked SNI" gfw
@@ -91,3 +100,4 @@ page keyword-http "blockpage injection for an HTTP Host" keyword
 page throttle-sni "an SNI throttled to 150 kbit/s" throttle
 page clean "no censorship (the control)" clean
 page ecmp "equal-cost multipath, chosen per flow" ecmp
+page chaos "duplication and reordering without netem" chaos

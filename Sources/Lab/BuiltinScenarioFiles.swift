@@ -9,7 +9,10 @@ extension BuiltinScenarios {
 # ICMP errors routers beyond the censor (transit) send back; the censor's own
 # time-exceeded and the isp's do not pass its queue. The seed makes the same packets get
 # the same treatment on every run. For testing that a prober's correlator assigns every
-# answer to the right probe, however answers arrive.
+# answer to the right probe, however answers arrive. Routers rate-limit the ICMP errors
+# they send (kernel default): for many TTL-limited probes at a high rate, lift that with
+# `censorscope lab exec NODE -- sysctl -w net.ipv4.icmp_ratelimit=0` (IPv6:
+# net.ipv6.icmp.ratelimit=0) on the routers and the server.
 #   client — isp — dpi (censor) — transit — server
 name: chaos
 description: Server-to-client packets reordered (0-20 ms hold) and 30 % duplicated; stress for correlators
