@@ -3,7 +3,8 @@
 # built from namespaces; inside the client, censorscope-probe-bench sends SYNs as fast as
 # the raw socket takes them to the first router (one hop, answered by RSTs) and correlates
 # every answer, then hping3 does the same work; then a 30-hop TCP trace by censorscope
-# (all TTLs at once) next to Linux traceroute -T and hping3 --traceroute.
+# (all TTLs at once) next to Linux traceroute -T and hping3 --traceroute, over a path whose
+# hops 2-31 are 25 ms away.
 # Usage: scripts/bench-probing.sh [PROBES]   (default 200000). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,12 @@ scenario=$(mktemp -d /tmp/cs-bench-XXXXXX)/long-path.yaml
   echo "description: thirty routers in a row, for timing traceroutes"
   echo "nodes:"
   echo "  - {name: client, role: client}"
-  for k in $(seq 1 30); do echo "  - {name: r$k, role: router}"; done
+  # r1 holds every packet going back to the client 25 ms (the censor's disturb action; this
+  # kernel has no netem), so hops 2-30 are 25 ms away and hop-by-hop probing shows its cost.
+  echo "  - name: r1"
+  echo "    role: censor"
+  echo "    censor: {clients: [198.18.1.0/24], rules: [{name: distance, match: {direction: server-to-client}, action: disturb, disturb: {delay_ms: 25}}]}"
+  for k in $(seq 2 30); do echo "  - {name: r$k, role: router}"; done
   echo "  - {name: server, role: server, services: [http]}"
   echo "links:"
   echo "  - {between: [r1, client], subnet: 198.18.1.0/24}"
@@ -42,6 +48,7 @@ in_client() { $cs lab exec client -- "$@"; }
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 
+[ "${SKIP_FLOOD:-0}" = 1 ] || {
 echo "== $probes SYN probes to the first router (198.18.1.1:80, answered by RST), unpaced"
 in_client "$bench" --kind syn --target 198.18.1.1 --port 80 --probes "$probes" --timeout 2
 
@@ -49,9 +56,10 @@ echo
 echo "== hping3 sending the same $probes SYNs (--flood cannot count answers; -i u1 can)"
 t0=$(now); in_client hping3 -q -S -p 80 -i u1 -c "$probes" 198.18.1.1 2>&1 | grep -E "packets|round-trip" || true; t1=$(now)
 echo "hping3 -i u1: $(elapsed "$t0" "$t1") s wall"
+}
 
 echo
-echo "== 30-hop TCP trace to the server (198.18.9.2:80, 31 hops away)"
+echo "== 30-hop TCP trace to the server (198.18.9.2:80, 31 hops away, 25 ms round trip beyond hop 1)"
 in_client "$bench" --kind trace --target 198.18.9.2 --port 80 --max-ttl 32 --timeout 1
 t0=$(now); in_client "$cs" trace 198.18.9.2 --method tcp --max-ttl 32 --timeout 1 | tail -2; t1=$(now)
 echo "censorscope trace (whole command): $(elapsed "$t0" "$t1") s"
