@@ -25,20 +25,28 @@ public struct CorrelationCounts: Hashable, Sendable {
 /// run and a pcap file are correlated alike.
 ///
 /// Rules, strongest basis first:
-/// - our own probe leaving (exact bytes) → `.sent`; its capture time becomes the send time;
+/// - our own probe leaving → `.sent`, found by its identifiers and then compared whole: the
+///   bytes must be exact, except an IPv4 ID of 0 that the kernel fills in. Its capture time
+///   becomes the send time;
 /// - TCP with ACK set from the probed host:port → `.acknowledgment` when ack = seq + SYN + FIN
 ///   + payload (or seq + 1 for a SYN with data); any other ack is a stray;
 /// - TCP with ACK off (a bare RST) → `.flow`, only when a single probe uses the 5-tuple, or, on
 ///   a shared 5-tuple, when its ack field equals the seq or seq + 1 of exactly one of them;
 /// - ICMP/ICMPv6 errors (time exceeded, unreachable, too big, parameter problem) sent to the
 ///   quoted source → `.quote` on the quoted addresses, ports and TCP seq / UDP checksum / echo
-///   id+seq. A UDP checksum rewritten on the way falls back to the ports when they are unique.
+///   id+seq. A TCP quote must carry the probe's seq (with fewer than 8 bytes quoted, the ports
+///   decide only when unique). A UDP checksum rewritten on the way falls back to the ports
+///   when they are unique.
 ///   A quoted IPv4 IP ID that differs does not prevent the match: it is reported in
 ///   `quoteDifferences`, as NATs and normalisers rewrite it while the transport identifiers
 ///   still name the probe;
 /// - ICMP echo replies → `.echo` on (source, identifier, sequence);
 /// - UDP from the probed host:port → `.transaction` for "stun"/"dns" probes (transaction ID or
 ///   message ID of a response), `.flow` for other UDP probes when the 5-tuple is unique.
+///
+/// A later answer to the same probe with the same kind, source, TTL and TCP flags / ICMP type
+/// and code is a copy (counted in `duplicates` of the first); anything else is another answer,
+/// so a forged RST and the genuine SYN-ACK to one SYN are both kept.
 public struct Correlator: Sendable {
     /// What one captured packet turned out to be.
     public enum Observation: Sendable, Equatable {

@@ -95,8 +95,6 @@ struct KeyIndex<Key: Hashable & Sendable>: Sendable {
     /// Every position of each shared key, the first included.
     private var groups: [[Int]] = []
 
-    var isEmpty: Bool { slots.isEmpty }
-
     mutating func reserve(_ count: Int) { slots.reserveCapacity(count) }
 
     mutating func register(_ key: Key, _ position: Int) {
@@ -121,7 +119,6 @@ struct KeyIndex<Key: Hashable & Sendable>: Sendable {
 
 /// What the correlator knows about one probe, computed once from the bytes it sends.
 struct ProbeIdentity {
-    var index: Int
     var application: ApplicationKind
     /// The packet as it goes on the wire, parsed back (lengths and checksums as sent).
     var sent: IPPacket
@@ -135,7 +132,6 @@ struct ProbeIdentity {
     var transaction: TransactionKey?
 
     init(_ probe: Probe) {
-        index = probe.index
         application = ApplicationKind(module: probe.module)
         sent = (try? IPPacket.parse(probe.bytes)) ?? probe.packet
         let local = sent.source, remote = sent.destination
