@@ -70,6 +70,9 @@ public struct Correlator: Sendable {
     }
 
     var identities: [ProbeIdentity] = []
+    /// Each probe's packet as it goes on the wire, parsed back from its bytes (lengths and
+    /// checksums as sent): what a capture of it must equal, and what quotes are compared with.
+    private var sentPackets: [IPPacket] = []
     private var positionOfIndex: [Int: Int] = [:]
     var ackKeys = KeyIndex<FlowValueKey>()
     var flows = KeyIndex<FlowKey>()
@@ -89,15 +92,18 @@ public struct Correlator: Sendable {
     public init(probes: [Probe]) {
         ledger = ProbeLedger(indices: probes.map(\.index))
         identities.reserveCapacity(probes.count)
+        sentPackets.reserveCapacity(probes.count)
         positionOfIndex.reserveCapacity(probes.count)
         flows.reserve(probes.count)
         ackKeys.reserve(probes.count)
         tcpQuoteKeys.reserve(probes.count)
         for (position, probe) in probes.enumerated() {
-            let id = ProbeIdentity(probe)
+            let sent = (try? IPPacket.parse(probe.bytes)) ?? probe.packet
+            let id = ProbeIdentity(probe, sent: sent)
             identities.append(id)
+            sentPackets.append(sent)
             if positionOfIndex[probe.index] == nil { positionOfIndex[probe.index] = position }
-            localAddresses.insert(id.sent.source)
+            localAddresses.insert(sent.source)
             if let flow = id.flow {
                 flows.register(flow, position)
                 for ack in id.expectedAcks { ackKeys.register(FlowValueKey(flow: flow, value: ack), position) }
@@ -106,7 +112,7 @@ public struct Correlator: Sendable {
             }
             if let echo = id.echo { echoKeys.register(echo, position) }
             if let tx = id.transaction { transactionKeys.register(tx, position) }
-            if id.flow == nil, id.echo == nil, otherSentPackets[id.sent] == nil { otherSentPackets[id.sent] = position }
+            if id.flow == nil, id.echo == nil, otherSentPackets[sent] == nil { otherSentPackets[sent] = position }
         }
     }
 
@@ -175,7 +181,7 @@ public struct Correlator: Sendable {
             let flow = FlowKey(remote: remote, local: local, remotePort: t.destinationPort, localPort: t.sourcePort, proto: 6)
             let key = FlowValueKey(flow: flow, value: t.sequenceNumber)
             guard let c = tcpQuoteKeys[key] else { return nil }
-            if c.isUnique { return Correlator.isSame(packet, as: identities[c.first].sent) ? c.first : nil }
+            if c.isUnique { return isSame(packet, position: c.first) ? c.first : nil }
             candidates = tcpQuoteKeys.positions(c)
         case .udp(let u):
             let flow = FlowKey(remote: remote, local: local, remotePort: u.destinationPort, localPort: u.sourcePort, proto: 17)
@@ -190,19 +196,23 @@ public struct Correlator: Sendable {
         default:
             return otherSentPackets.isEmpty ? nil : otherSentPackets[packet]
         }
-        return candidates.first { Correlator.isSame(packet, as: identities[$0].sent) }
+        return candidates.first { isSame(packet, position: $0) }
     }
 
     /// Whether `packet` is `sent` byte for byte, except an IPv4 ID the kernel filled in
     /// (with IP_HDRINCL Linux fills an ID of 0, and the header checksum with it).
-    private static func isSame(_ packet: IPPacket, as sent: IPPacket) -> Bool {
-        if packet == sent { return true }
-        guard case .v4(let s) = sent.header, s.identification == 0, case .v4(var h) = packet.header else { return false }
-        h.identification = 0
-        h.checksum = s.checksum
-        var normalised = packet
-        normalised.header = .v4(h)
-        return normalised == sent
+    private func isSame(_ packet: IPPacket, position: Int) -> Bool {
+        // Through the buffer: compares in place, without copying the stored packet.
+        sentPackets.withUnsafeBufferPointer { sent in
+            if sent[position] == packet { return true }
+            guard case .v4(let s) = sent[position].header, s.identification == 0,
+                  case .v4(var h) = packet.header else { return false }
+            h.identification = 0
+            h.checksum = s.checksum
+            var normalised = packet
+            normalised.header = .v4(h)
+            return sent[position] == normalised
+        }
     }
 
     private mutating func record(_ packet: IPPacket, at time: CaptureTimestamp, position: Int,
@@ -218,7 +228,7 @@ public struct Correlator: Sendable {
             probeIndex: index, kind: kind, basis: basis, timestamp: time,
             rttNanoseconds: ledger.rtt(position, answeredAt: time),
             fingerprint: Fingerprint(of: packet), quotedTTL: quoted?.header.ttl,
-            quoteDifferences: quoted.map { QuoteDifference.differences(sent: identities[position].sent, quoted: $0) } ?? [],
+            quoteDifferences: quoted.map { QuoteDifference.differences(sent: sentPackets[position], quoted: $0) } ?? [],
             duplicates: 0, packet: packet)
         if !ledger.hasAnswers(position) { counts.answeredProbes += 1 }
         ledger.append(answer, key: key, position: position)

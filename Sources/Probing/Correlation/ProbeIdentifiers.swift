@@ -120,8 +120,6 @@ struct KeyIndex<Key: Hashable & Sendable>: Sendable {
 /// What the correlator knows about one probe, computed once from the bytes it sends.
 struct ProbeIdentity {
     var application: ApplicationKind
-    /// The packet as it goes on the wire, parsed back (lengths and checksums as sent).
-    var sent: IPPacket
     var flow: FlowKey?
     /// TCP: the probe's sequence number.
     var sequence: UInt32?
@@ -131,9 +129,9 @@ struct ProbeIdentity {
     var echo: EchoKey?
     var transaction: TransactionKey?
 
-    init(_ probe: Probe) {
+    /// `sent`: the probe's packet as it goes on the wire, parsed back from its bytes.
+    init(_ probe: Probe, sent: IPPacket) {
         application = ApplicationKind(module: probe.module)
-        sent = (try? IPPacket.parse(probe.bytes)) ?? probe.packet
         let local = sent.source, remote = sent.destination
         switch sent.transport {
         case .tcp(let t):

@@ -58,6 +58,9 @@ struct ProbeLedger {
 
     init(indices: [Int]) {
         slots = indices.map { Slot(index: $0) }
+        // Room for one answer per probe without regrowing; a large reservation is only
+        // address space until answers fill it.
+        entries.reserveCapacity(min(indices.count, 1 << 22))
     }
 
     func index(_ position: Int) -> Int { slots[position].index }
