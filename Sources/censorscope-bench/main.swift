@@ -5,6 +5,7 @@ import Packets
 
 // Parse throughput of the packet layer on a large synthetic pcap, next to tcpdump -r.
 // Usage: censorscope-bench [--packets N] [--runs R] [--file PATH] [--keep] [--parse-only]
+//        censorscope-bench --correlate [--probes N] [--runs R]   (correlator throughput, see CorrelateBenchmark)
 // Build in release mode: swift build -c release --product censorscope-bench
 
 struct Options {
@@ -14,6 +15,9 @@ struct Options {
     var keep = false
     /// Parse an existing file instead of writing one, and skip the comparisons (for profiling).
     var parseOnly = false
+    /// Measure the correlator instead of the parser.
+    var correlate = false
+    var probes = 200_000
 
     init(_ args: [String]) {
         var it = args.dropFirst().makeIterator()
@@ -24,8 +28,10 @@ struct Options {
             case "--file": file = it.next() ?? file
             case "--keep": keep = true
             case "--parse-only": parseOnly = true; keep = true
+            case "--correlate": correlate = true
+            case "--probes": probes = Int(it.next() ?? "") ?? probes
             default:
-                say("usage: censorscope-bench [--packets N] [--runs R] [--file PATH] [--keep] [--parse-only]")
+                say("usage: censorscope-bench [--packets N] [--runs R] [--file PATH] [--keep] [--parse-only] | --correlate [--probes N] [--runs R]")
                 exit(64)
             }
         }
@@ -57,6 +63,10 @@ func timeCommand(_ command: String) -> Double? {
 }
 
 let options = Options(CommandLine.arguments)
+if options.correlate {
+    CorrelateBenchmark.run(probes: options.probes, runs: options.runs)
+    exit(0)
+}
 say("censorscope-bench: \(options.packets) synthetic Ethernet/IPv4 packets, best of \(options.runs) runs, one core")
 
 // 1. Write the capture.

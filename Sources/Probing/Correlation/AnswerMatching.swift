@@ -14,7 +14,7 @@ extension Correlator {
         case .icmp(let m):
             if m.isEchoReply {
                 guard let id = m.identifier, let seq = m.sequence else { return .none }
-                return pick(echoKeys[EchoKey(remote: remote, local: local, identifier: id, sequence: seq)],
+                return pick(echoKeys, EchoKey(remote: remote, local: local, identifier: id, sequence: seq),
                             kind: .echoReply, basis: .echo)
             }
             guard let kind = AnswerKind(icmpError: m), let quoted = m.quotedPacket else { return .none }
@@ -25,16 +25,16 @@ extension Correlator {
     }
 
     /// One candidate → that probe; several → ambiguous; none → no match.
-    private func pick(_ c: Candidates?, kind: AnswerKind, basis: MatchBasis, quoted: IPPacket? = nil) -> Match {
-        guard let c else { return .none }
-        return c.isUnique ? .probe(c.first, kind, basis, quoted: quoted) : .ambiguous(c.all)
+    private func pick<K: Hashable & Sendable>(_ index: KeyIndex<K>, _ key: K, kind: AnswerKind, basis: MatchBasis, quoted: IPPacket? = nil) -> Match {
+        guard let c = index[key] else { return .none }
+        return c.isUnique ? .probe(c.first, kind, basis, quoted: quoted) : .ambiguous(index.positions(c))
     }
 
     private func matchTCP(_ t: TCPSegment, remote: IPAddress, local: IPAddress) -> Match {
         let flow = FlowKey(remote: remote, local: local, remotePort: t.sourcePort, localPort: t.destinationPort, proto: 6)
         if t.flags.contains(.ack) {
             // A genuine stack acknowledges exactly what the probe sent; any other ack is a stray.
-            return pick(ackKeys[FlowValueKey(flow: flow, value: t.acknowledgmentNumber)],
+            return pick(ackKeys, FlowValueKey(flow: flow, value: t.acknowledgmentNumber),
                         kind: AnswerKind(tcpFlags: t.flags), basis: .acknowledgment)
         }
         guard let c = flows[flow] else { return .none }
@@ -42,18 +42,19 @@ extension Correlator {
         if c.isUnique { return .probe(c.first, kind, .flow, quoted: nil) }
         // A shared 5-tuple (Paris traceroute): only an ack field naming one probe's seq decides.
         let ack = t.acknowledgmentNumber
-        let named = c.all.filter { p in
+        let all = flows.positions(c)
+        let named = all.filter { p in
             guard let seq = identities[p].sequence else { return false }
             return seq == ack || seq &+ 1 == ack
         }
         if named.count == 1 { return .probe(named[0], kind, .flow, quoted: nil) }
-        return .ambiguous(named.isEmpty ? c.all : named)
+        return .ambiguous(named.isEmpty ? all : named)
     }
 
     private func matchUDP(_ u: UDPDatagram, remote: IPAddress, local: IPAddress) -> Match {
         let flow = FlowKey(remote: remote, local: local, remotePort: u.sourcePort, localPort: u.destinationPort, proto: 17)
         guard let c = flows[flow] else { return .none }
-        let positions = c.all
+        let positions = flows.positions(c)
         var hasPlain = false, hasSTUN = false, hasDNS = false
         for p in positions {
             switch identities[p].application {
@@ -62,11 +63,13 @@ extension Correlator {
             case .dns: hasDNS = true
             }
         }
-        for (app, present, kind) in [(ApplicationKind.stun, hasSTUN, AnswerKind.stunResponse), (.dns, hasDNS, .dnsResponse)] where present {
-            if let key = ProbeIdentity.transaction(of: u.payload, application: app, flow: flow, request: false),
-               let tc = transactionKeys[key] {
-                return pick(tc, kind: kind, basis: .transaction)
-            }
+        if hasSTUN, let key = ProbeIdentity.transaction(of: u.payload, application: .stun, flow: flow, request: false),
+           transactionKeys[key] != nil {
+            return pick(transactionKeys, key, kind: .stunResponse, basis: .transaction)
+        }
+        if hasDNS, let key = ProbeIdentity.transaction(of: u.payload, application: .dns, flow: flow, request: false),
+           transactionKeys[key] != nil {
+            return pick(transactionKeys, key, kind: .dnsResponse, basis: .transaction)
         }
         // STUN/DNS probes only: a datagram without their identifier is a stray.
         guard hasPlain else { return .none }
@@ -82,7 +85,7 @@ extension Correlator {
         }
         switch quoted.transport {
         case .tcp(let t):
-            return pick(tcpQuoteKeys[FlowValueKey(flow: flow(t.sourcePort, t.destinationPort, 6), value: t.sequenceNumber)],
+            return pick(tcpQuoteKeys, FlowValueKey(flow: flow(t.sourcePort, t.destinationPort, 6), value: t.sequenceNumber),
                         kind: kind, basis: .quote, quoted: quoted)
         case .malformed(6, _, let payload) where payload.count >= 8:
             // The first 8 bytes, then what is no TCP header: RFC 4884 zero padding after a short quote.
@@ -93,25 +96,24 @@ extension Correlator {
             guard let sport = p.sourcePort, let dport = p.destinationPort else { return .none }
             let f = flow(sport, dport, 6)
             if let seq = p.sequenceNumber {
-                return pick(tcpQuoteKeys[FlowValueKey(flow: f, value: seq)], kind: kind, basis: .quote, quoted: quoted)
+                return pick(tcpQuoteKeys, FlowValueKey(flow: f, value: seq), kind: kind, basis: .quote, quoted: quoted)
             }
             // Fewer than 8 bytes quoted: the ports decide only when one probe uses them.
-            return pick(flows[f], kind: kind, basis: .quote, quoted: quoted)
+            return pick(flows, f, kind: kind, basis: .quote, quoted: quoted)
         case .udp(let u):
             let f = flow(u.sourcePort, u.destinationPort, 17)
-            if let c = udpQuoteKeys[FlowValueKey(flow: f, value: UInt32(u.checksum))] {
-                return pick(c, kind: kind, basis: .quote, quoted: quoted)
-            }
+            let byChecksum = FlowValueKey(flow: f, value: UInt32(u.checksum))
+            if udpQuoteKeys[byChecksum] != nil { return pick(udpQuoteKeys, byChecksum, kind: kind, basis: .quote, quoted: quoted) }
             // The checksum was rewritten on the way (NAT): the ports decide only when unique.
-            return pick(flows[f], kind: kind, basis: .quote, quoted: quoted)
+            return pick(flows, f, kind: kind, basis: .quote, quoted: quoted)
         case .malformed(17, _, let payload) where payload.count >= 4:
             let s = payload.startIndex
             let sport = UInt16(payload[s]) << 8 | UInt16(payload[s + 1])
             let dport = UInt16(payload[s + 2]) << 8 | UInt16(payload[s + 3])
-            return pick(flows[flow(sport, dport, 17)], kind: kind, basis: .quote, quoted: quoted)
+            return pick(flows, flow(sport, dport, 17), kind: kind, basis: .quote, quoted: quoted)
         case .icmp(let m) where m.isEcho && !m.isEchoReply:
             guard let id = m.identifier, let seq = m.sequence else { return .none }
-            return pick(echoKeys[EchoKey(remote: remote, local: local, identifier: id, sequence: seq)],
+            return pick(echoKeys, EchoKey(remote: remote, local: local, identifier: id, sequence: seq),
                         kind: kind, basis: .quote, quoted: quoted)
         default:
             return .none

@@ -25,20 +25,28 @@ public struct CorrelationCounts: Hashable, Sendable {
 /// run and a pcap file are correlated alike.
 ///
 /// Rules, strongest basis first:
-/// - our own probe leaving (exact bytes) → `.sent`; its capture time becomes the send time;
+/// - our own probe leaving → `.sent`, found by its identifiers and then compared whole: the
+///   bytes must be exact, except an IPv4 ID of 0 that the kernel fills in. Its capture time
+///   becomes the send time;
 /// - TCP with ACK set from the probed host:port → `.acknowledgment` when ack = seq + SYN + FIN
 ///   + payload (or seq + 1 for a SYN with data); any other ack is a stray;
 /// - TCP with ACK off (a bare RST) → `.flow`, only when a single probe uses the 5-tuple, or, on
 ///   a shared 5-tuple, when its ack field equals the seq or seq + 1 of exactly one of them;
 /// - ICMP/ICMPv6 errors (time exceeded, unreachable, too big, parameter problem) sent to the
 ///   quoted source → `.quote` on the quoted addresses, ports and TCP seq / UDP checksum / echo
-///   id+seq. A UDP checksum rewritten on the way falls back to the ports when they are unique.
+///   id+seq. A TCP quote must carry the probe's seq (with fewer than 8 bytes quoted, the ports
+///   decide only when unique). A UDP checksum rewritten on the way falls back to the ports
+///   when they are unique.
 ///   A quoted IPv4 IP ID that differs does not prevent the match: it is reported in
 ///   `quoteDifferences`, as NATs and normalisers rewrite it while the transport identifiers
 ///   still name the probe;
 /// - ICMP echo replies → `.echo` on (source, identifier, sequence);
 /// - UDP from the probed host:port → `.transaction` for "stun"/"dns" probes (transaction ID or
 ///   message ID of a response), `.flow` for other UDP probes when the 5-tuple is unique.
+///
+/// A later answer to the same probe with the same kind, source, TTL and TCP flags / ICMP type
+/// and code is a copy (counted in `duplicates` of the first); anything else is another answer,
+/// so a forged RST and the genuine SYN-ACK to one SYN are both kept.
 public struct Correlator: Sendable {
     /// What one captured packet turned out to be.
     public enum Observation: Sendable, Equatable {
@@ -61,55 +69,41 @@ public struct Correlator: Sendable {
         case probe(Int, AnswerKind, MatchBasis, quoted: IPPacket?)
     }
 
-    /// What makes a later answer a copy of an earlier one.
-    struct DuplicateKey: Equatable {
-        var kind: AnswerKind
-        var source: IPAddress
-        var ttl: UInt8
-        /// TCP flags, or ICMP type << 8 | code, or 0.
-        var detail: UInt16
-    }
-
     var identities: [ProbeIdentity] = []
+    /// Each probe's packet as it goes on the wire, parsed back from its bytes (lengths and
+    /// checksums as sent): what a capture of it must equal, and what quotes are compared with.
+    private var sentPackets: [IPPacket] = []
     private var positionOfIndex: [Int: Int] = [:]
-    var ackKeys: [FlowValueKey: Candidates] = [:]
-    var flows: [FlowKey: Candidates] = [:]
-    var tcpQuoteKeys: [FlowValueKey: Candidates] = [:]
-    var udpQuoteKeys: [FlowValueKey: Candidates] = [:]
-    var echoKeys: [EchoKey: Candidates] = [:]
-    var transactionKeys: [TransactionKey: Candidates] = [:]
-    /// The probes as parsed from their bytes: equal parsed packets are equal bytes.
-    private var sentPackets: [IPPacket: Int] = [:]
-    /// IPv4 probes sent with IP ID 0, which the kernel fills in: keyed with ID and checksum zeroed.
-    private var sentPacketsKernelID: [IPPacket: Int] = [:]
-    private var localAddresses: Set<IPAddress> = []
-    private var capturedSendTimes: [CaptureTimestamp?]
-    private var clockSendTimes: [CaptureTimestamp?]
-    private var recorded: [[Answer]]
-    private var duplicateKeys: [[DuplicateKey]]
+    var ackKeys = KeyIndex<FlowValueKey>()
+    var flows = KeyIndex<FlowKey>()
+    var tcpQuoteKeys = KeyIndex<FlowValueKey>()
+    var udpQuoteKeys = KeyIndex<FlowValueKey>()
+    var echoKeys = KeyIndex<EchoKey>()
+    var transactionKeys = KeyIndex<TransactionKey>()
+    /// Probes without identifiers (no TCP, UDP or echo), found by their whole packet.
+    private var otherSentPackets: [IPPacket: Int] = [:]
+    private var localAddresses = LocalAddresses()
+    private var ledger: ProbeLedger
 
     /// Totals so far.
     public private(set) var counts = CorrelationCounts()
 
     /// Indexes the identifiers of every probe of the run.
     public init(probes: [Probe]) {
-        capturedSendTimes = Array(repeating: nil, count: probes.count)
-        clockSendTimes = Array(repeating: nil, count: probes.count)
-        recorded = Array(repeating: [], count: probes.count)
-        duplicateKeys = Array(repeating: [], count: probes.count)
+        ledger = ProbeLedger(indices: probes.map(\.index))
         identities.reserveCapacity(probes.count)
+        sentPackets.reserveCapacity(probes.count)
+        positionOfIndex.reserveCapacity(probes.count)
+        flows.reserve(probes.count)
+        ackKeys.reserve(probes.count)
+        tcpQuoteKeys.reserve(probes.count)
         for (position, probe) in probes.enumerated() {
-            let id = ProbeIdentity(probe)
+            let sent = (try? IPPacket.parse(probe.bytes)) ?? probe.packet
+            let id = ProbeIdentity(probe, sent: sent)
             identities.append(id)
+            sentPackets.append(sent)
             if positionOfIndex[probe.index] == nil { positionOfIndex[probe.index] = position }
-            localAddresses.insert(id.sent.source)
-            if sentPackets[id.sent] == nil { sentPackets[id.sent] = position }
-            if case .v4(var h) = id.sent.header, h.identification == 0 {
-                h.checksum = 0
-                var normalised = id.sent
-                normalised.header = .v4(h)
-                if sentPacketsKernelID[normalised] == nil { sentPacketsKernelID[normalised] = position }
-            }
+            localAddresses.insert(sent.source)
             if let flow = id.flow {
                 flows.register(flow, position)
                 for ack in id.expectedAcks { ackKeys.register(FlowValueKey(flow: flow, value: ack), position) }
@@ -118,23 +112,21 @@ public struct Correlator: Sendable {
             }
             if let echo = id.echo { echoKeys.register(echo, position) }
             if let tx = id.transaction { transactionKeys.register(tx, position) }
+            if id.flow == nil, id.echo == nil, otherSentPackets[sent] == nil { otherSentPackets[sent] = position }
         }
     }
 
     /// Records the send clock's time for probe `index`; used only if the capture does not show the probe leaving.
     public mutating func noteSent(_ index: Int, at time: CaptureTimestamp) {
         guard let position = positionOfIndex[index] else { return }
-        clockSendTimes[position] = time
+        ledger.noteClock(position, at: time)
     }
 
     /// Classifies one captured IP packet and records it if it answers a probe.
     public mutating func observe(_ packet: IPPacket, at time: CaptureTimestamp) -> Observation {
         if let position = sentPosition(of: packet) {
-            if capturedSendTimes[position] == nil {
-                capturedSendTimes[position] = time
-                counts.sentSeen += 1
-            }
-            return .sent(identities[position].index)
+            if ledger.noteCaptured(position, at: time) { counts.sentSeen += 1 }
+            return .sent(ledger.index(position))
         }
         switch match(packet) {
         case .none:
@@ -142,7 +134,7 @@ public struct Correlator: Sendable {
             return .unrelated
         case .ambiguous(let positions):
             counts.ambiguous += 1
-            return .ambiguous(positions.map { identities[$0].index }.sorted())
+            return .ambiguous(positions.map { ledger.index($0) }.sorted())
         case .probe(let position, let kind, let basis, let quoted):
             return record(packet, at: time, position: position, kind: kind, basis: basis, quoted: quoted)
         }
@@ -160,9 +152,9 @@ public struct Correlator: Sendable {
     /// The distinct answers to probe `index` in arrival order, RTTs from the best send time known now.
     public func answers(for index: Int) -> [Answer] {
         guard let position = positionOfIndex[index] else { return [] }
-        return recorded[position].map { a in
+        return ledger.answers(position).map { a in
             var a = a
-            a.rttNanoseconds = rtt(position: position, answeredAt: a.timestamp)
+            a.rttNanoseconds = ledger.rtt(position, answeredAt: a.timestamp)
             return a
         }
     }
@@ -170,55 +162,76 @@ public struct Correlator: Sendable {
     /// Send time of each probe: its capture timestamp if the capture showed it leaving, else the clock's.
     public var sendTimes: [Int: CaptureTimestamp] {
         var out: [Int: CaptureTimestamp] = [:]
-        for (position, id) in identities.enumerated() {
-            if let t = capturedSendTimes[position] ?? clockSendTimes[position] { out[id.index] = t }
+        for position in identities.indices {
+            if let t = ledger.sendTime(position) { out[ledger.index(position)] = t }
         }
         return out
     }
 
     // MARK: - Recording
 
+    /// Our own probe leaving: found by the identifiers a quote would carry (the same key seen
+    /// from our side), then compared whole, so only exact bytes count.
     private func sentPosition(of packet: IPPacket) -> Int? {
         guard localAddresses.contains(packet.source) else { return nil }
-        if let position = sentPackets[packet] { return position }
-        guard !sentPacketsKernelID.isEmpty, case .v4(var h) = packet.header else { return nil }
-        h.identification = 0
-        h.checksum = 0
-        var normalised = packet
-        normalised.header = .v4(h)
-        return sentPacketsKernelID[normalised]
+        let remote = packet.destination, local = packet.source
+        let candidates: [Int]
+        switch packet.transport {
+        case .tcp(let t):
+            let flow = FlowKey(remote: remote, local: local, remotePort: t.destinationPort, localPort: t.sourcePort, proto: 6)
+            let key = FlowValueKey(flow: flow, value: t.sequenceNumber)
+            guard let c = tcpQuoteKeys[key] else { return nil }
+            if c.isUnique { return isSame(packet, position: c.first) ? c.first : nil }
+            candidates = tcpQuoteKeys.positions(c)
+        case .udp(let u):
+            let flow = FlowKey(remote: remote, local: local, remotePort: u.destinationPort, localPort: u.sourcePort, proto: 17)
+            let key = FlowValueKey(flow: flow, value: UInt32(u.checksum))
+            guard let c = udpQuoteKeys[key] else { return nil }
+            candidates = udpQuoteKeys.positions(c)
+        case .icmp(let m) where m.isEcho && !m.isEchoReply:
+            guard let id = m.identifier, let seq = m.sequence else { return nil }
+            let key = EchoKey(remote: remote, local: local, identifier: id, sequence: seq)
+            guard let c = echoKeys[key] else { return nil }
+            candidates = echoKeys.positions(c)
+        default:
+            return otherSentPackets.isEmpty ? nil : otherSentPackets[packet]
+        }
+        return candidates.first { isSame(packet, position: $0) }
     }
 
-    private func rtt(position: Int, answeredAt time: CaptureTimestamp) -> Int64? {
-        guard let sent = capturedSendTimes[position] ?? clockSendTimes[position] else { return nil }
-        let d = time.totalNanoseconds &- sent.totalNanoseconds
-        return d >= 0 ? d : nil
+    /// Whether `packet` is `sent` byte for byte, except an IPv4 ID the kernel filled in
+    /// (with IP_HDRINCL Linux fills an ID of 0, and the header checksum with it).
+    private func isSame(_ packet: IPPacket, position: Int) -> Bool {
+        // Through the buffer: compares in place, without copying the stored packet.
+        sentPackets.withUnsafeBufferPointer { sent in
+            if sent[position] == packet { return true }
+            guard case .v4(let s) = sent[position].header, s.identification == 0,
+                  case .v4(var h) = packet.header else { return false }
+            h.identification = 0
+            h.checksum = s.checksum
+            var normalised = packet
+            normalised.header = .v4(h)
+            return sent[position] == normalised
+        }
     }
 
     private mutating func record(_ packet: IPPacket, at time: CaptureTimestamp, position: Int,
                                  kind: AnswerKind, basis: MatchBasis, quoted: IPPacket?) -> Observation {
-        let index = identities[position].index
-        let detail: UInt16
-        switch packet.transport {
-        case .tcp(let t): detail = t.flags.rawValue
-        case .icmp(let m): detail = UInt16(m.type) << 8 | UInt16(m.code)
-        default: detail = 0
-        }
-        let key = DuplicateKey(kind: kind, source: packet.source, ttl: packet.header.ttl, detail: detail)
-        if let i = duplicateKeys[position].firstIndex(of: key) {
-            recorded[position][i].duplicates += 1
+        let index = ledger.index(position)
+        let key = DuplicateKey(packet, kind: kind)
+        if let earlier = ledger.earlier(key, position: position) {
+            ledger.countCopy(of: earlier)
             counts.duplicates += 1
             return .duplicate(index)
         }
         let answer = Answer(
             probeIndex: index, kind: kind, basis: basis, timestamp: time,
-            rttNanoseconds: rtt(position: position, answeredAt: time),
+            rttNanoseconds: ledger.rtt(position, answeredAt: time),
             fingerprint: Fingerprint(of: packet), quotedTTL: quoted?.header.ttl,
-            quoteDifferences: quoted.map { QuoteDifference.differences(sent: identities[position].sent, quoted: $0) } ?? [],
+            quoteDifferences: quoted.map { QuoteDifference.differences(sent: sentPackets[position], quoted: $0) } ?? [],
             duplicates: 0, packet: packet)
-        if recorded[position].isEmpty { counts.answeredProbes += 1 }
-        recorded[position].append(answer)
-        duplicateKeys[position].append(key)
+        if !ledger.hasAnswers(position) { counts.answeredProbes += 1 }
+        ledger.append(answer, key: key, position: position)
         counts.answers += 1
         return .answer(answer)
     }

@@ -5,6 +5,20 @@ import Packets
 // `remote` is the probed host, `local` our address, so a direct answer (remote → local)
 // and a quote of the probe (local → remote) build the same key without swapping.
 
+// The hot path hashes one of these per packet: `hash(into:)` feeds the hasher a few packed
+// words instead of every field separately (equality still compares every field).
+
+/// Feeds both addresses to a hasher, an IPv4 pair as one word.
+@inline(__always)
+private func combineAddresses(_ a: IPAddress, _ b: IPAddress, into h: inout Hasher) {
+    if case .v4(let x) = a, case .v4(let y) = b {
+        h.combine(UInt64(x.value) << 32 | UInt64(y.value))
+    } else {
+        h.combine(a)
+        h.combine(b)
+    }
+}
+
 /// A 5-tuple seen from our side.
 struct FlowKey: Hashable {
     var remote: IPAddress
@@ -12,6 +26,11 @@ struct FlowKey: Hashable {
     var remotePort: UInt16
     var localPort: UInt16
     var proto: UInt8
+
+    func hash(into h: inout Hasher) {
+        combineAddresses(remote, local, into: &h)
+        h.combine(UInt64(remotePort) << 24 | UInt64(localPort) << 8 | UInt64(proto))
+    }
 }
 
 /// A flow plus one 32-bit identifier: the expected acknowledgment number (direct TCP
@@ -19,6 +38,11 @@ struct FlowKey: Hashable {
 struct FlowValueKey: Hashable {
     var flow: FlowKey
     var value: UInt32
+
+    func hash(into h: inout Hasher) {
+        combineAddresses(flow.remote, flow.local, into: &h)
+        h.combine(UInt64(flow.remotePort) << 48 | UInt64(flow.localPort) << 32 | UInt64(value))
+    }
 }
 
 /// ICMP echo: the same key for a reply (remote → local) and a quoted request (local → remote).
@@ -27,6 +51,11 @@ struct EchoKey: Hashable {
     var local: IPAddress
     var identifier: UInt16
     var sequence: UInt16
+
+    func hash(into h: inout Hasher) {
+        combineAddresses(remote, local, into: &h)
+        h.combine(UInt32(identifier) << 16 | UInt32(sequence))
+    }
 }
 
 /// Application-level transaction: a STUN transaction ID (96 bits) or a DNS message ID.
@@ -50,34 +79,47 @@ enum ApplicationKind: UInt8, Hashable {
     }
 }
 
-/// Probe positions sharing one key. One position needs no allocation; sharing is rare
-/// except on Paris traceroute flows.
-struct Candidates {
+/// The probes a key names: one position, or a group of several. Plain integers, so a
+/// lookup copies no reference-counted storage.
+struct Candidates: Sendable {
     var first: Int
-    var more: [Int] = []
+    /// Index into the owning `KeyIndex`'s groups; -1 when `first` is the only one.
+    var group: Int
 
-    init(_ position: Int) { first = position }
-
-    var isUnique: Bool { more.isEmpty }
-    var all: [Int] { [first] + more }
-
-    mutating func add(_ position: Int) {
-        if position != first, !more.contains(position) { more.append(position) }
-    }
+    var isUnique: Bool { group < 0 }
 }
 
-extension Dictionary where Value == Candidates {
+/// Probe positions by key. Sharing is rare except on Paris traceroute flows.
+struct KeyIndex<Key: Hashable & Sendable>: Sendable {
+    private var slots: [Key: Candidates] = [:]
+    /// Every position of each shared key, the first included.
+    private var groups: [[Int]] = []
+
+    mutating func reserve(_ count: Int) { slots.reserveCapacity(count) }
+
     mutating func register(_ key: Key, _ position: Int) {
-        if self[key] != nil { self[key]!.add(position) } else { self[key] = Candidates(position) }
+        guard let c = slots[key] else {
+            slots[key] = Candidates(first: position, group: -1)
+            return
+        }
+        if c.isUnique {
+            guard c.first != position else { return }
+            groups.append([c.first, position])
+            slots[key] = Candidates(first: c.first, group: groups.count - 1)
+        } else if !groups[c.group].contains(position) {
+            groups[c.group].append(position)
+        }
     }
+
+    subscript(key: Key) -> Candidates? { slots[key] }
+
+    /// Every position `c` stands for.
+    func positions(_ c: Candidates) -> [Int] { c.isUnique ? [c.first] : groups[c.group] }
 }
 
 /// What the correlator knows about one probe, computed once from the bytes it sends.
 struct ProbeIdentity {
-    var index: Int
     var application: ApplicationKind
-    /// The packet as it goes on the wire, parsed back (lengths and checksums as sent).
-    var sent: IPPacket
     var flow: FlowKey?
     /// TCP: the probe's sequence number.
     var sequence: UInt32?
@@ -87,10 +129,9 @@ struct ProbeIdentity {
     var echo: EchoKey?
     var transaction: TransactionKey?
 
-    init(_ probe: Probe) {
-        index = probe.index
+    /// `sent`: the probe's packet as it goes on the wire, parsed back from its bytes.
+    init(_ probe: Probe, sent: IPPacket) {
         application = ApplicationKind(module: probe.module)
-        sent = (try? IPPacket.parse(probe.bytes)) ?? probe.packet
         let local = sent.source, remote = sent.destination
         switch sent.transport {
         case .tcp(let t):
