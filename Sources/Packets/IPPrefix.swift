@@ -1,5 +1,3 @@
-import Packets
-
 /// An address prefix such as `198.18.1.0/24` or `2001:db8:1::/64`. A bare address is a
 /// host prefix (/32 or /128). Host bits below the length are ignored when matching.
 public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
