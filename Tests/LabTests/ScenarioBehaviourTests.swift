@@ -103,7 +103,13 @@ struct ScenarioBehaviourTests {
                 if !listening { usleep(100_000) }
             }
             try #require(listening, "the test's listener on the client never bound port 80")
-            let reverse = try curl(name, from: "vantage", ["--local-port", "80", "http://\(Self.client):80/"])
+            // A connect failure (curl 7) is not what is tested here; it was seen once in CI
+            // right after the listener came up, so the handshake gets two more tries.
+            var reverse = try curl(name, from: "vantage", ["--local-port", "80", "http://\(Self.client):80/"])
+            for _ in 0..<2 where reverse.status == 7 {
+                usleep(500_000)
+                reverse = try curl(name, from: "vantage", ["--local-port", "80", "http://\(Self.client):80/"])
+            }
             #expect(reverse.status == 56 || reverse.status == 52, "reverse curl: \(reverse.status) \(reverse.stderr)")
             // The same from another source port works: the device keys on port 80.
             let control = try curl(name, from: "vantage", ["--local-port", "8080", "http://\(Self.client):80/"])
