@@ -1,3 +1,4 @@
+import ArgumentParser
 import JSONSupport
 #if canImport(Glibc)
 import Glibc
@@ -42,4 +43,18 @@ struct UserError: Error, CustomStringConvertible {
 func printError(_ message: String) {
     let line = Array(("error: " + message + "\n").utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// Runs a command body with buffered output: a `UserError` becomes one `error:` line on
+/// stderr and exit status 1, after whatever was already printed.
+func runReportingUserErrors(_ body: (inout StandardOutput) throws -> Void) throws {
+    var out = StandardOutput()
+    defer { out.flush() }
+    do {
+        try body(&out)
+    } catch let e as UserError {
+        out.flush()
+        printError(e.description)
+        throw ExitCode.failure
+    }
 }

@@ -48,9 +48,7 @@ struct RunOptions: ParsableArguments {
         guard timeout >= 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
     }
 
-    var reservedAllowed: Bool {
-        allowReserved || getenv("CENSORSCOPE_ALLOW_RESERVED").map { String(cString: $0) == "1" } == true
-    }
+    var reservedAllowed: Bool { reservedRangesAllowed(flag: allowReserved) }
 
     /// The run's configuration towards `destination`, from `source` out of the routed interface.
     func configuration(source: IPAddress, interface routed: String, destinations: [IPAddress]) -> RunConfiguration {
@@ -66,6 +64,11 @@ struct RunOptions: ParsableArguments {
         guard let pcap else { return nil }
         do { return try EvidenceFile(path: pcap) } catch { throw UserError(error.description) }
     }
+}
+
+/// `--allow-reserved`, or CENSORSCOPE_ALLOW_RESERVED=1, which `lab exec` sets.
+func reservedRangesAllowed(flag: Bool) -> Bool {
+    flag || getenv("CENSORSCOPE_ALLOW_RESERVED").map { String(cString: $0) == "1" } == true
 }
 
 /// Where probes go: the address (a name is resolved), refused if special-purpose unless allowed,

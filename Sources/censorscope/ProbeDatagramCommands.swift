@@ -11,9 +11,7 @@ private func runAndReport(host: String, options common: RunOptions, count: Int, 
                           details: (Answer?) -> [(key: String, value: JSONValue)] = { _ in [] },
                           humanDetail: (Answer) -> String? = { _ in nil },
                           build: (ProbeBuilder, Int) throws -> Probing.Probe) throws {
-    var out = StandardOutput()
-    defer { out.flush() }
-    do {
+    try runReportingUserErrors { out in
         let target = try ProbeTarget(host, options: common)
         let builder: ProbeBuilder
         do { builder = try ProbeBuilder(source: target.route.source, destination: target.address) } catch {
@@ -55,10 +53,6 @@ private func runAndReport(host: String, options common: RunOptions, count: Int, 
                 }
             }
         }
-    } catch let e as UserError {
-        out.flush()
-        printError(e.description)
-        throw ExitCode.failure
     }
 }
 

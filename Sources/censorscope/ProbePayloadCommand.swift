@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import JSONSupport
 import Packets
 import ProbeSession
@@ -84,23 +83,14 @@ struct ProbePayloadCommand: ParsableCommand {
     }
 
     func run() throws {
-        var out = StandardOutput()
-        defer { out.flush() }
-        do {
-            try trace(&out)
-        } catch let e as UserError {
-            out.flush()
-            printError(e.description)
-            throw ExitCode.failure
-        }
+        try runReportingUserErrors { try trace(&$0) }
     }
 
     private func trace(_ out: inout StandardOutput) throws {
         guard let address = IPAddress(target) else {
             throw UserError("\(target) is not an IP address: give the server's IPv4 or IPv6 address")
         }
-        let impliedByLab = ProcessInfo.processInfo.environment["CENSORSCOPE_ALLOW_RESERVED"] == "1"
-        if let refusal = SpecialPurposeRanges.refusal(for: address, allowReserved: allowReserved || impliedByLab) {
+        if let refusal = SpecialPurposeRanges.refusal(for: address, allowReserved: reservedRangesAllowed(flag: allowReserved)) {
             throw UserError(refusal)
         }
         let test = try testPayload()

@@ -84,15 +84,7 @@ struct ProbeSYN: ParsableCommand {
     }
 
     func run() throws {
-        var out = StandardOutput()
-        defer { out.flush() }
-        do {
-            try probe(&out)
-        } catch let e as UserError {
-            out.flush()
-            printError(e.description)
-            throw ExitCode.failure
-        }
+        try runReportingUserErrors { try probe(&$0) }
     }
 
     private func probe(_ out: inout StandardOutput) throws {

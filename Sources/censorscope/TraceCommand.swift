@@ -64,15 +64,7 @@ struct TraceCommand: ParsableCommand {
     }
 
     func run() throws {
-        var out = StandardOutput()
-        defer { out.flush() }
-        do {
-            try trace(&out)
-        } catch let e as UserError {
-            out.flush()
-            printError(e.description)
-            throw ExitCode.failure
-        }
+        try runReportingUserErrors { try trace(&$0) }
     }
 
     private func trace(_ out: inout StandardOutput) throws {
