@@ -25,7 +25,7 @@ extension Correlator {
     }
 
     /// One candidate → that probe; several → ambiguous; none → no match.
-    private func pick<K: Hashable & Sendable>(_ index: KeyIndex<K>, _ key: K, kind: AnswerKind, basis: MatchBasis, quoted: IPPacket? = nil) -> Match {
+    private func pick<K: PackedKey>(_ index: KeyIndex<K>, _ key: K, kind: AnswerKind, basis: MatchBasis, quoted: IPPacket? = nil) -> Match {
         guard let c = index[key] else { return .none }
         return c.isUnique ? .probe(c.first, kind, basis, quoted: quoted) : .ambiguous(index.positions(c))
     }
