@@ -193,9 +193,10 @@ struct ProbeIdentity {
             flow = FlowKey(remote: remote, local: local, remotePort: t.destinationPort, localPort: t.sourcePort, proto: 6)
             sequence = t.sequenceNumber
             // SYN and FIN take one sequence number each, data its length (RFC 9293 §3.4).
+            // A bare ACK or RST takes none and is never acknowledged: it expects no ack.
             let control = UInt32(t.flags.contains(.syn) ? 1 : 0) + UInt32(t.flags.contains(.fin) ? 1 : 0)
-            let full = t.sequenceNumber &+ control &+ UInt32(truncatingIfNeeded: t.payload.count)
-            expectedAcks = [full]
+            let length = control &+ UInt32(truncatingIfNeeded: t.payload.count)
+            if length > 0 { expectedAcks = [t.sequenceNumber &+ length] }
             // A SYN carrying data may be acknowledged without it (TCP Fast Open refused).
             if t.flags.contains(.syn), !t.payload.isEmpty { expectedAcks.append(t.sequenceNumber &+ 1) }
         case .udp(let u):
