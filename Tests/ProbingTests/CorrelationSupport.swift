@@ -21,6 +21,7 @@ enum Net {
     static let client4 = IPAddress("198.18.0.2")!
     static let server4 = IPAddress("198.18.9.2")!
     static let router4 = IPAddress("198.18.5.1")!
+    static let router5 = IPAddress("198.18.6.1")!
     static let other4 = IPAddress("198.18.0.77")!
     static let client6 = IPAddress("2001:db8:1::2")!
     static let server6 = IPAddress("2001:db8:9::2")!

@@ -171,9 +171,33 @@ import Testing
 
     @Test func ambiguousIdenticalProbes() throws {
         // The same SYN twice (a retransmission built as two probes): nothing tells their answers apart.
-        let probes = [synProbe(0, seq: 1, id: 1), synProbe(1, seq: 1, id: 2)]
+        let probes = [synProbe(0, seq: 1, id: 7), synProbe(1, seq: 1, id: 7)]
         var correlator = Correlator(probes: probes)
         #expect(correlator.observe(tcpAnswer(to: probes[0], flags: [.syn, .ack]), at: Net.time(1)) == .ambiguous([0, 1]))
         #expect(correlator.observe(icmpError(quoting: probes[1], from: Net.router4), at: Net.time(1)) == .ambiguous([0, 1]))
+    }
+
+    /// A bare ACK and the data segment after it share their seq; the quote's IP ID, length and
+    /// flags tell them apart, even with the DSCP remarked on the way, but nothing else does.
+    @Test func sharedSeqQuotesAreToldApartByTheQuotedHeader() throws {
+        let ack = makeProbe(0, module: "tcp", IPPacket(header: ipHeader(Net.client4, Net.server4, proto: 6, ttl: 3, id: 100),
+                                                       transport: .tcp(TCPSegment(sourcePort: 40000, destinationPort: 80, sequenceNumber: 501,
+                                                                                  acknowledgmentNumber: 9, flags: .ack, window: 8192))))
+        let get = makeProbe(1, module: "tcp", IPPacket(header: ipHeader(Net.client4, Net.server4, proto: 6, ttl: 3, id: 101),
+                                                       transport: .tcp(TCPSegment(sourcePort: 40000, destinationPort: 80, sequenceNumber: 501,
+                                                                                  acknowledgmentNumber: 9, flags: [.psh, .ack], window: 8192,
+                                                                                  payload: Array("GET / HTTP/1.1\r\n\r\n".utf8)[...]))))
+        var correlator = Correlator(probes: [ack, get])
+        let remarked = icmpError(quoting: get, from: Net.router4) { p in
+            if case .v4(var h) = p.header { h.tos = 0x48; p.header = .v4(h) }
+        }
+        let a = try #require(correlator.observe(remarked, at: Net.time(1)).answer)
+        #expect(a.probeIndex == 1 && a.basis == .quote && a.quoteDifferences.map(\.field) == ["tos"])
+        #expect(correlator.observe(icmpError(quoting: ack, from: Net.router4, quoteLength: 1000), at: Net.time(2)).answer?.probeIndex == 0)
+        // A quote whose IP ID is neither probe's names neither.
+        let rewritten = icmpError(quoting: get, from: Net.router5) { p in
+            if case .v4(var h) = p.header { h.identification = 7; p.header = .v4(h) }
+        }
+        #expect(correlator.observe(rewritten, at: Net.time(3)) == .ambiguous([0, 1]))
     }
 }

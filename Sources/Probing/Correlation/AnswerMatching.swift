@@ -4,6 +4,9 @@ import Packets
 // dictionary lookup on a small key; a key shared by several probes gives `.ambiguous`.
 
 extension Correlator {
+    /// Quote fields that routers and middleboxes change in transit, so they cannot tell probes apart.
+    static let rewrittenOnPath: Set<String> = ["tos", "traffic_class", "flow_label", "df"]
+
     func match(_ packet: IPPacket) -> Match {
         let remote = packet.source, local = packet.destination
         switch packet.transport {
@@ -25,9 +28,21 @@ extension Correlator {
     }
 
     /// One candidate → that probe; several → ambiguous; none → no match.
-    private func pick<K: Hashable & Sendable>(_ index: KeyIndex<K>, _ key: K, kind: AnswerKind, basis: MatchBasis, quoted: IPPacket? = nil) -> Match {
+    private func pick<K: PackedKey>(_ index: KeyIndex<K>, _ key: K, kind: AnswerKind, basis: MatchBasis, quoted: IPPacket? = nil) -> Match {
         guard let c = index[key] else { return .none }
-        return c.isUnique ? .probe(c.first, kind, basis, quoted: quoted) : .ambiguous(index.positions(c))
+        if c.isUnique { return .probe(c.first, kind, basis, quoted: quoted) }
+        let all = index.positions(c)
+        // Probes sharing a quote's identifiers (a bare ACK and the data segment after it have
+        // the same seq) are told apart only if the quote equals exactly one of them as sent,
+        // field for field as far as it goes: the IP ID, length and flags usually decide. Fields
+        // routers rewrite on the way (TTL, checksum, DSCP/ECN, DF, flow label) do not count.
+        if let quoted {
+            let exact = all.filter { p in
+                QuoteDifference.differences(sent: sentPackets[p], quoted: quoted).allSatisfy { Self.rewrittenOnPath.contains($0.field) }
+            }
+            if exact.count == 1 { return .probe(exact[0], kind, basis, quoted: quoted) }
+        }
+        return .ambiguous(all)
     }
 
     private func matchTCP(_ t: TCPSegment, remote: IPAddress, local: IPAddress) -> Match {

@@ -36,7 +36,9 @@ public struct CorrelationCounts: Hashable, Sendable {
 ///   quoted source → `.quote` on the quoted addresses, ports and TCP seq / UDP checksum / echo
 ///   id+seq. A TCP quote must carry the probe's seq (with fewer than 8 bytes quoted, the ports
 ///   decide only when unique). A UDP checksum rewritten on the way falls back to the ports
-///   when they are unique.
+///   when they are unique. When several probes share those identifiers, the quote names one
+///   only if it equals exactly that one as sent (IP ID, lengths, flags …; not the fields
+///   routers rewrite: TTL, checksum, DSCP/ECN, DF, flow label).
 ///   A quoted IPv4 IP ID that differs does not prevent the match: it is reported in
 ///   `quoteDifferences`, as NATs and normalisers rewrite it while the transport identifiers
 ///   still name the probe;
@@ -72,7 +74,7 @@ public struct Correlator: Sendable {
     var identities: [ProbeIdentity] = []
     /// Each probe's packet as it goes on the wire, parsed back from its bytes (lengths and
     /// checksums as sent): what a capture of it must equal, and what quotes are compared with.
-    private var sentPackets: [IPPacket] = []
+    private(set) var sentPackets: [IPPacket] = []
     private var positionOfIndex: [Int: Int] = [:]
     var ackKeys = KeyIndex<FlowValueKey>()
     var flows = KeyIndex<FlowKey>()

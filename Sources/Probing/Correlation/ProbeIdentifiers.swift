@@ -5,69 +5,85 @@ import Packets
 // `remote` is the probed host, `local` our address, so a direct answer (remote → local)
 // and a quote of the probe (local → remote) build the same key without swapping.
 
-// The hot path hashes one of these per packet: `hash(into:)` feeds the hasher a few packed
-// words instead of every field separately (equality still compares every field).
+/// A key the correlator's tables can hash without `Hasher`: one well-mixed word. Only our
+/// own probes' keys are ever inserted, so no one else can choose what collides.
+protocol PackedKey: Equatable, Sendable {
+    var hashWord: UInt64 { get }
+}
 
-/// Feeds both addresses to a hasher, an IPv4 pair as one word.
+/// Mixes two words into one (a MurmurHash3-style finaliser over their combination).
 @inline(__always)
-private func combineAddresses(_ a: IPAddress, _ b: IPAddress, into h: inout Hasher) {
-    if case .v4(let x) = a, case .v4(let y) = b {
-        h.combine(UInt64(x.value) << 32 | UInt64(y.value))
-    } else {
-        h.combine(a)
-        h.combine(b)
+func mixWords(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    var h = (a ^ 0x243F_6A88_85A3_08D3) &* 0x9E37_79B9_7F4A_7C15
+    h ^= b
+    h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+    h = (h ^ (h >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+    return h ^ (h >> 33)
+}
+
+extension IPAddress {
+    /// One word standing for the address in hashes (not unique for IPv6; equality decides).
+    @inline(__always)
+    var hashWord: UInt64 {
+        switch self {
+        case .v4(let a): return UInt64(a.value) | 1 << 40
+        case .v6(let a): return a.high ^ (a.low &* 0x9E37_79B9_7F4A_7C15)
+        }
     }
 }
 
+@inline(__always)
+private func addressPair(_ remote: IPAddress, _ local: IPAddress) -> UInt64 {
+    remote.hashWord ^ (local.hashWord << 23 | local.hashWord >> 41)
+}
+
 /// A 5-tuple seen from our side.
-struct FlowKey: Hashable {
+struct FlowKey: PackedKey {
     var remote: IPAddress
     var local: IPAddress
     var remotePort: UInt16
     var localPort: UInt16
     var proto: UInt8
 
-    func hash(into h: inout Hasher) {
-        combineAddresses(remote, local, into: &h)
-        h.combine(UInt64(remotePort) << 24 | UInt64(localPort) << 8 | UInt64(proto))
+    var hashWord: UInt64 {
+        mixWords(addressPair(remote, local), UInt64(remotePort) << 48 | UInt64(localPort) << 32 | UInt64(proto))
     }
 }
 
 /// A flow plus one 32-bit identifier: the expected acknowledgment number (direct TCP
 /// answers), the sequence number (TCP quotes) or the UDP checksum (UDP quotes).
-struct FlowValueKey: Hashable {
+struct FlowValueKey: PackedKey {
     var flow: FlowKey
     var value: UInt32
 
-    func hash(into h: inout Hasher) {
-        combineAddresses(flow.remote, flow.local, into: &h)
-        h.combine(UInt64(flow.remotePort) << 48 | UInt64(flow.localPort) << 32 | UInt64(value))
+    var hashWord: UInt64 {
+        mixWords(addressPair(flow.remote, flow.local),
+                 UInt64(flow.remotePort) << 48 | UInt64(flow.localPort) << 32 | UInt64(value))
     }
 }
 
 /// ICMP echo: the same key for a reply (remote → local) and a quoted request (local → remote).
-struct EchoKey: Hashable {
+struct EchoKey: PackedKey {
     var remote: IPAddress
     var local: IPAddress
     var identifier: UInt16
     var sequence: UInt16
 
-    func hash(into h: inout Hasher) {
-        combineAddresses(remote, local, into: &h)
-        h.combine(UInt32(identifier) << 16 | UInt32(sequence))
-    }
+    var hashWord: UInt64 { mixWords(addressPair(remote, local), UInt64(identifier) << 16 | UInt64(sequence)) }
 }
 
 /// Application-level transaction: a STUN transaction ID (96 bits) or a DNS message ID.
-struct TransactionKey: Hashable {
+struct TransactionKey: PackedKey {
     var flow: FlowKey
     var application: ApplicationKind
     var high: UInt64
     var low: UInt32
+
+    var hashWord: UInt64 { mixWords(flow.hashWord ^ high, UInt64(low) << 8 | UInt64(application.rawValue)) }
 }
 
 /// Modules whose UDP answers carry an application-level identifier.
-enum ApplicationKind: UInt8, Hashable {
+enum ApplicationKind: UInt8, Hashable, Sendable {
     case none, stun, dns
 
     init(module: String) {
@@ -89,32 +105,71 @@ struct Candidates: Sendable {
     var isUnique: Bool { group < 0 }
 }
 
-/// Probe positions by key. Sharing is rare except on Paris traceroute flows.
-struct KeyIndex<Key: Hashable & Sendable>: Sendable {
-    private var slots: [Key: Candidates] = [:]
-    /// Every position of each shared key, the first included.
+/// Probe positions by key: an open-addressing table (linear probing, at most half full)
+/// holding key and candidates side by side, so a lookup in a run of millions of probes
+/// touches one cache line and hashes with a few multiplications.
+struct KeyIndex<Key: PackedKey>: Sendable {
+    private struct Slot: Sendable {
+        var key: Key
+        var candidates: Candidates
+    }
+
+    private var slots: [Slot?] = Array(repeating: nil, count: 16)
+    private var count = 0
+    /// Every position of each shared key, the first included (Paris traceroute flows).
     private var groups: [[Int]] = []
 
-    mutating func reserve(_ count: Int) { slots.reserveCapacity(count) }
+    mutating func reserve(_ n: Int) {
+        var capacity = slots.count
+        while capacity < 2 * n { capacity *= 2 }
+        if capacity > slots.count { rehash(capacity) }
+    }
 
     mutating func register(_ key: Key, _ position: Int) {
-        guard let c = slots[key] else {
-            slots[key] = Candidates(first: position, group: -1)
+        let (i, found) = find(key)
+        guard found, let c = slots[i]?.candidates else {
+            slots[i] = Slot(key: key, candidates: Candidates(first: position, group: -1))
+            count += 1
+            if 2 * count > slots.count { rehash(slots.count * 2) }
             return
         }
         if c.isUnique {
             guard c.first != position else { return }
             groups.append([c.first, position])
-            slots[key] = Candidates(first: c.first, group: groups.count - 1)
+            slots[i]?.candidates.group = groups.count - 1
         } else if !groups[c.group].contains(position) {
             groups[c.group].append(position)
         }
     }
 
-    subscript(key: Key) -> Candidates? { slots[key] }
+    subscript(key: Key) -> Candidates? {
+        let (i, found) = find(key)
+        return found ? slots[i]?.candidates : nil
+    }
 
     /// Every position `c` stands for.
     func positions(_ c: Candidates) -> [Int] { c.isUnique ? [c.first] : groups[c.group] }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    @inline(__always)
+    private func find(_ key: Key) -> (Int, Bool) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: key.hashWord) & mask
+        while let s = slots[i] {
+            if s.key == key { return (i, true) }
+            i = (i + 1) & mask
+        }
+        return (i, false)
+    }
+
+    private mutating func rehash(_ capacity: Int) {
+        let old = slots
+        slots = Array(repeating: nil, count: capacity)
+        for case let s? in old {
+            let (i, _) = find(s.key)
+            slots[i] = s
+        }
+    }
 }
 
 /// What the correlator knows about one probe, computed once from the bytes it sends.
@@ -138,9 +193,10 @@ struct ProbeIdentity {
             flow = FlowKey(remote: remote, local: local, remotePort: t.destinationPort, localPort: t.sourcePort, proto: 6)
             sequence = t.sequenceNumber
             // SYN and FIN take one sequence number each, data its length (RFC 9293 §3.4).
+            // A bare ACK or RST takes none and is never acknowledged: it expects no ack.
             let control = UInt32(t.flags.contains(.syn) ? 1 : 0) + UInt32(t.flags.contains(.fin) ? 1 : 0)
-            let full = t.sequenceNumber &+ control &+ UInt32(truncatingIfNeeded: t.payload.count)
-            expectedAcks = [full]
+            let length = control &+ UInt32(truncatingIfNeeded: t.payload.count)
+            if length > 0 { expectedAcks = [t.sequenceNumber &+ length] }
             // A SYN carrying data may be acknowledged without it (TCP Fast Open refused).
             if t.flags.contains(.syn), !t.payload.isEmpty { expectedAcks.append(t.sequenceNumber &+ 1) }
         case .udp(let u):
