@@ -1,0 +1,200 @@
+import Packets
+import Probing
+
+/// Everything an investigation measured, ready for analysis. Built by the live runner
+/// or from recorded packets alike.
+public struct InvestigationInput: Sendable {
+    public var target: IPAddress
+    public var port: UInt16
+    /// Answers to the reference ICMP echoes.
+    public var echoReplies: [Answer]
+    /// SYN trials at full TTL, on `port` and on a second port.
+    public var trials: [SYNTrial]
+    /// Traces with shapes that pass (and ICMP): the path as control probes see it.
+    public var controlTraces: [TraceRun]
+    /// A trace with a blocked SYN shape, when one was found.
+    public var triggerTrace: TraceRun?
+
+    public init(target: IPAddress, port: UInt16, echoReplies: [Answer], trials: [SYNTrial],
+                controlTraces: [TraceRun], triggerTrace: TraceRun? = nil) {
+        self.target = target
+        self.port = port
+        self.echoReplies = echoReplies
+        self.trials = trials
+        self.controlTraces = controlTraces
+        self.triggerTrace = triggerTrace
+    }
+}
+
+/// The conclusion: verdict, trigger, location, injector, and the evidence.
+public struct Investigation: Sendable {
+    public var target: IPAddress
+    public var port: UInt16
+    public var verdict: Verdict
+    public var summary: String
+    public var trigger: Trigger
+    public var results: [SYNTrialResult]
+    public var location: Location?
+    public var injector: InjectorProfile?
+    public var genuine: GenuineProfile
+    public var evidence: [EvidenceItem]
+    /// The path control probes saw, and the path trigger probes saw.
+    public var path: TraceRun?
+    public var testPath: TraceRun?
+    public var answers: [AnswerSummary]
+}
+
+extension Investigation {
+    /// The shapes to trace after the full-TTL trials: the smallest blocked natural variant
+    /// (else any blocked shape) and a passing one (mss first, as traceroute -T -O syn).
+    public static func shapesToTrace(_ results: [SYNTrialResult], port: UInt16) -> (blocked: SYNTrialShape?, passing: SYNTrialShape?) {
+        let main = results.filter { $0.trial.port == port }
+        let blocked = main.filter(\.blocked).sorted { ($0.trial.shape.padded ? 1 : 0, $0.trial.size) < ($1.trial.shape.padded ? 1 : 0, $1.trial.size) }
+        let passing = main.filter { !$0.blocked }.sorted {
+            ($0.trial.shape.name == "mss" ? 0 : 1, $0.trial.shape.padded ? 1 : 0) < ($1.trial.shape.name == "mss" ? 0 : 1, $1.trial.shape.padded ? 1 : 0)
+        }
+        return (blocked.first?.trial.shape, passing.first?.trial.shape)
+    }
+
+    /// Analyses the SYN level: trials, traces, silence.
+    public static func analyse(_ input: InvestigationInput) -> Investigation {
+        let profile = GenuineProfile(target: input.target, echoReplies: input.echoReplies, trials: input.trials)
+        let results = SYNAnalysis.classify(input.trials, profile: profile)
+        let main = results.filter { $0.trial.port == input.port }
+        let trigger = SYNAnalysis.trigger(results, port: input.port)
+        let tcpControl = input.controlTraces.first { $0.name.hasPrefix("tcp") }
+        let pathTrace = tcpControl ?? input.controlTraces.first
+        var out = Investigation(target: input.target, port: input.port, verdict: .reachable, summary: "", trigger: trigger,
+                                results: results, location: nil, injector: nil, genuine: profile, evidence: [],
+                                path: pathTrace, testPath: input.triggerTrace, answers: [])
+        out.answers = summaries(results: results, trace: input.triggerTrace, profile: profile, target: input.target)
+        let blocked = main.filter(\.blocked)
+        let forged = blocked.flatMap(\.forged)
+        let anythingFromHost = !profile.fingerprints.isEmpty
+            || results.contains { if case .genuine = $0.outcome { return true }; return false }
+
+        if blocked.isEmpty, main.contains(where: { if case .genuine = $0.outcome { return true }; return false }) {
+            let kinds = Set(main.map(\.outcome.resultWord))
+            out.verdict = .reachable
+            out.summary = "\(input.target) port \(input.port) is reachable: every SYN shape drew the host's own answer"
+                + (kinds == ["rst"] ? " (a RST+ACK: the port is closed, but the host answers)." : ".")
+            out.evidence = main.prefix(1).map { r in
+                EvidenceItem(claim: "The host answered a \(r.trial.shape.name) SYN itself: " + (r.trial.answers.first.map { "\($0.kind.rawValue) with TTL \($0.fingerprint.ttl), as its other packets." } ?? ""),
+                             answers: Array(r.trial.answers.prefix(1)), probes: [r.trial.probe])
+            }
+            return out
+        }
+
+        // Nothing ever came from the host.
+        if !anythingFromHost, forged.isEmpty {
+            let unreachable = results.compactMap { r -> (UInt8, IPAddress, Answer)? in
+                if case .unreachable(let code, let from) = r.outcome, let a = r.trial.answers.first(where: { $0.kind == .unreachable || $0.kind == .portUnreachable }) {
+                    return (code, from, a)
+                }
+                return nil
+            }
+            let v6: Bool = { if case .v6 = input.target { return true }; return false }()
+            if let (code, from, answer) = unreachable.first {
+                let prohibited = v6 ? code == 1 : [9, 10, 13].contains(code)
+                out.verdict = prohibited ? .icmpUnreachable : .hostDown
+                out.summary = prohibited
+                    ? "\(from) refuses traffic to \(input.target) with ICMP destination unreachable code \(code) (administratively prohibited)."
+                    : "\(input.target) is not reachable: \(from) reports it unreachable (ICMP code \(code)). A host that is down is not censorship."
+                out.evidence = [EvidenceItem(claim: "ICMP destination unreachable code \(code) from \(from).", answers: [answer])]
+                if prohibited, let path = pathTrace {
+                    let ttl = path.trace.hops.first { $0.responses.contains { $0.address == from } }?.ttl
+                    out.location = ttl.map { Location(ttl: $0, address: from, before: $0 > 1 ? path.address(at: $0 - 1) : nil, onPath: false, confidence: .medium, reason: "The router that refuses the traffic answers at TTL \($0).") }
+                }
+                return out
+            }
+            out.verdict = .drop
+            out.trigger = Trigger(kind: "address", detail: "Nothing sent to \(input.target) draws an answer: no echo reply, no SYN-ACK or RST on any port tried.",
+                                  blocked: main.map { $0.label(mainPort: input.port) })
+            out.location = PathLocalisation.silence(input.controlTraces)
+            out.summary = "Everything sent to \(input.target) vanishes"
+                + (out.location.map { " after TTL \($0.ttl - 1)" + ($0.before.map { " (\($0))" } ?? "") } ?? "")
+                + ", ICMP included; no router reports the host unreachable. Confidence is low: a host that is down behind a silent gateway looks the same."
+            out.evidence = input.controlTraces.compactMap { t in
+                guard let last = t.lastAnsweredTTL, let a = t.responses(at: last).first else { return nil }
+                return EvidenceItem(claim: "The \(t.name) trace's last answer is at TTL \(last); every probe beyond drew nothing.", answers: [a])
+            }
+            return out
+        }
+
+        // Some SYNs blocked: how, and where.
+        let onPathFull = blocked.contains { if case .forged(true) = $0.outcome { return true }; return false }
+        var finding: PathLocalisation.Finding?
+        if let t = input.triggerTrace {
+            finding = PathLocalisation.locate(trigger: t, control: tcpControl ?? input.controlTraces.first, profile: profile,
+                                              target: input.target, onPathAtFullTTL: onPathFull)
+        }
+        out.location = finding?.location
+        let firstForged = blocked.first { !$0.forged.isEmpty }
+        out.injector = PathLocalisation.injector(forged, traceForged: finding?.forged ?? [], reasons: firstForged?.forgeryReasons ?? [])
+        if !forged.isEmpty {
+            out.verdict = .rstInjection
+        } else if blocked.contains(where: { if case .unreachable = $0.outcome { return true }; return false }) {
+            out.verdict = .icmpUnreachable
+        } else {
+            out.verdict = .drop
+        }
+        out.summary = summary(out, blocked: blocked)
+        out.evidence = evidence(out, blocked: blocked, passed: main.filter { !$0.blocked }, finding: finding)
+        return out
+    }
+
+    static func summary(_ r: Investigation, blocked: [SYNTrialResult]) -> String {
+        let how: String
+        switch r.verdict {
+        case .rstInjection: how = "answered by forged RSTs"
+        case .icmpUnreachable: how = "refused with ICMP unreachable"
+        default: how = "silently dropped"
+        }
+        var s = "SYNs to \(r.target) port \(r.port) are \(how). Trigger (\(r.trigger.kind)): \(r.trigger.detail)"
+        if let l = r.location {
+            s += " The device acts at TTL \(l.ttl)" + (l.address.map { " (\($0)" + (l.before.map { ", after \($0))" } ?? ")") } ?? "")
+                + ", " + (l.onPath ? "on-path" : "in-path") + "."
+        }
+        if let i = r.injector {
+            s += " Forged packets: TTL \(i.ttl)" + (i.ipID.map { ", IP ID \($0)" } ?? "") + ", flags \(i.flags ?? "?")"
+                + (r.genuine.ttl.map { "; the host's own arrive with TTL \($0)." } ?? ".")
+        }
+        return s
+    }
+
+    static func evidence(_ r: Investigation, blocked: [SYNTrialResult], passed: [SYNTrialResult],
+                         finding: PathLocalisation.Finding?) -> [EvidenceItem] {
+        var items: [EvidenceItem] = []
+        if let b = blocked.first(where: { !$0.forged.isEmpty }) {
+            items.append(EvidenceItem(claim: "Forged answer to the \(b.trial.shape.name) SYN (\(b.trial.size) bytes): " + b.forgeryReasons.joined(separator: " "),
+                                      answers: b.forged, probes: [b.trial.probe]))
+        } else if let b = blocked.first {
+            items.append(EvidenceItem(claim: "The \(b.trial.shape.name) SYN (\(b.trial.size) bytes) drew nothing.", probes: [b.trial.probe]))
+        }
+        if let p = passed.first(where: { if case .genuine = $0.outcome { return true }; return false }), let a = p.trial.answers.first {
+            items.append(EvidenceItem(claim: "The \(p.trial.shape.name) SYN (\(p.trial.size) bytes) drew the host's own \(a.kind.rawValue) (TTL \(a.fingerprint.ttl)).",
+                                      answers: [a], probes: [p.trial.probe]))
+        }
+        if let l = r.location, let f = finding {
+            if let forged = f.forged.first(where: { $0.ttl == l.ttl }) {
+                items.append(EvidenceItem(claim: "Limited to TTL \(l.ttl), the trigger SYN already drew a forged answer: the device is \(l.ttl) hops away.",
+                                          answers: [forged.answer]))
+            }
+            if let control = r.path, let a = control.responses(at: l.ttl).first {
+                items.append(EvidenceItem(claim: "At TTL \(l.ttl) a control probe draws \(a.kind.rawValue) from \(a.fingerprint.source).", answers: [a]))
+            }
+        }
+        return items
+    }
+
+    static func summaries(results: [SYNTrialResult], trace: TraceRun?, profile: GenuineProfile, target: IPAddress) -> [AnswerSummary] {
+        var out: [AnswerSummary] = []
+        for r in results {
+            for a in r.trial.answers {
+                out.append(AnswerSummary(probe: r.trial.probe.label, from: a.fingerprint.source, ttl: a.fingerprint.ttl,
+                                         kind: a.kind.rawValue, forged: r.forged.contains(a)))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,117 @@
+import Packets
+import Probing
+
+/// Finds where on the path trigger probes stop behaving like control probes.
+public enum PathLocalisation {
+    /// What a trigger trace shows at the TTL where it is first interfered with.
+    public struct Finding: Hashable, Sendable {
+        public var location: Location
+        /// Forged answers in the trigger trace, by probe TTL.
+        public var forged: [(ttl: Int, answer: Answer)]
+
+        public static func == (a: Finding, b: Finding) -> Bool {
+            a.location == b.location && a.forged.map(\.answer) == b.forged.map(\.answer) && a.forged.map(\.ttl) == b.forged.map(\.ttl)
+        }
+
+        public func hash(into h: inout Hasher) { h.combine(location) }
+    }
+
+    /// The first TTL at which the trigger trace draws a forged answer, or silence where the
+    /// control trace still draws an answer (and nothing but forgeries later). Nil when the
+    /// trigger trace reaches the host unharmed or nothing tells.
+    public static func locate(trigger: TraceRun, control: TraceRun?, profile: GenuineProfile, target: IPAddress,
+                              onPathAtFullTTL: Bool) -> Finding? {
+        var forged: [(ttl: Int, answer: Answer)] = []
+        var first: (ttl: Int, silent: Bool, alsoTimeExceeded: Bool)?
+        for probe in trigger.probes.sorted(by: { ($0.ttl, $0.index) < ($1.ttl, $1.index) }) {
+            let ttl = Int(probe.ttl)
+            let answers = trigger.answers[probe.index] ?? []
+            let mine = answers.filter { $0.fingerprint.source == target && $0.kind != .timeExceeded }
+            let fakes = mine.filter {
+                InjectionCheck.assess($0, probe: probe, siblings: answers, reference: profile.fingerprints).injected
+            }
+            forged += fakes.map { (ttl, $0) }
+            guard first == nil else { continue }
+            if !fakes.isEmpty {
+                first = (ttl, false, answers.contains { $0.kind == .timeExceeded })
+            } else if !mine.isEmpty {
+                return nil   // the host itself answered before any interference
+            } else if answers.isEmpty, let control, !control.responses(at: ttl).isEmpty,
+                      !laterGenuine(trigger, after: ttl, target: target, profile: profile) {
+                first = (ttl, true, false)
+            }
+        }
+        guard let first else { return nil }
+        let k = first.ttl
+        let address = control?.address(at: k)
+        let before = k > 1 ? (control?.address(at: k - 1) ?? trigger.address(at: k - 1)) : nil
+        let onPath = (!first.silent && first.alsoTimeExceeded) || onPathAtFullTTL
+        let confidence: Confidence
+        var reason: String
+        if first.silent {
+            confidence = .medium
+            reason = "From TTL \(k) on, the trigger probes vanish while control probes still draw time exceeded"
+                + (address.map { " from \($0)" } ?? "") + "."
+        } else {
+            confidence = address != nil ? .high : .medium
+            reason = "The trigger probe limited to TTL \(k) drew a forged answer in the host's name"
+                + (address.map { "; at that TTL control probes reach \($0)" } ?? "; no control probe answered at that TTL") + "."
+        }
+        if onPath {
+            reason += first.alsoTimeExceeded
+                ? " The same probe also drew time exceeded from the next router: the device copies the packet and lets it go on (on-path)."
+                : " The host's own answer also arrived: the device races it rather than dropping the packet (on-path)."
+        } else if !first.silent {
+            reason += " No time exceeded came for that probe: the device takes the packet off the path (in-path)."
+        }
+        let location = Location(ttl: k, address: address, before: before, onPath: onPath, confidence: confidence, reason: reason)
+        return Finding(location: location, forged: forged)
+    }
+
+    private static func laterGenuine(_ trace: TraceRun, after ttl: Int, target: IPAddress, profile: GenuineProfile) -> Bool {
+        trace.probes.contains { p in
+            guard Int(p.ttl) > ttl else { return false }
+            let answers = trace.answers[p.index] ?? []
+            return answers.contains { a in
+                a.kind == .timeExceeded
+                    || (a.fingerprint.source == target
+                        && !InjectionCheck.assess(a, probe: p, siblings: answers, reference: profile.fingerprints).injected)
+            }
+        }
+    }
+
+    /// Where silence begins when nothing from the host ever answers: one past the last TTL
+    /// any trace drew an answer at.
+    public static func silence(_ traces: [TraceRun]) -> Location? {
+        guard let last = traces.compactMap(\.lastAnsweredTTL).max() else { return nil }
+        let before = traces.lazy.compactMap { $0.address(at: last) }.first
+        return Location(ttl: last + 1, address: nil, before: before, onPath: false, confidence: .low,
+                        reason: "Every trace goes silent after TTL \(last)" + (before.map { " (\($0))" } ?? "")
+                            + ", ICMP included, and no router reports the host unreachable. Silence alone cannot exclude a host that is down behind a silent gateway: a control address beyond it, or the far-end agent, would settle it.")
+    }
+
+    /// The forgers' fingerprint, from every forged answer seen.
+    public static func injector(_ forged: [Answer], traceForged: [(ttl: Int, answer: Answer)], reasons: [String]) -> InjectorProfile? {
+        let all = forged + traceForged.map(\.answer)
+        guard let first = all.first else { return nil }
+        let ttl = GenuineProfile.mode(all.map(\.fingerprint.ttl)) ?? first.fingerprint.ttl
+        let ids = Set(all.compactMap(\.fingerprint.ipID))
+        var copiesTTL = false
+        var why = reasons
+        let byProbeTTL = Dictionary(grouping: traceForged, by: \.ttl)
+        if byProbeTTL.count >= 2 {
+            let offsets = Set(traceForged.map { Int($0.answer.fingerprint.ttl) - $0.ttl })
+            let arrival = Set(traceForged.map(\.answer.fingerprint.ttl))
+            if offsets.count == 1, arrival.count > 1 {
+                copiesTTL = true
+                why.append("The forged packets' TTL rises with the probe's TTL (arrival TTL = probe TTL \(offsets.first! >= 0 ? "+" : "−") \(abs(offsets.first!))): the injector copies the probe's TTL.")
+            }
+        }
+        if ids.count == 1, let id = ids.first, all.count >= 2 {
+            why.append("Every forged packet carries IP ID \(id).")
+        }
+        return InjectorProfile(ttl: ttl, ipID: ids.count == 1 ? ids.first : nil, dontFragment: first.fingerprint.dontFragment,
+                               window: first.fingerprint.window, flags: first.fingerprint.flags?.letters,
+                               copies: max(1, all.map { $0.duplicates + 1 }.max() ?? 1), ttlCopiesProbe: copiesTTL, reasons: why)
+    }
+}

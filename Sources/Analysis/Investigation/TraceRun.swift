@@ -1,0 +1,38 @@
+import Packets
+import Probing
+
+/// A trace as an investigation ran it: its probes, their answers, and the assembled hops.
+public struct TraceRun: Hashable, Sendable {
+    /// "tcp mss", "tcp linux", "icmp".
+    public var name: String
+    public var probes: [Probe]
+    public var answers: [Int: [Answer]]
+    public var trace: Trace
+
+    public init(name: String, probes: [Probe], answers: [Int: [Answer]], destination: IPAddress, gapLimit: Int = 5) {
+        self.name = name
+        self.probes = probes
+        self.answers = answers
+        trace = TraceAssembler.assemble(probes: probes, answers: { answers[$0] ?? [] }, destination: destination, gapLimit: gapLimit)
+    }
+
+    /// Every answer at `ttl`, whatever the probe.
+    public func responses(at ttl: Int) -> [Answer] {
+        probes.filter { Int($0.ttl) == ttl }.flatMap { answers[$0.index] ?? [] }
+    }
+
+    /// The router (or host) that answered at `ttl`: the source of its first time exceeded,
+    /// else of its first answer.
+    public func address(at ttl: Int) -> IPAddress? {
+        let found = responses(at: ttl)
+        return (found.first { $0.kind == .timeExceeded } ?? found.first)?.fingerprint.source
+    }
+
+    /// The highest TTL that drew any answer.
+    public var lastAnsweredTTL: Int? {
+        probes.filter { !(answers[$0.index] ?? []).isEmpty }.map { Int($0.ttl) }.max()
+    }
+
+    /// The TTLs probed, ascending.
+    public var ttls: [Int] { Array(Set(probes.map { Int($0.ttl) })).sorted() }
+}

@@ -1,0 +1,94 @@
+import Analysis
+import Capture
+import Foundation
+import Packets
+import Probing
+
+/// The investigation's evidence pcapng: the parts written by each phase, merged in order,
+/// and an index from packets to their 1-based frame numbers (as Wireshark numbers them).
+struct EvidenceBundle {
+    let path: String
+    let directory: String
+    private(set) var parts: [String] = []
+
+    /// `path` nil puts the file in the temporary directory, named after the target and time.
+    init(path: String?, target: IPAddress, port: UInt16) throws {
+        let stamp = Self.fileStamp(Date())
+        let temp = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let name = "censorscope-\(target.description.replacingOccurrences(of: ":", with: "-"))-\(port)-\(stamp).pcapng"
+        self.path = path ?? temp + "/" + name
+        directory = temp + "/censorscope-parts-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw UserError("cannot create a temporary directory in \(temp): \(error.localizedDescription)")
+        }
+    }
+
+    /// A new part's path.
+    mutating func part(_ name: String) -> String {
+        let p = directory + "/\(parts.count)-\(name).pcapng"
+        parts.append(p)
+        return p
+    }
+
+    /// Writes the merged file and returns the frame index. Parts that are missing (a phase
+    /// that did not run) are skipped.
+    func merge() throws -> FrameIndex {
+        let writer: PcapngWriter
+        do { writer = try PcapngWriter(path: path) } catch { throw UserError("cannot write the evidence file \(path): \(error.description)") }
+        var interfaces: [LinkType: Int] = [:]
+        var index = FrameIndex()
+        do {
+            for part in parts where FileManager.default.fileExists(atPath: part) {
+                let (packets, _) = CaptureFileReader.readAll(path: part)
+                for var p in packets {
+                    let i: Int
+                    if let known = interfaces[p.linkType] { i = known } else {
+                        i = try writer.addInterface(linkType: p.linkType)
+                        interfaces[p.linkType] = i
+                    }
+                    p.interfaceIndex = i
+                    try writer.write(p)
+                    index.add(p, frame: writer.packetsWritten)
+                }
+            }
+            try writer.close()
+        } catch {
+            throw UserError("cannot write the evidence file \(path): \(error.description)")
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+        return index
+    }
+
+    func discard() { try? FileManager.default.removeItem(atPath: directory) }
+
+    static func fileStamp(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return f.string(from: date)
+    }
+}
+
+/// Packets of the evidence file by content, to name an evidence item's frames.
+struct FrameIndex {
+    private var byPacket: [IPPacket: [(Int64, Int)]] = [:]
+
+    mutating func add(_ captured: CapturedPacket, frame: Int) {
+        guard let ip = (try? captured.decode())?.ip else { return }
+        byPacket[ip, default: []].append((captured.timestamp.totalNanoseconds, frame))
+    }
+
+    /// Answers by packet and capture time; probes by packet (their first capture).
+    func frames(_ item: EvidenceItem) -> [Int] {
+        var out: [Int] = []
+        for p in item.probes {
+            if let f = byPacket[p.packet]?.first?.1 { out.append(f) }
+        }
+        for a in item.answers {
+            let candidates = byPacket[a.packet] ?? []
+            if let f = candidates.first(where: { $0.0 == a.timestamp.totalNanoseconds })?.1 ?? candidates.first?.1 { out.append(f) }
+        }
+        return Array(Set(out)).sorted()
+    }
+}

@@ -1,0 +1,205 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import JSONSupport
+import Packets
+import ProbeSession
+import Probing
+
+struct InvestigateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "investigate",
+        abstract: "Say whether a target is blocked, how, on what trigger and where, with the packets that prove it.",
+        discussion: """
+            Runs the default experiment (Probes/experiments/investigate.yaml): ICMP echoes for \
+            the host's own TTL; SYNs shaped like bare, mss, linux, windows and macOS stacks, plus \
+            the same options padded to other sizes (size vs options), to the port and to a second \
+            one; Paris traceroutes over ICMP and TCP; a traceroute with a blocked SYN shape to \
+            find the hop where the device acts; and with --host or --sni, a handshake plus a \
+            TTL-limited request for the test name and a control name. Every packet is kept in a \
+            pcapng evidence file. Verdicts are explained in Docs/verdicts.md.
+            """
+    )
+
+    @Argument(help: "The target address or name.")
+    var host: String
+
+    @Option(help: "TCP port.")
+    var port: UInt16 = 80
+
+    @Option(name: .customLong("host"), help: "Test an HTTP request with this Host (a handshake, then the request TTL-limited).")
+    var httpHost: String?
+
+    @Option(help: "Test a TLS ClientHello with this SNI.")
+    var sni: String?
+
+    @Option(help: "The control name for --host/--sni (default example.com).")
+    var control: String = "example.com"
+
+    @Option(name: .customLong("max-ttl"), help: "Largest TTL for traces and sweeps.")
+    var maxTTL: Int = 30
+
+    @OptionGroup var common: RunOptions
+
+    func validate() throws {
+        guard (2...64).contains(maxTTL) else { throw ValidationError("--max-ttl must be between 2 and 64") }
+        if httpHost != nil, sni != nil { throw ValidationError("give at most one of --host and --sni") }
+        guard port > 0 else { throw ValidationError("--port must be between 1 and 65535") }
+    }
+
+    func run() throws {
+        try runReportingUserErrors { try investigate(&$0) }
+    }
+
+    private func investigate(_ out: inout StandardOutput) throws {
+        let started = Date()
+        let clock = ContinuousClock.now
+        let target = try ProbeTarget(host, options: common)
+        let address = target.address
+        var bundle = try EvidenceBundle(path: common.pcap, target: address, port: port)
+        if !common.json {
+            out.line("investigating \(address) port \(port) from \(target.route.source) (\(target.route.interface))")
+            out.flush()
+        }
+        let runner = InvestigationRunner(target: target, port: port, maxTTL: maxTTL, options: common)
+        let input: InvestigationInput
+        do { input = try runner.measure(bundle: &bundle) } catch {
+            bundle.discard()
+            throw error
+        }
+        let result = Investigation.analyse(input)
+        let frames = try bundle.merge()
+
+        var context = Investigation.ReportContext()
+        context.evidenceFile = bundle.path
+        context.frames = { frames.frames($0) }
+        context.measurementStartTime = Self.ooniTime(started)
+        context.runtimeSeconds = Double((ContinuousClock.now - clock).components.attoseconds) / 1e18
+            + Double((ContinuousClock.now - clock).components.seconds)
+        context.vantage = target.route.source
+        context.softwareVersion = CensorScope.version
+        if common.json {
+            out.json(result.json(context))
+        } else {
+            InvestigationText.write(result, context: context, into: &out)
+        }
+    }
+
+    /// OONI's "YYYY-MM-DD HH:MM:SS" in UTC.
+    static func ooniTime(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f.string(from: date)
+    }
+}
+
+/// The imperative half of an investigation: builds the probes of each phase, runs them,
+/// and hands the answers to the analysis.
+struct InvestigationRunner {
+    let target: ProbeTarget
+    let port: UInt16
+    let maxTTL: Int
+    let options: RunOptions
+
+    var ipv6: Bool { if case .v6 = target.address { return true }; return false }
+    var otherPort: UInt16 { port == 443 ? 80 : 443 }
+
+    func measure(bundle: inout EvidenceBundle) throws -> InvestigationInput {
+        let builder: ProbeBuilder
+        do { builder = try ProbeBuilder(source: target.route.source, destination: target.address) } catch {
+            throw UserError("\(error)")
+        }
+        // Phase 1: echoes, SYN trials on both ports, an ICMP and a TCP (mss) trace, all at once.
+        var probes: [Probing.Probe] = []
+        var trialShapes: [Int: SYNTrialShape] = [:]
+        let firstPort = randomSourcePort()
+        var portOffset = 0
+        func nextPort() -> UInt16 { defer { portOffset += 1 }; return SourcePorts.port(firstPort, portOffset) }
+        do {
+            let echoID: UInt16 = randomIdentifier()
+            for i in 0..<2 {
+                probes.append(try builder.icmpEcho(index: probes.count, identifier: echoID, sequence: UInt16(i + 1), payloadSize: 56,
+                                                   ttl: 64, ipID: randomIdentifier(), label: "reference echo #\(i)"))
+            }
+            let standard = SYNTrialShape.standard(ipv6: ipv6)
+            let trials = standard.map { ($0, port) } + standard.filter { !$0.padded }.map { ($0, otherPort) }
+            for (shape, dport) in trials {
+                trialShapes[probes.count] = shape
+                probes.append(try builder.tcp(index: probes.count, shape: shape.shape, sourcePort: nextPort(), destinationPort: dport,
+                                              sequence: randomIdentifier(), ttl: 64, ipID: randomIdentifier(),
+                                              label: "syn \(shape.name) port \(dport)"))
+            }
+        } catch { throw UserError("\(error)") }
+        let icmpTrace = try plan(.icmp, shape: nil, sourcePort: UInt16(truncatingIfNeeded: randomIdentifier() as UInt16), start: probes.count)
+        probes += icmpTrace
+        let mssTrace = try plan(.tcp, shape: .variant(.mss, ipv6: ipv6), sourcePort: nextPort(), start: probes.count)
+        probes += mssTrace
+        let phase1 = try run(probes, evidence: bundle.part("baseline"), traces: [icmpTrace, mssTrace])
+
+        let trials = trialShapes.keys.sorted().compactMap { i -> SYNTrial? in
+            guard let shape = trialShapes[i] else { return nil }
+            return SYNTrial(shape: shape, probe: probes[i], answers: phase1.answers(for: i))
+        }
+        let echoes = (0..<2).flatMap { phase1.answers(for: $0) }
+        let answersOf = { (list: [Probing.Probe], result: CorrelatedRunResult) in
+            Dictionary(uniqueKeysWithValues: list.map { ($0.index, result.answers(for: $0.index)) })
+        }
+        var controls = [TraceRun(name: "tcp mss", probes: mssTrace, answers: answersOf(mssTrace, phase1), destination: target.address),
+                        TraceRun(name: "icmp", probes: icmpTrace, answers: answersOf(icmpTrace, phase1), destination: target.address)]
+        var input = InvestigationInput(target: target.address, port: port, echoReplies: echoes, trials: trials, controlTraces: controls)
+
+        // Phase 2: a trace with the smallest blocked shape (and a passing one if mss is blocked).
+        let profile = GenuineProfile(target: target.address, echoReplies: echoes, trials: trials)
+        let results = SYNAnalysis.classify(trials, profile: profile)
+        let chosen = Investigation.shapesToTrace(results, port: port)
+        if let blocked = chosen.blocked, results.contains(where: { !$0.blocked && $0.trial.port == port }) {
+            var second: [Probing.Probe] = []
+            let triggerProbes = try plan(.tcp, shape: blocked.shape, sourcePort: nextPort(), start: 0)
+            second += triggerProbes
+            var passingProbes: [Probing.Probe] = []
+            if let passing = chosen.passing, passing.name != "mss" {
+                passingProbes = try plan(.tcp, shape: passing.shape, sourcePort: nextPort(), start: second.count)
+                second += passingProbes
+            }
+            let phase2 = try run(second, evidence: bundle.part("trigger-trace"), traces: [passingProbes].filter { !$0.isEmpty },
+                                 trigger: triggerProbes)
+            input.triggerTrace = TraceRun(name: "tcp \(blocked.name)", probes: triggerProbes, answers: answersOf(triggerProbes, phase2),
+                                          destination: target.address)
+            if !passingProbes.isEmpty, let passing = chosen.passing {
+                controls.insert(TraceRun(name: "tcp \(passing.name)", probes: passingProbes, answers: answersOf(passingProbes, phase2),
+                                         destination: target.address), at: 0)
+                input.controlTraces = controls
+            }
+        }
+        return input
+    }
+
+    private func plan(_ method: TraceMethod, shape: TCPProbeShape?, sourcePort: UInt16, start: Int) throws -> [Probing.Probe] {
+        do {
+            let plan = try TracePlan(method: method, source: target.route.source, destination: target.address,
+                                     destinationPort: method == .tcp ? port : nil, sourcePort: sourcePort, shape: shape,
+                                     firstTTL: 1, maxTTL: maxTTL, queries: 1, seed: randomIdentifier())
+            return try plan.probes(startIndex: start)
+        } catch { throw UserError("\(error)") }
+    }
+
+    /// One paced run; waiting ends once every non-trace probe has an answer and every trace
+    /// has settled (or a trigger trace has met its first forged or final answer).
+    private func run(_ probes: [Probing.Probe], evidence path: String, traces: [[Probing.Probe]],
+                     trigger: [Probing.Probe] = []) throws -> CorrelatedRunResult {
+        let evidence: EvidenceFile
+        do { evidence = try EvidenceFile(path: path, interfaceName: target.route.interface) } catch { throw UserError(error.description) }
+        let configuration = options.configuration(source: target.route.source, interface: target.route.interface,
+                                                  destinations: [target.address])
+        let traced = Set((traces.flatMap { $0 } + trigger).map(\.index))
+        let singles = probes.map(\.index).filter { !traced.contains($0) }
+        let destination = target.address
+        return try runProbes(probes, configuration, evidence) { c in
+            singles.allSatisfy { !c.answers(for: $0).isEmpty }
+                && traces.allSatisfy { t in TraceAssembler.isSettled(probes: t, answers: { c.answers(for: $0) }, destination: destination) }
+                && (trigger.isEmpty || TraceAssembler.isSettled(probes: trigger, answers: { c.answers(for: $0) }, destination: destination))
+        }
+    }
+}
