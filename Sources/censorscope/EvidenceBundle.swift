@@ -73,10 +73,12 @@ struct EvidenceBundle {
 /// Packets of the evidence file by content, to name an evidence item's frames.
 struct FrameIndex {
     private var byPacket: [IPPacket: [(Int64, Int)]] = [:]
+    private var byLabel: [String: [(IPAddress, UInt8, Int)]] = [:]
 
     mutating func add(_ captured: CapturedPacket, frame: Int) {
         guard let ip = (try? captured.decode())?.ip else { return }
         byPacket[ip, default: []].append((captured.timestamp.totalNanoseconds, frame))
+        if let label = captured.comment { byLabel[label, default: []].append((ip.source, ip.header.ttl, frame)) }
     }
 
     /// Answers by packet and capture time; probes by packet (their first capture).
@@ -88,6 +90,9 @@ struct FrameIndex {
         for a in item.answers {
             let candidates = byPacket[a.packet] ?? []
             if let f = candidates.first(where: { $0.0 == a.timestamp.totalNanoseconds })?.1 ?? candidates.first?.1 { out.append(f) }
+        }
+        for l in item.labelled {
+            if let f = byLabel[l.label]?.first(where: { $0.0 == l.source && $0.1 == l.ttl })?.2 { out.append(f) }
         }
         return Array(Set(out)).sorted()
     }

@@ -61,7 +61,15 @@ struct InvestigateCommand: ParsableCommand {
             out.line("investigating \(address) port \(port) from \(target.route.source) (\(target.route.interface))")
             out.flush()
         }
-        let runner = InvestigationRunner(target: target, port: port, maxTTL: maxTTL, options: common)
+        var runner = InvestigationRunner(target: target, port: port, maxTTL: maxTTL, options: common)
+        if let httpHost {
+            runner.payload = (.http(host: httpHost), .http(host: control), "HTTP Host \(httpHost)")
+        } else if let sni {
+            runner.payload = (.tls(sni: sni), .tls(sni: control), "TLS SNI \(sni)")
+        }
+        if let p = runner.payload, p.test.bytes(seed: 1) == nil || p.control.bytes(seed: 2) == nil {
+            throw UserError("a TLS server name must be 1 to \(TLSClientHello.maximumServerNameLength) bytes long")
+        }
         let input: InvestigationInput
         do { input = try runner.measure(bundle: &bundle) } catch {
             bundle.discard()
@@ -78,6 +86,16 @@ struct InvestigateCommand: ParsableCommand {
             + Double((ContinuousClock.now - clock).components.seconds)
         context.vantage = target.route.source
         context.softwareVersion = CensorScope.version
+        if let p = runner.payload {
+            context.test = ProbePayloadCommand.payload(p.test)
+            context.control = ProbePayloadCommand.payload(p.control)
+            context.extra.append(("payload_sweep", result.payloadSteps.map { steps in
+                .array(steps.map { step in
+                    .object([("ttl", .number(step.ttl)), ("test", ProbePayloadCommand.observation(step.test)),
+                             ("control", ProbePayloadCommand.observation(step.control))])
+                })
+            } ?? .null))
+        }
         if common.json {
             out.json(result.json(context))
         } else {
@@ -102,6 +120,8 @@ struct InvestigationRunner {
     let port: UInt16
     let maxTTL: Int
     let options: RunOptions
+    /// The test and control payloads and how to name the test, with --host or --sni.
+    var payload: (test: PayloadTrace.Payload, control: PayloadTrace.Payload, name: String)?
 
     var ipv6: Bool { if case .v6 = target.address { return true }; return false }
     var otherPort: UInt16 { port == 443 ? 80 : 443 }
@@ -173,7 +193,32 @@ struct InvestigationRunner {
                 input.controlTraces = controls
             }
         }
+        if let payload {
+            input.payloadName = payload.name
+            // The kernel's own SYN (Linux-shaped) makes these connections: pointless when it is blocked.
+            let kernelSYN = results.first { $0.trial.port == port && $0.trial.shape.name == "linux" }
+            if kernelSYN?.blocked != true {
+                input.payloadSteps = try sweep(payload.test, payload.control, evidence: bundle.part("payload"), echoes: echoes)
+            }
+        }
         return input
+    }
+
+    /// The handshake + TTL-limited payload sweep, test and control alternating per TTL.
+    private func sweep(_ test: PayloadTrace.Payload, _ control: PayloadTrace.Payload, evidence: String,
+                       echoes: [Answer]) throws -> [PayloadStep] {
+        var config = PayloadTrace.Configuration(target: target.address, port: port, test: test, control: control, ttls: 1...maxTTL)
+        // Wait in proportion to the path's round trip: a few RTTs settle a step.
+        let rtt = echoes.compactMap(\.rttMilliseconds).min() ?? 50
+        config.settle = .milliseconds(Int64(min(500, max(100, 4 * rtt + 50))))
+        config.wait = .milliseconds(Int64(min(1500, max(700, 8 * rtt + 500))))
+        config.pause = .milliseconds(50)
+        config.pcapPath = evidence
+        do {
+            return try PayloadTrace.run(config).map { PayloadStep(ttl: $0.ttl, test: $0.test, control: $0.control) }
+        } catch {
+            throw UserError(error.description)
+        }
     }
 
     private func plan(_ method: TraceMethod, shape: TCPProbeShape?, sourcePort: UInt16, start: Int) throws -> [Probing.Probe] {

@@ -69,11 +69,20 @@ public struct EvidenceItem: Hashable, Sendable {
     /// The packets: answers (with capture timestamps), and probes by bytes.
     public var answers: [Answer]
     public var probes: [Probe]
+    /// Packets named by their evidence-file comment (e.g. "test ttl 5"), source and TTL.
+    public var labelled: [Labelled]
 
-    public init(claim: String, answers: [Answer] = [], probes: [Probe] = []) {
+    public struct Labelled: Hashable, Sendable {
+        public var label: String
+        public var source: IPAddress
+        public var ttl: UInt8
+    }
+
+    public init(claim: String, answers: [Answer] = [], probes: [Probe] = [], labelled: [Labelled] = []) {
         self.claim = claim
         self.answers = answers
         self.probes = probes
+        self.labelled = labelled
     }
 }
 

@@ -14,6 +14,10 @@ public struct InvestigationInput: Sendable {
     public var controlTraces: [TraceRun]
     /// A trace with a blocked SYN shape, when one was found.
     public var triggerTrace: TraceRun?
+    /// The handshake + TTL-limited payload sweep, and what its test payload names
+    /// ("HTTP Host blocked.example").
+    public var payloadSteps: [PayloadStep]?
+    public var payloadName: String = "test"
 
     public init(target: IPAddress, port: UInt16, echoReplies: [Answer], trials: [SYNTrial],
                 controlTraces: [TraceRun], triggerTrace: TraceRun? = nil) {
@@ -42,6 +46,9 @@ public struct Investigation: Sendable {
     public var path: TraceRun?
     public var testPath: TraceRun?
     public var answers: [AnswerSummary]
+    /// The payload sweep's conclusion, when one ran.
+    public var payload: PayloadFinding?
+    public var payloadSteps: [PayloadStep]?
 }
 
 extension Investigation {
@@ -56,8 +63,34 @@ extension Investigation {
         return (blocked.first?.trial.shape, passing.first?.trial.shape)
     }
 
-    /// Analyses the SYN level: trials, traces, silence.
+    /// Analyses the SYN level, then the payload sweep when the SYNs pass.
     public static func analyse(_ input: InvestigationInput) -> Investigation {
+        var out = analyseSYNs(input)
+        guard let steps = input.payloadSteps else { return out }
+        out.payloadSteps = steps
+        let finding = PayloadFinding.analyse(steps, target: input.target, profile: out.genuine, testName: input.payloadName)
+        out.payload = finding
+        guard out.verdict == .reachable else { return out }
+        if finding.verdict == .reachable {
+            out.summary += " " + finding.detail
+            return out
+        }
+        out.verdict = finding.verdict
+        out.trigger = Trigger(kind: "payload", detail: finding.detail + " The SYNs themselves pass.",
+                              blocked: [input.payloadName], passed: ["control request", "every SYN shape"])
+        out.location = finding.location
+        out.injector = finding.injector
+        out.evidence = finding.evidence + out.evidence
+        var s = "\(input.payloadName) on \(input.target) port \(input.port): \(finding.detail)"
+        if let l = finding.location {
+            s += " The device acts at TTL \(l.ttl)" + (l.address.map { " (\($0)" + (l.before.map { ", after \($0))" } ?? ")") } ?? "")
+                + ", " + (l.onPath ? "on-path" : "in-path") + "."
+        }
+        out.summary = s
+        return out
+    }
+
+    static func analyseSYNs(_ input: InvestigationInput) -> Investigation {
         let profile = GenuineProfile(target: input.target, echoReplies: input.echoReplies, trials: input.trials)
         let results = SYNAnalysis.classify(input.trials, profile: profile)
         let main = results.filter { $0.trial.port == input.port }
@@ -66,7 +99,7 @@ extension Investigation {
         let pathTrace = tcpControl ?? input.controlTraces.first
         var out = Investigation(target: input.target, port: input.port, verdict: .reachable, summary: "", trigger: trigger,
                                 results: results, location: nil, injector: nil, genuine: profile, evidence: [],
-                                path: pathTrace, testPath: input.triggerTrace, answers: [])
+                                path: pathTrace, testPath: input.triggerTrace, answers: [], payload: nil, payloadSteps: nil)
         out.answers = summaries(results: results, trace: input.triggerTrace, profile: profile, target: input.target)
         let blocked = main.filter(\.blocked)
         let forged = blocked.flatMap(\.forged)
