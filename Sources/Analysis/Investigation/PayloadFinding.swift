@@ -47,7 +47,7 @@ public struct PayloadFinding: Hashable, Sendable {
             if let firstSilent = ordered.first(where: { $0.test.outcome == .timeout && $0.control.outcome != .timeout && $0.control.outcome != .notConnected }),
                controlEnd != nil {
                 finding.verdict = .drop
-                finding.detail = "The \(testName) request vanishes from TTL \(firstSilent.ttl) on, while the control request draws answers at that TTL and reaches the host."
+                finding.detail = "The request with \(testName) vanishes from TTL \(firstSilent.ttl) on, while the control request draws answers at that TTL and reaches the host."
                 finding.location = location(ttl: firstSilent.ttl, in: ordered, onPath: false, confidence: .medium,
                                             reason: "From TTL \(firstSilent.ttl) the test request draws nothing while the control request still draws \(firstSilent.control.outcome.rawValue)" + (firstSilent.control.from.map { " from \($0)" } ?? "") + ".")
                 finding.evidence = [EvidenceItem(claim: "TTL \(firstSilent.ttl): the control request drew \(firstSilent.control.outcome.rawValue); the test request drew nothing.",
@@ -65,7 +65,7 @@ public struct PayloadFinding: Hashable, Sendable {
         let forged = early || distanceDisagrees
 
         if !differsFromControl || (!forged && t.outcome != .rst) {
-            finding.detail = "The \(testName) request is answered like the control request (\(t.outcome.rawValue)" + (t.firstBytes.map { ": \($0)" } ?? "") + ")."
+            finding.detail = "The request with \(testName) is answered like the control request (\(t.outcome.rawValue)" + (t.firstBytes.map { ": \($0)" } ?? "") + ")."
             return finding
         }
         var why: [String] = []
@@ -78,17 +78,17 @@ public struct PayloadFinding: Hashable, Sendable {
         switch t.outcome {
         case .rst:
             finding.verdict = .rstInjection
-            finding.detail = "A \(testName) request draws a forged reset" + (early || distanceDisagrees ? "" : " where the control request is answered") + "."
+            finding.detail = "A request with \(testName) draws a forged reset" + (early || distanceDisagrees ? "" : " where the control request is answered") + "."
         case .data:
             finding.verdict = .blockpage
-            finding.detail = "A \(testName) request draws a page the host did not send" + (t.firstBytes.map { " (\"\($0)\")" } ?? "")
+            finding.detail = "A request with \(testName) draws a page the host did not send" + (t.firstBytes.map { " (\"\($0)\")" } ?? "")
                 + "; the control request gets " + (controlEnd.flatMap { $0.control.firstBytes.map { "\"\($0)\"" } } ?? "the host's answer") + "."
         case .unreachable:
             finding.verdict = .icmpUnreachable
-            finding.detail = "A \(testName) request draws ICMP unreachable" + (t.from.map { " from \($0)" } ?? "") + "."
+            finding.detail = "A request with \(testName) draws ICMP unreachable" + (t.from.map { " from \($0)" } ?? "") + "."
         default:
             finding.verdict = .rstInjection
-            finding.detail = "A \(testName) request draws a teardown (\(t.outcome.rawValue)) the host did not send."
+            finding.detail = "A request with \(testName) draws a teardown (\(t.outcome.rawValue)) the host did not send."
         }
         if !forged {
             why.append("It differs from the control's answer at the same TTL, though its TTL matches the host's.")
@@ -110,7 +110,7 @@ public struct PayloadFinding: Hashable, Sendable {
                                                window: f.window, flags: f.flags?.letters, copies: 1, ttlCopiesProbe: copies, reasons: reasons)
         }
         finding.evidence = [
-            EvidenceItem(claim: "TTL \(end.ttl): the \(testName) request drew \(t.outcome.rawValue)" + (t.fingerprint.map { " (TTL \($0.ttl)" + ($0.ipID.map { ", IP ID \($0)" } ?? "") + ")" } ?? "") + ". " + why.joined(separator: " "),
+            EvidenceItem(claim: "TTL \(end.ttl): the request with \(testName) drew \(t.outcome.rawValue)" + (t.fingerprint.map { " (TTL \($0.ttl)" + ($0.ipID.map { ", IP ID \($0)" } ?? "") + ")" } ?? "") + ". " + why.joined(separator: " "),
                          labelled: labels(end, test: true)),
             EvidenceItem(claim: "TTL \(end.ttl): the control request drew \(controlAtEnd.outcome.rawValue)" + (controlAtEnd.from.map { " from \($0)" } ?? "") + ".",
                          labelled: labels(end, test: false)),

@@ -1,0 +1,126 @@
+import Foundation
+import Lab
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `investigate` run for real in the lab: each scenario's censor must be recognised for
+/// what it is configured to do, at the hop where it sits, and clean targets must pass.
+@Suite("investigate in the lab (root)", .serialized,
+       .enabled(if: LabHarness.canRun && LabHarness.hasTools, "needs root, the censorscope binary, ping and traceroute"))
+struct InvestigateCommandTests {
+    static let server = "198.18.9.2"
+
+    func withLab(_ name: String, _ body: () throws -> Void) throws {
+        LabHarness.down(name)
+        defer {
+            LabHarness.down(name)
+            LabHarness.expectNothingLeft(name)
+        }
+        let up = try LabHarness.run(["lab", "up", name])
+        try #require(up.status == 0, "lab up \(name) failed: \(up.stderr)")
+        try body()
+    }
+
+    /// Runs `investigate … --json` in the client and parses the verdict; the evidence file
+    /// goes to a temporary path that is removed afterwards.
+    func investigate(_ scenario: String, _ args: [String]) throws -> [String: Any] {
+        let pcap = NSTemporaryDirectory() + "cstest-investigate-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pcapng"
+        defer { unlink(pcap) }
+        let r = try LabHarness.exec("client", [LabHarness.binary, "investigate"] + args + ["--json", "--pcap", pcap], scenario: scenario)
+        try #require(r.status == 0, "investigate \(args.joined(separator: " ")) failed: \(r.stderr)")
+        let result = try LabHarness.json(r.stdout)
+        #expect(result["evidence_file"] as? String == pcap)
+        #expect(FileManager.default.fileExists(atPath: pcap), "no evidence file")
+        #expect((result["runtime_s"] as? Double).map { $0 > 0 && $0 < 10 } == true, "runtime \(String(describing: result["runtime_s"]))")
+        return result
+    }
+
+    func variants(_ r: [String: Any]) -> [String: [String: Any]] {
+        var out: [String: [String: Any]] = [:]
+        for v in (r["syn_variants"] as? [[String: Any]]) ?? [] { if let name = v["variant"] as? String { out[name] = v } }
+        return out
+    }
+
+    @Test func telegram2018IsSizeTriggeredRSTInjectionAtTheCensorsHop() throws {
+        try withLab("telegram-2018") {
+            let r = try investigate("telegram-2018", [Self.server, "--port", "80"])
+            #expect(r["verdict"] as? String == "rst-injection")
+            #expect(r["blocked"] as? Bool == true)
+            let trigger = try #require(r["trigger"] as? [String: Any])
+            #expect(trigger["kind"] as? String == "syn-size", "trigger \(trigger)")
+            let v = variants(r)
+            #expect(v["mss"]?["size"] as? Int == 44 && v["mss"]?["result"] as? String == "syn-ack" && v["mss"]?["injected"] as? Bool == false)
+            #expect(v["linux"]?["size"] as? Int == 60 && v["linux"]?["result"] as? String == "rst" && v["linux"]?["injected"] as? Bool == true)
+            // Whatever the options: MSS-only and bare SYNs padded to 60 bytes are blocked too; 52 passes.
+            #expect(v["mss padded to 60"]?["injected"] as? Bool == true)
+            #expect(v["bare padded to 60"]?["injected"] as? Bool == true)
+            #expect(v["mss padded to 52"]?["result"] as? String == "syn-ack")
+            #expect(v["windows"]?["result"] as? String == "syn-ack")
+            let location = try #require(r["location"] as? [String: Any])
+            #expect(location["ttl"] as? Int == 2)
+            #expect(location["address"] as? String == "198.18.2.2")
+            #expect(location["before"] as? String == "198.18.1.1")
+            #expect(location["on_path"] as? Bool == false)
+            // The injector as configured: TTL 59 at the censor (58 on arrival), IP ID 1, no DF, bare R.
+            let injector = try #require(r["injector"] as? [String: Any])
+            #expect(injector["ttl"] as? Int == 58)
+            #expect(injector["ip_id"] as? Int == 1)
+            #expect(injector["df"] as? Bool == false)
+            #expect(injector["flags"] as? String == "R")
+            #expect((r["evidence"] as? [[String: Any]])?.allSatisfy { !(($0["packets"] as? [Int]) ?? []).isEmpty } == true,
+                    "every evidence item names its frames")
+        }
+    }
+
+    @Test func ipBlackholeIsADropAtTheCensorsHop() throws {
+        try withLab("ip-blackhole") {
+            let r = try investigate("ip-blackhole", [Self.server, "--port", "80"])
+            #expect(r["verdict"] as? String == "drop")
+            let location = try #require(r["location"] as? [String: Any])
+            #expect(location["ttl"] as? Int == 2, "the censor is the second hop")
+            #expect(location["before"] as? String == "198.18.1.1")
+            #expect(r["injector"] is NSNull)
+        }
+    }
+
+    @Test func gfwSNIIsOnPathPayloadRSTInjectionAndAControlSNIPasses() throws {
+        try withLab("gfw-sni") {
+            let r = try investigate("gfw-sni", [Self.server, "--port", "443", "--sni", "blocked.example"])
+            #expect(r["verdict"] as? String == "rst-injection")
+            #expect((r["trigger"] as? [String: Any])?["kind"] as? String == "payload")
+            let location = try #require(r["location"] as? [String: Any])
+            #expect(location["on_path"] as? Bool == true)
+            #expect(location["ttl"] as? Int == 2)
+            #expect(location["address"] as? String == "198.18.2.2")
+            #expect((r["test"] as? [String: Any])?["sni"] as? String == "blocked.example")
+
+            let control = try investigate("gfw-sni", [Self.server, "--port", "443", "--sni", "allowed.example"])
+            #expect(control["verdict"] as? String == "reachable")
+            #expect(control["blocked"] as? Bool == false)
+            #expect(control["location"] is NSNull)
+        }
+    }
+
+    @Test func keywordHTTPIsABlockpage() throws {
+        try withLab("keyword-http") {
+            let r = try investigate("keyword-http", [Self.server, "--port", "80", "--host", "blocked.example"])
+            #expect(r["verdict"] as? String == "blockpage")
+            #expect((r["location"] as? [String: Any])?["ttl"] as? Int == 2)
+        }
+    }
+
+    @Test func everyCleanTargetIsReachable() throws {
+        try withLab("clean") {
+            for args in [[Self.server, "--port", "80"], [Self.server, "--port", "443", "--sni", "blocked.example"],
+                         [Self.server, "--port", "80", "--host", "blocked.example"], [Self.server, "--port", "22"],
+                         ["2001:db8:9::2", "--port", "80"], ["2001:db8:9::2", "--port", "443"]] {
+                let r = try investigate("clean", args)
+                #expect(r["verdict"] as? String == "reachable", "\(args): \(r["summary"] ?? "")")
+                #expect(r["location"] is NSNull && r["injector"] is NSNull)
+                #expect((r["trigger"] as? [String: Any])?["kind"] as? String == "none")
+            }
+        }
+    }
+}
