@@ -77,6 +77,7 @@ let package = Package(
             dependencies: [
                 "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Running child processes with posix_spawn and waitpid (Foundation's Process can hang on Linux).

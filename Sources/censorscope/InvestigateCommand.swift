@@ -33,16 +33,19 @@ struct InvestigateCommand: ParsableCommand {
     @Option(help: "Test a TLS ClientHello with this SNI.")
     var sni: String?
 
-    @Option(help: "The control name for --host/--sni (default example.com).")
-    var control: String = "example.com"
+    @Option(help: "The control name for --host/--sni (default: the experiment's, example.com).")
+    var control: String?
 
-    @Option(name: .customLong("max-ttl"), help: "Largest TTL for traces and sweeps.")
-    var maxTTL: Int = 30
+    @Option(name: .customLong("max-ttl"), help: "Largest TTL for traces and sweeps (default: the experiment's, 30).")
+    var maxTTL: Int?
+
+    @Option(help: "Run this experiment file instead of the default (Probes/experiments/investigate.yaml).")
+    var experiment: String?
 
     @OptionGroup var common: RunOptions
 
     func validate() throws {
-        guard (2...64).contains(maxTTL) else { throw ValidationError("--max-ttl must be between 2 and 64") }
+        if let maxTTL, !(2...64).contains(maxTTL) { throw ValidationError("--max-ttl must be between 2 and 64") }
         if httpHost != nil, sni != nil { throw ValidationError("give at most one of --host and --sni") }
         guard port > 0 else { throw ValidationError("--port must be between 1 and 65535") }
     }
@@ -54,6 +57,15 @@ struct InvestigateCommand: ParsableCommand {
     private func investigate(_ out: inout StandardOutput) throws {
         let started = Date()
         let clock = ContinuousClock.now
+        var plan = InvestigationExperiment.standard
+        if let experiment {
+            guard let text = try? String(contentsOfFile: experiment, encoding: .utf8) else {
+                throw UserError("cannot read the experiment file \(experiment)")
+            }
+            plan = try InvestigationExperiment(yaml: text, source: experiment)
+        }
+        if let maxTTL { plan.maxTTL = maxTTL }
+        let control = self.control ?? plan.payloadControl
         let target = try ProbeTarget(host, options: common)
         let address = target.address
         var bundle = try EvidenceBundle(path: common.pcap, target: address, port: port)
@@ -61,7 +73,7 @@ struct InvestigateCommand: ParsableCommand {
             out.line("investigating \(address) port \(port) from \(target.route.source) (\(target.route.interface))")
             out.flush()
         }
-        var runner = InvestigationRunner(target: target, port: port, maxTTL: maxTTL, options: common)
+        var runner = InvestigationRunner(target: target, port: port, experiment: plan, options: common)
         if let httpHost {
             runner.payload = (.http(host: httpHost), .http(host: control), "HTTP Host \(httpHost)")
         } else if let sni {
@@ -118,8 +130,9 @@ struct InvestigateCommand: ParsableCommand {
 struct InvestigationRunner {
     let target: ProbeTarget
     let port: UInt16
-    let maxTTL: Int
+    let experiment: InvestigationExperiment
     let options: RunOptions
+    var maxTTL: Int { experiment.maxTTL }
     /// The test and control payloads and how to name the test, with --host or --sni.
     var payload: (test: PayloadTrace.Payload, control: PayloadTrace.Payload, name: String)?
 
@@ -139,12 +152,13 @@ struct InvestigationRunner {
         func nextPort() -> UInt16 { defer { portOffset += 1 }; return SourcePorts.port(firstPort, portOffset) }
         do {
             let echoID: UInt16 = randomIdentifier()
-            for i in 0..<2 {
+            for i in 0..<experiment.referenceEchoes {
                 probes.append(try builder.icmpEcho(index: probes.count, identifier: echoID, sequence: UInt16(i + 1), payloadSize: 56,
                                                    ttl: 64, ipID: randomIdentifier(), label: "reference echo #\(i)"))
             }
-            let standard = SYNTrialShape.standard(ipv6: ipv6)
-            let trials = standard.map { ($0, port) } + standard.filter { !$0.padded }.map { ($0, otherPort) }
+            let standard = SYNTrialShape.trials(variants: experiment.synVariants.compactMap(SYNVariant.init(rawValue:)),
+                                                padding: experiment.padVariants.compactMap(SYNVariant.init(rawValue:)), ipv6: ipv6)
+            let trials = standard.map { ($0, port) } + (experiment.secondPort ? standard.filter { !$0.padded }.map { ($0, otherPort) } : [])
             for (shape, dport) in trials {
                 trialShapes[probes.count] = shape
                 probes.append(try builder.tcp(index: probes.count, shape: shape.shape, sourcePort: nextPort(), destinationPort: dport,
@@ -152,9 +166,11 @@ struct InvestigationRunner {
                                               label: "syn \(shape.name) port \(dport)"))
             }
         } catch { throw UserError("\(error)") }
-        let icmpTrace = try plan(.icmp, shape: nil, sourcePort: UInt16(truncatingIfNeeded: randomIdentifier() as UInt16), start: probes.count)
+        let icmpTrace = experiment.controlTraces.contains("icmp")
+            ? try plan(.icmp, shape: nil, sourcePort: randomIdentifier(), start: probes.count) : []
         probes += icmpTrace
-        let mssTrace = try plan(.tcp, shape: .variant(.mss, ipv6: ipv6), sourcePort: nextPort(), start: probes.count)
+        let mssTrace = experiment.controlTraces.contains("tcp-mss")
+            ? try plan(.tcp, shape: .variant(.mss, ipv6: ipv6), sourcePort: nextPort(), start: probes.count) : []
         probes += mssTrace
         let phase1 = try run(probes, evidence: bundle.part("baseline"), traces: [icmpTrace, mssTrace])
 
@@ -162,24 +178,25 @@ struct InvestigationRunner {
             guard let shape = trialShapes[i] else { return nil }
             return SYNTrial(shape: shape, probe: probes[i], answers: phase1.answers(for: i))
         }
-        let echoes = (0..<2).flatMap { phase1.answers(for: $0) }
+        let echoes = (0..<experiment.referenceEchoes).flatMap { phase1.answers(for: $0) }
         let answersOf = { (list: [Probing.Probe], result: CorrelatedRunResult) in
             Dictionary(uniqueKeysWithValues: list.map { ($0.index, result.answers(for: $0.index)) })
         }
         var controls = [TraceRun(name: "tcp mss", probes: mssTrace, answers: answersOf(mssTrace, phase1), destination: target.address),
                         TraceRun(name: "icmp", probes: icmpTrace, answers: answersOf(icmpTrace, phase1), destination: target.address)]
+            .filter { !$0.probes.isEmpty }
         var input = InvestigationInput(target: target.address, port: port, echoReplies: echoes, trials: trials, controlTraces: controls)
 
         // Phase 2: a trace with the smallest blocked shape (and a passing one if mss is blocked).
         let profile = GenuineProfile(target: target.address, echoReplies: echoes, trials: trials)
         let results = SYNAnalysis.classify(trials, profile: profile)
         let chosen = Investigation.shapesToTrace(results, port: port)
-        if let blocked = chosen.blocked, results.contains(where: { !$0.blocked && $0.trial.port == port }) {
+        if experiment.triggerTrace, let blocked = chosen.blocked, results.contains(where: { !$0.blocked && $0.trial.port == port }) {
             var second: [Probing.Probe] = []
             let triggerProbes = try plan(.tcp, shape: blocked.shape, sourcePort: nextPort(), start: 0)
             second += triggerProbes
             var passingProbes: [Probing.Probe] = []
-            if let passing = chosen.passing, passing.name != "mss" {
+            if let passing = chosen.passing, passing.name != "mss" || mssTrace.isEmpty {
                 passingProbes = try plan(.tcp, shape: passing.shape, sourcePort: nextPort(), start: second.count)
                 second += passingProbes
             }
@@ -212,7 +229,7 @@ struct InvestigationRunner {
         let rtt = echoes.compactMap(\.rttMilliseconds).min() ?? 50
         config.settle = .milliseconds(Int64(min(500, max(100, 4 * rtt + 50))))
         config.wait = .milliseconds(Int64(min(1500, max(700, 8 * rtt + 500))))
-        config.pause = .milliseconds(50)
+        config.pause = .milliseconds(Int64(experiment.payloadPauseMilliseconds))
         config.pcapPath = evidence
         do {
             return try PayloadTrace.run(config).map { PayloadStep(ttl: $0.ttl, test: $0.test, control: $0.control) }

@@ -23,11 +23,16 @@ public struct SYNTrialShape: Hashable, Sendable {
     /// to every size above its own: with these, "only the size matters" and "only the
     /// options matter" predict different outcomes for at least one pair.
     public static func standard(ipv6: Bool) -> [SYNTrialShape] {
-        var out = SYNVariant.allCases.map {
+        trials(variants: SYNVariant.allCases, padding: [.bare, .mss], ipv6: ipv6)
+    }
+
+    /// `variants` as sent, then each of `padding` padded to every larger size among them.
+    public static func trials(variants: [SYNVariant], padding: [SYNVariant], ipv6: Bool) -> [SYNTrialShape] {
+        var out = variants.map {
             SYNTrialShape(name: $0.rawValue, variant: $0, shape: .variant($0, ipv6: ipv6), padded: false)
         }
         let sizes = Set(out.map { $0.shape.packetLength(ipv6: ipv6) }).sorted()
-        for base in [SYNVariant.bare, .mss] {
+        for base in padding {
             let natural = TCPProbeShape.variant(base, ipv6: ipv6).packetLength(ipv6: ipv6)
             for size in sizes where size > natural {
                 var shape = TCPProbeShape.variant(base, ipv6: ipv6)
