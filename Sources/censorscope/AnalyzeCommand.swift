@@ -121,7 +121,8 @@ struct AnalyzeCommand: ParsableCommand {
     static func cell(_ s: PayloadSweep, _ ttl: Int) -> String {
         let probes = s.probes(at: ttl)
         guard let first = probes.first else { return "-" }
-        let text = ProbePayloadCommand.summary(s.answer(at: ttl) ?? first.observation)
+        var text = ProbePayloadCommand.summary(s.answer(at: ttl) ?? first.observation)
+        if text.count > 60 { text = String(text.prefix(57)) + "..." }
         return probes.count > 1 ? text + " [\(probes.count) probes]" : text
     }
 

@@ -31,21 +31,30 @@ public enum SweepAnalysis {
         }
     }
 
-    /// Whether the test's answers at and beyond its terminating TTL arrive with a TTL that
-    /// rises with the probe's TTL (an injector that copies the probe's TTL); needs answers
-    /// at three or more probe TTLs.
+    /// Whether the test's injected answers carry a TTL copied from the probe: an injector
+    /// that copies the probe's remaining TTL into its packet makes them arrive with no more
+    /// TTL than the probe had, at a fixed distance below it (probe TTL minus twice the
+    /// injector's distance), so they rise with the probe's TTL. A host's own stack starts
+    /// from 64, 128 or 255 and arrives with more. Looks at answers from the terminating TTL on.
     public static func injectorCopiesTTL(_ test: PayloadSweep, from ttl: Int) -> Bool {
         var arrival: [Int: Int] = [:]
         for p in test.probes where p.ttl >= ttl && [.rst, .fin, .data].contains(p.observation.outcome) {
             guard let t = p.observation.fingerprint?.ttl else { continue }
             arrival[p.ttl] = min(arrival[p.ttl] ?? Int.max, Int(t))
         }
-        let points = arrival.sorted { $0.key < $1.key }
-        guard points.count >= 3, let first = points.first, let last = points.last else { return false }
-        var rises = 0
-        for (a, b) in zip(points, points.dropFirst()) where b.value > a.value { rises += 1 }
-        // Most steps rise, and overall by at least half the probe TTL's rise.
-        return rises * 3 >= (points.count - 1) * 2 && (last.value - first.value) * 2 >= last.key - first.key
+        let gaps = arrival.map { $0.key - $0.value }
+        guard let low = gaps.min(), let high = gaps.max() else { return false }
+        return low >= 0 && high - low <= 2
+    }
+
+    /// What kind of answer an observation is, for telling test and control apart: the
+    /// outcome, and for data the HTTP status code or the TLS record's description.
+    public static func answerKind(_ o: PayloadObservation) -> String {
+        guard o.outcome == .data, let line = o.firstBytes else { return o.outcome.rawValue }
+        if line.hasPrefix("HTTP/") {
+            return "data HTTP " + (line.split(separator: " ").dropFirst().first.map(String.init) ?? "?")
+        }
+        return line.hasPrefix("TLS ") ? "data " + line : "data other"
     }
 
     /// Analyses a sweep without a control: where it ends and how; the outcome is inconclusive.

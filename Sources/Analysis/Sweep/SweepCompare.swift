@@ -24,7 +24,7 @@ extension SweepAnalysis {
         let copies = testAnswered && injectorCopiesTTL(test, from: tT)
         let onPath = testAnswered ? test.probes(at: tT).contains { $0.observation.outcome.isDeciding && $0.observation.timeExceededFrom != nil } : nil
         if copies {
-            reasons.append("The test's answers arrive with a TTL that rises with the probe's TTL: the sender copies the probe's TTL, which a server's own stack does not do.")
+            reasons.append("The test's answers arrive with no more TTL than the probe had, at a fixed distance below it: the sender copies the probe's TTL, which a host's own stack does not do.")
         }
         if onPath == true {
             reasons.append("The same TTL-limited test probe drew a time exceeded as well as the answer: the device answered a copy and let the payload go on, so it is on-path, not in-line.")
@@ -54,7 +54,7 @@ extension SweepAnalysis {
             if testAnswered {
                 let at = here.map { "; the control shows \($0) at that TTL" } ?? ""
                 return verdict(.censored, mechanism(aT), middlebox: middlebox, confidence: here == nil ? .medium : .high,
-                               "At TTL \(tT) the test drew \(answerPhrase(aT!)) where the control drew \(control)\(at): a device there answers for the server.")
+                               "At TTL \(tT) the test drew \(aT.map(answerPhrase) ?? "an answer") where the control drew \(control)\(at): a device there answers for the server.")
             }
             return verdict(.censored, "drop", middlebox: middlebox, confidence: .medium,
                            "From TTL \(tT) the test's payloads go unanswered while the control's drew \(control) there and an answer at TTL \(tC): a device drops the test's payload (silence can also be loss, hence medium confidence).")
@@ -64,9 +64,9 @@ extension SweepAnalysis {
         if tT == tC {
             switch (testAnswered, controlAnswered) {
             case (true, true):
-                if aT?.outcome == aC?.outcome {
+                if let aT, let aC, answerKind(aT) == answerKind(aC) {
                     return verdict(.notCensored, nil, confidence: .high,
-                                   "Both end at TTL \(tT) with the same kind of answer: the domain makes no difference.")
+                                   "Both end at TTL \(tT) with the same kind of answer (\(answerKind(aT))): the domain makes no difference.")
                 }
                 if copies {
                     return verdict(.censored, mechanism(aT), confidence: .medium,
@@ -91,7 +91,7 @@ extension SweepAnalysis {
             return verdict(.inconclusive, nil, confidence: .low,
                            "The control goes silent at TTL \(tC), yet the test drew time exceeded beyond it: the paths differ, so the sweeps cannot be compared.")
         }
-        if testAnswered, aT?.outcome == aC?.outcome {
+        if testAnswered, let aT, let aC, answerKind(aT) == answerKind(aC) {
             return verdict(.notCensored, nil, confidence: .medium,
                            "Both are answered alike; the test's answer just came at a higher TTL (\(tT) against \(tC)), a longer or changed path.")
         }
@@ -99,9 +99,9 @@ extension SweepAnalysis {
         let testThere = test.answer(at: tC).map(answerPhrase) ?? "nothing probed"
         if testAnswered, copies {
             return verdict(.censored, mechanism(aT), confidence: .medium,
-                           "At TTL \(tC) the control drew \(between) but the test \(testThere); the test is answered only from TTL \(tT), beyond the control's path, by a sender that copies the probe's TTL: an injector, located beyond the last router the control shows, so no middlebox address.")
+                           "At TTL \(tC) the control drew \(between) but the test drew \(testThere); the test is answered only from TTL \(tT), beyond the control's path, by a sender that copies the probe's TTL: an injector, located beyond the last router the control shows, so no middlebox address.")
         }
         return verdict(.endpointBlocking, testAnswered ? mechanism(aT) : "drop", confidence: .medium,
-                       "At TTL \(tC) the control reached the endpoint and drew \(between), but the test \(testThere) there; the test's own end lies at or beyond the endpoint, so the blocking happens at the endpoint.")
+                       "At TTL \(tC) the control reached the endpoint and drew \(between), but the test drew \(testThere) there; the test's own end lies at or beyond the endpoint, so the blocking happens at the endpoint.")
     }
 }
