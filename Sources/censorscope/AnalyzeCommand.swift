@@ -91,11 +91,11 @@ struct AnalyzeCommand: ParsableCommand {
         out.line("test:    " + header(test))
         if let control { out.line("control: " + header(control)) }
         let ttls = Array(Set(test.ttls + (control?.ttls ?? []))).sorted()
-        out.line(" ttl  " + pad("test", 52) + (control == nil ? "" : "control"))
+        out.line(" ttl  " + (control == nil ? "test" : pad("test", 66) + "control"))
         for ttl in ttls {
             let t = String(ttl)
-            out.line(String(repeating: " ", count: max(0, 4 - t.count)) + t + "  "
-                     + pad(cell(test, ttl), 52) + (control.map { cell($0, ttl) } ?? ""))
+            let row = control.map { pad(cell(test, ttl, limit: 64), 66) + cell($0, ttl, limit: 64) } ?? cell(test, ttl, limit: nil)
+            out.line(String(repeating: " ", count: max(0, 4 - t.count)) + t + "  " + row)
         }
         var verdict = "outcome: \(r.outcome.rawValue)"
         if let m = r.mechanism { verdict += " (\(m))" }
@@ -117,13 +117,14 @@ struct AnalyzeCommand: ParsableCommand {
         return "\(s.target) port \(s.port), domain \(s.domain ?? "unknown"), \(range), \(s.probes.count) probe\(s.probes.count == 1 ? "" : "s")"
     }
 
-    /// The TTL's folded answer, and how many more probes there were.
-    static func cell(_ s: PayloadSweep, _ ttl: Int) -> String {
+    /// The TTL's folded answer, and how many probes there were; cut to `limit` characters.
+    static func cell(_ s: PayloadSweep, _ ttl: Int, limit: Int?) -> String {
         let probes = s.probes(at: ttl)
         guard let first = probes.first else { return "-" }
         var text = ProbePayloadCommand.summary(s.answer(at: ttl) ?? first.observation)
-        if text.count > 60 { text = String(text.prefix(57)) + "..." }
-        return probes.count > 1 ? text + " [\(probes.count) probes]" : text
+        if probes.count > 1 { text += " [\(probes.count) probes]" }
+        if let limit, text.count > limit { text = String(text.prefix(limit - 3)) + "..." }
+        return text
     }
 
     static func pad(_ s: String, _ width: Int) -> String {
