@@ -21,11 +21,11 @@ import Testing
 
     static func silent(_ ttl: Int) -> PayloadSweep.Probe { .init(ttl: ttl, observation: PayloadObservation(outcome: .timeout)) }
 
-    /// Routers up to `hops - 1`, then `last` at `hops`, then `extra` more.
     static func sweep(_ probes: [PayloadSweep.Probe], domain: String) -> PayloadSweep {
         PayloadSweep(target: target, port: 80, domain: domain, probes: probes)
     }
 
+    /// Time exceeded from TTL 1 to `hops - 1`, then `tail`.
     static func routersThen(_ hops: Int, _ tail: [PayloadSweep.Probe], domain: String) -> PayloadSweep {
         sweep((1..<hops).map(exceeded) + tail, domain: domain)
     }
