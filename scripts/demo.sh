@@ -39,6 +39,9 @@ $cs lab exec client -- traceroute -T -n -q 1 -w 1 -m 8 -p 80 $server || true
 say "traceroute -T -O syn (44-byte SYNs, MSS only): the true path"
 $cs lab exec client -- traceroute -T -O syn -n -q 1 -w 1 -m 8 -p 80 $server || true
 
+say "censorscope investigate: the whole afternoon in one command (verdict, trigger, hop, proof)"
+$cs lab exec client -- $cs investigate $server --port 80 --pcap "${TMPDIR:-/tmp}/censorscope-demo-evidence.pcapng"
+
 say "tearing the lab down"
 $cs lab down telegram-2018
 trap - EXIT

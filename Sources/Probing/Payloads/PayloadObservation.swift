@@ -49,6 +49,8 @@ public enum PayloadOutcome: String, Hashable, Sendable, CaseIterable {
     case rst
     /// Data on the connection: the server's answer, or an injected blockpage.
     case data
+    /// A FIN without data closed the connection (from the server or an injector).
+    case fin
     /// The payload was acknowledged and nothing else came.
     case ack
     /// An ICMP destination unreachable quoting our data segment.
@@ -111,8 +113,10 @@ public struct PayloadObservation: Hashable, Sendable {
     /// sent on `flow`. Matching is strict: ICMP errors by their quoted TCP header (addresses,
     /// ports, and a seq inside our data), TCP answers by the 5-tuple, an ACK only when it
     /// acknowledges the whole payload. Answers captured before our data segment are
-    /// ignored. Precedence: the earliest reset or data (the nearest device answers first),
-    /// then unreachable, then time exceeded, then a bare acknowledgement, else timeout.
+    /// ignored, and so are those after we closed the connection (our FIN or RST after the
+    /// data): they answer the close. Precedence: the earliest reset, data or FIN (the
+    /// nearest device answers first), then unreachable, then time exceeded, then a bare
+    /// acknowledgement, else timeout.
     public static func classify(flow: PayloadFlow, dataSequence: UInt32, dataLength: Int,
                                 packets: [PayloadPacket]) -> PayloadObservation {
         let ordered = packets.enumerated().sorted { ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset) }
@@ -133,13 +137,16 @@ public struct PayloadObservation: Hashable, Sendable {
         var firstData: ArraySlice<UInt8>?
         for p in ordered {
             if let sentAt, p.timestamp < sentAt { continue }
+            if sentAt != nil, let t = flow.outgoing(p.packet), t.flags.contains(.rst) || (t.flags.contains(.fin) && t.payload.isEmpty) {
+                break
+            }
             if let t = flow.incoming(p.packet) {
                 if t.flags.contains(.syn) { continue }   // a retransmitted SYN-ACK answers the handshake
                 if !t.payload.isEmpty {
                     received[t.sequenceNumber] = max(received[t.sequenceNumber] ?? 0, t.payload.count)
                     if firstData == nil { firstData = t.payload }
                 }
-                if t.flags.contains(.rst) || !t.payload.isEmpty {
+                if t.flags.contains(.rst) || !t.payload.isEmpty || t.flags.contains(.fin) {
                     if stream == nil { stream = TCPAnswer(packet: p, segment: t) }
                 } else if t.flags.contains(.ack), let d = offset(t.acknowledgmentNumber, from: dataEnd), d <= 1 {
                     if acknowledgement == nil { acknowledgement = TCPAnswer(packet: p, segment: t) }   // FIN counts one
@@ -153,7 +160,9 @@ public struct PayloadObservation: Hashable, Sendable {
 
         var result: PayloadObservation
         if let answer = stream ?? (unreachable == nil && timeExceeded == nil ? acknowledgement : nil) {
-            let outcome: PayloadOutcome = stream == nil ? .ack : (answer.segment.flags.contains(.rst) ? .rst : .data)
+            let flags = answer.segment.flags
+            let outcome: PayloadOutcome = stream == nil ? .ack
+                : flags.contains(.rst) ? .rst : (answer.segment.payload.isEmpty ? .fin : .data)
             result = PayloadObservation(outcome: outcome, from: answer.packet.packet.source,
                                         fingerprint: fingerprint(answer.packet.packet),
                                         inWindow: window.contains(answer.segment.sequenceNumber))
