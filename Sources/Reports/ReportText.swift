@@ -136,7 +136,7 @@ public enum MarkdownReport {
     }
 
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        var out = "| " + header.map(escape).joined(separator: " | ") + " |\n"
+        var out = "| " + header.joined(separator: " | ") + " |\n"  // headers are ours, not input
         out += "|" + String(repeating: " --- |", count: header.count) + "\n"
         for row in rows { out += "| " + row.map(escape).joined(separator: " | ") + " |\n" }
         return out
@@ -152,7 +152,8 @@ public enum MarkdownReport {
             case ">": out += "&gt;"
             case "&": out += "&amp;"
             case "\n", "\r", "\t": out += " "
-            case "\\", "`", "*", "_", "[", "]", "|", "#", "~": out += "\\" + String(scalar)
+            case "\\", "`", "*", "_", "[", "]", "|", "~": out += "\\" + String(scalar)
+            case "#" where out.isEmpty: out += "\\#"  // a heading only at the start of a line
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7F { continue }
                 out.unicodeScalars.append(scalar)
