@@ -75,5 +75,6 @@ public enum HTMLReport {
         svg.path text{font-size:11px;fill:#212121}svg.path text.addr{font-size:10px;fill:#455a64}
         svg.path text.censor{fill:#c62828;font-weight:600}svg.path text.star{font-size:14px}
         svg.path text.alabel{font-size:10.5px}
+        svg.path text.alabel,svg.path text.addr{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
         """
 }

@@ -22,7 +22,7 @@ public enum PathDiagram {
         let answers = Array(inv.answers.prefix(maxAnswers))
         let width = margin * 2 + spacing * layout.targetColumn
         let legendY = firstArrowY + answers.count * arrowGap + (inv.answers.count > maxAnswers ? 24 : 0) + 10
-        let height = legendY + 70
+        let height = legendY + 80
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"path\" width=\"\(max(width, 560))\" height=\"\(height)\" "
         s += "viewBox=\"0 0 \(max(width, 560)) \(height)\" role=\"img\" aria-label=\"path to \(HTML.escape(inv.endpoint))\">\n"
         s += "<defs>"
@@ -138,7 +138,9 @@ public enum PathDiagram {
         let ly = y + 40
         s += "<rect x=\"\(margin)\" y=\"\(ly - 8)\" width=\"40\" height=\"16\" fill=\"#ffebee\" stroke=\"\(forgedColour)\" stroke-dasharray=\"5 3\"/>"
         s += text(margin + 50, ly + 4, "the censor's hop", anchor: "start")
-        s += text(margin + 230, ly + 4, "*  a hop that did not answer (the control or the blocked probes)", anchor: "start")
+        s += "<circle cx=\"\(margin + 20)\" cy=\"\(ly + 20)\" r=\"8\" fill=\"#ffffff\" stroke=\"#37474f\"/>"
+        s += text(margin + 20, ly + 25, "*", cls: "star")
+        s += text(margin + 50, ly + 24, "a hop that did not answer (the control or the blocked probes)", anchor: "start")
         return s + "</g>\n"
     }
 

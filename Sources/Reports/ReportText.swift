@@ -7,12 +7,18 @@ enum ReportText {
 
     static func trigger(_ trigger: Investigation.Trigger?) -> String? {
         guard let trigger else { return nil }
-        var parts: [String] = []
-        if let kind = trigger.kind { parts.append(kind) }
-        if let detail = trigger.detail { parts.append(detail) }
-        if !trigger.blocked.isEmpty { parts.append("blocked: " + trigger.blocked.joined(separator: ", ")) }
-        if !trigger.passed.isEmpty { parts.append("passed: " + trigger.passed.joined(separator: ", ")) }
-        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+        var sentences: [String] = []
+        switch (trigger.kind, trigger.detail) {
+        case let (kind?, detail?): sentences.append(kind + ": " + detail)
+        case let (kind?, nil): sentences.append(kind)
+        case let (nil, detail?): sentences.append(detail)
+        case (nil, nil): break
+        }
+        if !trigger.blocked.isEmpty { sentences.append("Blocked: " + trigger.blocked.joined(separator: ", ")) }
+        if !trigger.passed.isEmpty { sentences.append("Passed: " + trigger.passed.joined(separator: ", ")) }
+        // Sentences end with a full stop unless they already do.
+        let text = sentences.map { $0.hasSuffix(".") ? $0 : $0 + "." }.joined(separator: " ")
+        return text.isEmpty ? nil : text
     }
 
     static func location(_ location: Investigation.Location?) -> String? {

@@ -17,7 +17,7 @@ import Testing
         #expect(lines.contains("## 1. 198.18.9.2:80: rst-injection"))
         #expect(lines.contains("## 3. 198.18.9.4:5222: drop"))
         #expect(lines.contains("| linux | 60 bytes | rst | yes | 58 | 1 | R | 0.11 |"))
-        #expect(lines.contains("- **Trigger:** syn-size; SYNs of 60 bytes or more are reset; SYNs of 44 bytes pass.; blocked: linux (60 bytes), windows (52 bytes); passed: mss (44 bytes), bare (40 bytes)"))
+        #expect(lines.contains("- **Trigger:** syn-size: SYNs of 60 bytes or more are reset; SYNs of 44 bytes pass. Blocked: linux (60 bytes), windows (52 bytes). Passed: mss (44 bytes), bare (40 bytes)."))
         #expect(lines.contains { $0.hasPrefix("- **Location:** hop 2 (198.18.2.2), after 198.18.1.1, in-path, confidence high") })
         #expect(lines.contains("- **Injector:** TTL 58, IP ID 1, no DF, window 64240, flags R, 1 copy: The RST's TTL (58) differs from the host's SYN-ACKs (60). IP ID 1 without DF, where the host sends IP ID 0 with DF."))
         #expect(lines.contains("| 3 | \\* |  |  |  |"))
