@@ -74,7 +74,9 @@ import Testing
         #expect(rst.contains("<g class=\"answer genuine\"><path d=\"M156,84"))
         let drop = PathDiagram.svg(for: try Fixtures.investigation("drop-silent-path.json"), id: 3)
         #expect(drop.contains("class=\"star\">*</text>"))
-        #expect(drop.components(separatedBy: "class=\"star\"").count - 1 == 1)
+        // One silent hop (hop 3, silent to the blocked probes), plus the legend's star.
+        #expect(drop.components(separatedBy: "class=\"star\"").count - 1 == 2)
+        #expect(rst.components(separatedBy: "class=\"star\"").count - 1 == 1)
         #expect(drop.contains(">hop 3</text>"))
     }
 
