@@ -221,3 +221,34 @@ extension JSONValue {
         return nil
     }
 }
+
+@Suite struct HostileInputTests {
+    /// Replaces values anywhere in the tree with values of other types, at random.
+    func mutate(_ value: JSONValue, _ rng: inout SplitMix) -> JSONValue {
+        let replacements: [JSONValue] = [.null, .bool(true), .int(-1), .int(Int64.max), .double(1e300), .double(-0.5),
+                                         .string("<script>x</script>"), .string(""), .array([]), .object([]), [1, "a"]]
+        if rng.next() % 9 == 0 { return replacements[Int(rng.next() % UInt64(replacements.count))] }
+        switch value {
+        case .array(let items): return .array(items.map { mutate($0, &rng) })
+        case .object(let fields): return .object(fields.map { (key: $0.key, value: mutate($0.value, &rng)) })
+        default: return value
+        }
+    }
+
+    @Test func mutatedResultsRenderInEveryTextFormatWithoutTrapping() throws {
+        var rng = SplitMix(seed: 99)
+        let originals = try Fixtures.names.map { try JSONParser.parse(bytes: Fixtures.bytes($0)) }
+        var rendered = 0
+        for round in 0..<400 {
+            let mutated = mutate(originals[round % originals.count], &rng)
+            guard let inv = try? Investigation(json: mutated) else { continue }
+            for format in ReportFormat.allCases where format.isText {
+                let text = try format.render([inv])
+                #expect(!text.isEmpty)
+                if format == .html { #expect(!text.contains("<script")) }
+            }
+            rendered += 1
+        }
+        #expect(rendered > 100)
+    }
+}
