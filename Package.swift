@@ -72,10 +72,12 @@ let package = Package(
         // From correlated observations (live or from pcap files) to verdicts: injection,
         // trigger, location. Pure.
         .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport"]),
+        // Investigation results (JSON) as reports: JSON, OONI JSONL, CSV, Markdown, HTML with SVG, pcapng evidence.
+        .target(name: "Reports", dependencies: ["JSONSupport", "Capture", "Packets"]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
-                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis",
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -108,6 +110,7 @@ let package = Package(
             dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Censor", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "AnalysisTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Analysis", "JSONSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
         .testTarget(
             name: "CensorTests",
