@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// Reverse DNS names for hop addresses, under a hard time budget. getnameinfo cannot be
-/// cancelled, so each lookup runs on its own worker; a lookup that outlives its budget is
+/// cancelled, so each lookup runs on its own thread; a lookup that outlives its budget is
 /// abandoned (it frees its slot; its worker finishes in the background and its answer is
 /// kept only if it comes before the call returns) and the call returns by the total
 /// deadline whatever the resolver does. Off unless asked for:
@@ -37,10 +37,11 @@ public enum ReverseDNS {
             running = running.filter { !finished.contains($0.key) && now - $0.value < perLookup }
             while running.count < max(1, concurrency), now < deadline, let address = pending.popLast() {
                 running[address] = now
-                DispatchQueue.global().async {
+                let started = startThread {
                     state.finish(address, name: resolver(address))
                     wake.signal()
                 }
+                if !started { state.finish(address, name: nil) }
             }
             if (running.isEmpty && pending.isEmpty) || now >= deadline { break }
             let nextExpiry = running.values.min().map { $0 + perLookup } ?? deadline
@@ -83,6 +84,25 @@ public enum ReverseDNS {
         let bytes = host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         guard !bytes.isEmpty, bytes.allSatisfy({ (0x21...0x7E).contains($0) }) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A detached thread of its own for each lookup: getnameinfo blocks, and blocking calls
+    /// on Dispatch's global queue (as wide as the cores) would starve each other.
+    private static func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+        final class Job { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+        let job = Unmanaged.passRetained(Job(body))
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            Unmanaged<Job>.fromOpaque(raw).takeRetainedValue().body()
+            return nil
+        }, job.toOpaque())
+        guard status == 0 else {
+            job.release()
+            return false
+        }
+        pthread_detach(thread)
+        return true
     }
 
     private static func nanosecondsIn(_ d: Duration) -> Int64 {

@@ -3,9 +3,6 @@ import ArgumentParser
 import JSONSupport
 import Packets
 import ProbeSession
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `--asn-db` and `--rdns`, for every command that prints hops (trace now, investigate later).
 struct HopEnrichmentOptions: ParsableArguments {
@@ -57,9 +54,4 @@ struct HopEnrichmentOptions: ParsableArguments {
         if asnDatabase != nil { text += " " + (annotation ?? HopAnnotation()).bracket }
         return text
     }
-}
-
-func printWarning(_ message: String) {
-    let line = Array(("warning: " + message + "\n").utf8)
-    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }

@@ -100,7 +100,7 @@ struct ASNFileParser {
         default:
             return nil
         }
-        // The description is everything after the fourth field, tabs included.
+        // The description is everything after the fourth field (a stray tab in it becomes "?").
         if fields.count >= 5 {
             let description = Self.trim(line, fields[4].lowerBound..<line.count)
             if !description.isEmpty { e.name = intern(UnsafeBufferPointer(rebasing: line[description])) }
