@@ -7,7 +7,8 @@ import ProbeSession
 /// `--asn-db` and `--rdns`, for every command that prints hops (trace now, investigate later).
 struct HopEnrichmentOptions: ParsableArguments {
     @Option(name: .customLong("asn-db"),
-            help: "Annotate hops with their AS from this file: an iptoasn.com TSV (ip2asn-v4/v6/combined.tsv) or a CAIDA pfx2as file, uncompressed.")
+            help: ArgumentHelp("Annotate hops with their AS from this file: an iptoasn.com TSV (ip2asn-v4/v6/combined.tsv) or a CAIDA pfx2as file, uncompressed.",
+                               valueName: "file"))
     var asnDatabase: String?
 
     @Flag(help: "Look up hop names by reverse DNS (at most ~2 s). Off by default: it tells your resolver every router the trace crossed.")

@@ -37,8 +37,8 @@ public struct ASNDatabase: Sendable {
         var asn: UInt32
         /// Index into `names`, or -1.
         var name: Int32
-        /// Two ASCII letters packed big-endian, or 0 when unknown.
-        var country: UInt16
+        /// Index into `countries`, or -1 when unknown.
+        var country: Int16
         /// -1 for an iptoasn range.
         var prefixLength: Int16
         var isV6: Bool
@@ -49,8 +49,10 @@ public struct ASNDatabase: Sendable {
 
     let entries: [Entry]
     let names: [String]
-    /// Origins of the few multi-origin entries, by entry index.
-    let allOrigins: [Int32: [UInt32]]
+    /// The distinct two-letter country codes.
+    let countries: [String]
+    /// Origins after the first of the few multi-origin entries, by entry index.
+    let otherOrigins: [Int32: [UInt32]]
     let v4: RangeTable<UInt32>
     let v6: RangeTable<IPv6Address>
 
@@ -79,7 +81,8 @@ public struct ASNDatabase: Sendable {
         self.format = format
         entries = parsed.entries
         names = parsed.names
-        allOrigins = parsed.allOrigins
+        countries = parsed.countries
+        otherOrigins = parsed.otherOrigins
         entryCount = parsed.entries.count
         malformedLineCount = parsed.malformed
         firstMalformedLine = parsed.firstMalformed
@@ -117,14 +120,11 @@ public struct ASNDatabase: Sendable {
             last = .v4(IPv4Address(UInt32(truncatingIfNeeded: e.lastLow)))
         }
         let name = e.name >= 0 && Int(e.name) < names.count ? names[Int(e.name)] : nil
-        let origins = e.hasMoreOrigins ? allOrigins[Int32(index)] : nil
-        return ASNRecord(asn: e.asn, origins: origins, name: name, country: Self.countryText(e.country),
-                         first: first, last: last, prefixLength: e.prefixLength >= 0 ? Int(e.prefixLength) : nil)
-    }
-
-    private static func countryText(_ packed: UInt16) -> String? {
-        guard packed != 0 else { return nil }
-        return String(decoding: [UInt8(packed >> 8), UInt8(truncatingIfNeeded: packed)], as: UTF8.self)
+        let country = e.country >= 0 && Int(e.country) < countries.count ? countries[Int(e.country)] : nil
+        var record = ASNRecord(asn: e.asn, name: name, country: country,
+                               first: first, last: last, prefixLength: e.prefixLength >= 0 ? Int(e.prefixLength) : nil)
+        if e.hasMoreOrigins { record.otherOrigins = otherOrigins[Int32(index)] ?? [] }
+        return record
     }
 
     /// Number of disjoint segments the lookup tables hold (IPv4, IPv6), for diagnostics.

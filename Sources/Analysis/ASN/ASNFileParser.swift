@@ -7,7 +7,9 @@ struct ASNFileParser {
     var entries: [ASNDatabase.Entry] = []
     var names: [String] = []
     var nameIndex: [String: Int32] = [:]
-    var allOrigins: [Int32: [UInt32]] = [:]
+    var otherOrigins: [Int32: [UInt32]] = [:]
+    var countries: [String] = []
+    var countryIndex: [UInt16: Int16] = [:]
     var v4Ranges: [KeyedRange<UInt32>] = []
     var v6Ranges: [KeyedRange<IPv6Address>] = []
     var malformed = 0
@@ -86,7 +88,7 @@ struct ASNFileParser {
                                        _ field: (Int) -> UnsafeBufferPointer<UInt8>) -> Parsed? {
         guard let first = Self.rangeBound(field(0)), let last = Self.rangeBound(field(1)),
               let asn = AddressText.decimal(field(2)) else { return nil }
-        var e = ASNDatabase.Entry(asn: asn, name: -1, country: Self.packedCountry(field(3)), prefixLength: -1,
+        var e = ASNDatabase.Entry(asn: asn, name: -1, country: country(field(3)), prefixLength: -1,
                                   isV6: false, hasMoreOrigins: false, firstHigh: 0, firstLow: 0, lastHigh: 0, lastLow: 0)
         switch (first, last) {
         case let (.v4(a), .v4(b)):
@@ -112,7 +114,7 @@ struct ASNFileParser {
                              _ asText: UnsafeBufferPointer<UInt8>) -> Parsed? {
         guard let address = AddressText.address(prefix), let length = AddressText.decimal(lengthText),
               let origins = Self.origins(asText), let asn = origins.first else { return nil }
-        var e = ASNDatabase.Entry(asn: asn, name: -1, country: 0, prefixLength: 0, isV6: false,
+        var e = ASNDatabase.Entry(asn: asn, name: -1, country: -1, prefixLength: 0, isV6: false,
                                   hasMoreOrigins: origins.count > 1, firstHigh: 0, firstLow: 0, lastHigh: 0, lastLow: 0)
         switch address {
         case .v4(let a):
@@ -136,7 +138,7 @@ struct ASNFileParser {
         let index = Int32(truncatingIfNeeded: entries.count)
         let e = parsed.entry
         entries.append(e)
-        if e.hasMoreOrigins { allOrigins[index] = parsed.origins }
+        if e.hasMoreOrigins { otherOrigins[index] = Array(parsed.origins.dropFirst()) }
         if e.isV6 {
             v6Ranges.append(KeyedRange(start: IPv6Address(high: e.firstHigh, low: e.firstLow),
                                        end: IPv6Address(high: e.lastHigh, low: e.lastLow), entry: index))
@@ -166,12 +168,17 @@ struct ASNFileParser {
         return out.isEmpty ? nil : out
     }
 
-    /// Two ASCII letters packed; anything else ("None", "", "Unknown") is unknown.
-    static func packedCountry(_ b: UnsafeBufferPointer<UInt8>) -> UInt16 {
-        guard b.count == 2 else { return 0 }
+    /// Index of a two-letter country code; anything else ("None", "", "Unknown") is -1.
+    private mutating func country(_ b: UnsafeBufferPointer<UInt8>) -> Int16 {
+        guard b.count == 2 else { return -1 }
         func letter(_ c: UInt8) -> Bool { (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) }
-        guard letter(b[0]), letter(b[1]) else { return 0 }
-        return UInt16(b[0]) << 8 | UInt16(b[1])
+        guard letter(b[0]), letter(b[1]) else { return -1 }
+        let packed = UInt16(b[0]) << 8 | UInt16(b[1])
+        if let i = countryIndex[packed] { return i }
+        let i = Int16(truncatingIfNeeded: countries.count)   // at most 52 * 52 codes
+        countries.append(String(decoding: b, as: UTF8.self))
+        countryIndex[packed] = i
+        return i
     }
 
     /// One String per distinct description; control characters become '?' so a hostile

@@ -4,8 +4,9 @@ import Packets
 public struct ASNRecord: Hashable, Sendable {
     /// The origin AS; for a multi-origin prefix or an AS set, the first one listed.
     public var asn: UInt32
-    /// Every origin AS in file order (several for pfx2as `A_B` or `A,B`); starts with `asn`.
-    public var origins: [UInt32]
+    /// Origins after the first, for pfx2as `A_B` (multi-origin) or `A,B` (AS set); usually
+    /// empty, which keeps a lookup free of allocations.
+    public var otherOrigins: [UInt32]
     /// The AS description (iptoasn); nil when the database has none (pfx2as).
     public var name: String?
     /// ISO 3166 country code (iptoasn); nil when unknown.
@@ -17,16 +18,20 @@ public struct ASNRecord: Hashable, Sendable {
     /// The prefix length for pfx2as entries; nil for iptoasn ranges.
     public var prefixLength: Int?
 
+    /// `origins`, when given, lists every origin, `asn` first.
     public init(asn: UInt32, origins: [UInt32]? = nil, name: String?, country: String?,
                 first: IPAddress, last: IPAddress, prefixLength: Int?) {
         self.asn = asn
-        self.origins = origins ?? [asn]
+        self.otherOrigins = origins.map { Array($0.dropFirst()) } ?? []
         self.name = name
         self.country = country
         self.first = first
         self.last = last
         self.prefixLength = prefixLength
     }
+
+    /// Every origin AS in file order, `asn` first.
+    public var origins: [UInt32] { [asn] + otherOrigins }
 
     /// The matching entry as text: `198.18.0.0/15` for a prefix, `1.0.0.0-1.0.0.255` for a range.
     public var range: String {
