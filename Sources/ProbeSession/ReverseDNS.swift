@@ -26,6 +26,7 @@ public enum ReverseDNS {
         var seen = Set<IPAddress>()
         for a in addresses where seen.insert(a).inserted { pending.append(a) }
         pending.reverse()   // popLast takes them in the order given
+        let perLookup = max(perLookup, .milliseconds(10))   // zero would let every lookup start at once
         let clock = ContinuousClock()
         let deadline = clock.now + total
         let state = LookupState()
