@@ -86,7 +86,7 @@ let package = Package(
         .target(name: "ChildProcess"),
         .executableTarget(
             name: "censorscope-bench",
-            dependencies: ["Packets", "Capture", "Decoding", "Probing"]
+            dependencies: ["Packets", "Capture", "Decoding", "Probing", "Analysis"]
         ),
         // Probing through the lab: probes/s sent, answers correlated, loss (scripts/bench-probing.sh).
         .executableTarget(

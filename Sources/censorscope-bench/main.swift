@@ -6,6 +6,8 @@ import Packets
 // Parse throughput of the packet layer on a large synthetic pcap, next to tcpdump -r.
 // Usage: censorscope-bench [--packets N] [--runs R] [--file PATH] [--keep] [--parse-only]
 //        censorscope-bench --correlate [--probes N] [--runs R]   (correlator throughput, see CorrelateBenchmark)
+//        censorscope-bench --asn FILE [--asn-lines N] [--asn-format iptoasn|pfx2as] [--lookups N] [--runs R]
+//            (ASN database load and lookups; FILE is generated when missing, see ASNBenchmark)
 // Build in release mode: swift build -c release --product censorscope-bench
 
 struct Options {
@@ -18,6 +20,11 @@ struct Options {
     /// Measure the correlator instead of the parser.
     var correlate = false
     var probes = 200_000
+    /// Measure the ASN database instead: this file, generated when missing.
+    var asnFile: String?
+    var asnLines = 500_000
+    var asnFormat = "iptoasn"
+    var lookups = 1_000_000
 
     init(_ args: [String]) {
         var it = args.dropFirst().makeIterator()
@@ -30,8 +37,12 @@ struct Options {
             case "--parse-only": parseOnly = true; keep = true
             case "--correlate": correlate = true
             case "--probes": probes = Int(it.next() ?? "") ?? probes
+            case "--asn": asnFile = it.next()
+            case "--asn-lines": asnLines = Int(it.next() ?? "") ?? asnLines
+            case "--asn-format": asnFormat = it.next() ?? asnFormat
+            case "--lookups": lookups = Int(it.next() ?? "") ?? lookups
             default:
-                say("usage: censorscope-bench [--packets N] [--runs R] [--file PATH] [--keep] [--parse-only] | --correlate [--probes N] [--runs R]")
+                say("usage: censorscope-bench [--packets N] [--runs R] [--file PATH] [--keep] [--parse-only] | --correlate [--probes N] [--runs R] | --asn FILE [--asn-lines N] [--asn-format iptoasn|pfx2as] [--lookups N] [--runs R]")
                 exit(64)
             }
         }
@@ -65,6 +76,10 @@ func timeCommand(_ command: String) -> Double? {
 let options = Options(CommandLine.arguments)
 if options.correlate {
     CorrelateBenchmark.run(probes: options.probes, runs: options.runs)
+    exit(0)
+}
+if let asnFile = options.asnFile {
+    ASNBenchmark.run(path: asnFile, lines: options.asnLines, format: options.asnFormat, lookups: options.lookups, runs: options.runs)
     exit(0)
 }
 say("censorscope-bench: \(options.packets) synthetic Ethernet/IPv4 packets, best of \(options.runs) runs, one core")

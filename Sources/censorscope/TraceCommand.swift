@@ -51,6 +51,8 @@ struct TraceCommand: ParsableCommand {
 
     @OptionGroup var common: RunOptions
 
+    @OptionGroup var enrichment: HopEnrichmentOptions
+
     func validate() throws {
         guard let m = TraceMethod(rawValue: method) else { throw ValidationError("unknown method '\(method)'; use tcp, icmp or udp") }
         if m == .tcp, SYNVariant(rawValue: variant) == nil {
@@ -68,6 +70,7 @@ struct TraceCommand: ParsableCommand {
     }
 
     private func trace(_ out: inout StandardOutput) throws {
+        let asnDatabase = try enrichment.loadDatabase()   // a bad file stops us before any probe
         let target = try ProbeTarget(host, options: common)
         let method = TraceMethod(rawValue: method)!
         let ipv6: Bool
@@ -96,6 +99,8 @@ struct TraceCommand: ParsableCommand {
         let elapsed = ContinuousClock.now - started
         let trace = TraceAssembler.assemble(probes: probes, answers: { result.answers(for: $0) },
                                             destination: destination, gapLimit: gap)
+        let annotations = enrichment.isActive
+            ? enrichment.annotations(for: trace.hops.flatMap { $0.responses.map(\.address) }, database: asnDatabase) : [:]
         let first = probes.first
         let flowPorts = first.flatMap { p -> (UInt16, UInt16)? in
             if let t = p.packet.transport.tcp { return (t.sourcePort, t.destinationPort) }
@@ -112,7 +117,7 @@ struct TraceCommand: ParsableCommand {
                 ("variant", method == .tcp ? .string(variant) : .null),
                 ("probe_size", .optional(first?.bytes.count)),
             ]
-            fields += trace.hopsJSON
+            fields += enrichment.annotating(trace.hopsJSON, annotations)
             fields += [
                 ("probes_sent", .number(result.statistics.sent)),
                 ("answers", .number(result.correlator.counts.answers)),
@@ -127,14 +132,14 @@ struct TraceCommand: ParsableCommand {
             case .icmp: what = "icmp echo, \(first?.bytes.count ?? 0)-byte packets"
             }
             out.line("trace to \(destination) from \(target.route.source), \(maxTTL) hops max, \(what)")
-            for hop in trace.hops { out.line(Self.line(hop)) }
+            for hop in trace.hops { out.line(Self.line(hop) { enrichment.text(for: $0, annotations) }) }
             out.line("\(trace.stopReason): \(result.statistics.sent) probes, \(result.correlator.counts.answers) answers")
         }
     }
 
     /// One hop as traceroute prints it: ` 3  198.18.3.2  0.438 ms`, `*` when silent, a
     /// new address printed whenever it changes, and the answer kind at the end of the path.
-    static func line(_ hop: TraceHop) -> String {
+    static func line(_ hop: TraceHop, address: (IPAddress) -> String = { $0.description }) -> String {
         var text = (hop.ttl < 10 ? " " : "") + "\(hop.ttl) "
         if hop.responses.isEmpty { return text + " *" }
         var last: IPAddress?
@@ -143,7 +148,7 @@ struct TraceCommand: ParsableCommand {
         // later SYN of the same flow) are in the JSON.
         for response in hop.responses where shown.insert(response.probeIndex).inserted {
             if response.address != last {
-                text += " \(response.address)"
+                text += " " + address(response.address)
                 last = response.address
             }
             text += "  \(milliseconds(response.rttMilliseconds)) ms"
