@@ -42,6 +42,8 @@ struct InvestigateCommand: ParsableCommand {
     @Option(help: "Run this experiment file instead of the default (Probes/experiments/investigate.yaml).")
     var experiment: String?
 
+    @OptionGroup var enrichment: HopEnrichmentOptions
+
     @OptionGroup var common: RunOptions
 
     func validate() throws {
@@ -65,6 +67,7 @@ struct InvestigateCommand: ParsableCommand {
             plan = try InvestigationExperiment(yaml: text, source: experiment)
         }
         if let maxTTL { plan.maxTTL = maxTTL }
+        let asnDatabase = try enrichment.loadDatabase()
         let control = self.control ?? plan.payloadControl
         let target = try ProbeTarget(host, options: common)
         let address = target.address
@@ -108,10 +111,24 @@ struct InvestigateCommand: ParsableCommand {
                 })
             } ?? .null))
         }
+        var annotations: [IPAddress: HopAnnotation] = [:]
+        if enrichment.isActive {
+            let hops = [result.path, result.testPath].compactMap { $0 }.flatMap { $0.trace.hops.flatMap { $0.responses.map(\.address) } }
+            annotations = enrichment.annotations(for: Array(Set(hops)), database: asnDatabase)
+        }
         if common.json {
-            out.json(result.json(context))
+            var json = result.json(context)
+            if enrichment.isActive, case .object(let fields) = json {
+                json = .object(fields.map { f in
+                    f.key == "path" || f.key == "test_path"
+                        ? (f.key, HopEnrichment.annotatingHops(f.value, with: annotations, includeHostname: enrichment.rdns)) : f
+                })
+            }
+            out.json(json)
         } else {
-            InvestigationText.write(result, context: context, into: &out)
+            InvestigationText.write(result, context: context, into: &out) { address in
+                enrichment.isActive ? enrichment.text(for: address, annotations) : address.description
+            }
         }
     }
 

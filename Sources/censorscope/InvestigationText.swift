@@ -4,7 +4,8 @@ import Probing
 
 /// The one-screen human view of an investigation.
 enum InvestigationText {
-    static func write(_ r: Investigation, context: Investigation.ReportContext, into out: inout StandardOutput) {
+    static func write(_ r: Investigation, context: Investigation.ReportContext, into out: inout StandardOutput,
+                      hopText: (IPAddress) -> String = { $0.description }) {
         out.line("")
         out.line("VERDICT: \(r.verdict.rawValue)\(r.verdict.isBlocking ? " (blocked)" : "")")
         out.line(r.summary)
@@ -42,7 +43,7 @@ enum InvestigationText {
             out.line("path (\(path.name)):")
             for hop in path.trace.hops {
                 let here = r.location?.ttl == hop.ttl ? "   <- the device acts here" : ""
-                let addr = hop.address?.description ?? hop.responses.first?.address.description ?? "*"
+                let addr = (hop.address ?? hop.responses.first?.address).map(hopText) ?? "*"
                 out.line("  \(String(hop.ttl).leftPadded(2))  \(addr)\(here)")
             }
         }

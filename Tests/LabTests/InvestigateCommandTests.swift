@@ -74,6 +74,54 @@ struct InvestigateCommandTests {
         }
     }
 
+    /// From one real run: hops enriched from an iptoasn file, then every report format,
+    /// each checked by the tool that reads it (JSON parser, tshark, Chromium).
+    @Test func telegram2018ReportsInEveryFormat() throws {
+        let dir = NSTemporaryDirectory() + "cstest-reports-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let asn = dir + "/ip2asn.tsv"
+        try "198.18.1.0\t198.18.1.255\t64501\tZZ\tISP-NET\n198.18.2.0\t198.18.2.255\t64500\tZZ\tCENSOR-NET\n".write(toFile: asn, atomically: true, encoding: .utf8)
+        let evidence = dir + "/evidence.pcapng"
+        try withLab("telegram-2018") {
+            let r = try LabHarness.exec("client", [LabHarness.binary, "investigate", Self.server, "--port", "80", "--json",
+                                                   "--pcap", evidence, "--asn-db", asn], scenario: "telegram-2018")
+            try #require(r.status == 0, "investigate failed: \(r.stderr)")
+            try r.stdout.write(toFile: dir + "/result.json", atomically: true, encoding: .utf8)
+            let result = try LabHarness.json(r.stdout)
+            let path = try #require(result["path"] as? [[String: Any]])
+            #expect(path.first { $0["ttl"] as? Int == 2 }?["asn"] as? Int == 64500)
+            #expect(path.first { $0["ttl"] as? Int == 2 }?["as_name"] as? String == "CENSOR-NET")
+        }
+        for format in ["json", "ooni", "csv", "md", "html", "pcapng"] {
+            let out = dir + "/report.\(format)"
+            let r = try LabHarness.run(["report", dir + "/result.json", "--format", format, "--output", out])
+            try #require(r.status == 0, "report --format \(format) failed: \(r.stderr)")
+            try #require(FileManager.default.fileExists(atPath: out))
+        }
+        let json = try LabHarness.json(try String(contentsOfFile: dir + "/report.json", encoding: .utf8))
+        for key in ["target", "port", "verdict", "trigger", "syn_variants", "location", "injector", "evidence"] {
+            #expect(json[key] != nil, "report.json lacks \(key)")
+        }
+        let ooni = try LabHarness.json(try String(contentsOfFile: dir + "/report.ooni", encoding: .utf8).split(separator: "\n")[0].description)
+        #expect(ooni["probe_asn"] as? String == "AS0" && ooni["probe_cc"] as? String == "ZZ")
+        #expect((ooni["measurement_start_time"] as? String)?.range(of: #"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"#, options: .regularExpression) != nil)
+        #expect((ooni["test_keys"] as? [String: Any])?["verdict"] as? String == "rst-injection")
+        let csv = try String(contentsOfFile: dir + "/report.csv", encoding: .utf8)
+        #expect(csv.contains("198.18.9.2,80,rst-injection"))
+        // The pcapng opens in tshark and its comments say what the packets prove.
+        let tshark = try LabHarness.runTool(["tshark", "-r", dir + "/report.pcapng", "-T", "fields", "-e", "frame.comment"])
+        #expect(tshark.contains("proves: Forged answer to the linux SYN"), "tshark sees no 'proves:' comment")
+        // The HTML renders in headless Chromium with its path diagram.
+        if let chromium = ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            let dom = try LabHarness.runTool([chromium, "--no-sandbox", "--disable-gpu", "--headless", "--user-data-dir=\(dir)/profile",
+                                              "--dump-dom", "file://" + dir + "/report.html"])
+            #expect(dom.contains("<svg") && dom.contains("rst-injection"))
+        } else {
+            #expect(ProcessInfo.processInfo.environment["CI"] == nil, "chromium-headless-shell is not installed")
+        }
+    }
+
     @Test func ipBlackholeIsADropAtTheCensorsHop() throws {
         try withLab("ip-blackhole") {
             let r = try investigate("ip-blackhole", [Self.server, "--port", "80"])

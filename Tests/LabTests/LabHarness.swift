@@ -36,6 +36,13 @@ enum LabHarness {
         return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
+    /// Runs another tool (tshark, chromium) and returns its standard output.
+    static func runTool(_ command: [String]) throws -> String {
+        let r = Subprocess.run(command, timeout: 120)
+        try #require(r.status == 0, "\(command[0]) failed: \(r.stderr)")
+        return r.stdout
+    }
+
     static func exec(_ node: String, _ command: [String], scenario: String? = nil) throws -> Result {
         try run(["lab", "exec"] + (scenario.map { ["--scenario", $0] } ?? []) + [node, "--"] + command)
     }
