@@ -84,11 +84,7 @@ public enum PayloadTrace {
     }
 
     /// One TTL's pair of observations.
-    public struct Step: Hashable, Sendable {
-        public var ttl: Int
-        public var test: PayloadObservation
-        public var control: PayloadObservation
-    }
+    public typealias Step = PayloadStep
 
     public enum Failure: Error, Sendable, CustomStringConvertible {
         case capture(LiveCaptureError)

@@ -249,7 +249,7 @@ struct InvestigationRunner {
         config.pause = .milliseconds(Int64(experiment.payloadPauseMilliseconds))
         config.pcapPath = evidence
         do {
-            return try PayloadTrace.run(config).map { PayloadStep(ttl: $0.ttl, test: $0.test, control: $0.control) }
+            return try PayloadTrace.run(config)
         } catch {
             throw UserError(error.description)
         }

@@ -68,7 +68,7 @@ extension Investigation {
         var out = analyseSYNs(input)
         guard let steps = input.payloadSteps else { return out }
         out.payloadSteps = steps
-        let finding = PayloadFinding.analyse(steps, target: input.target, profile: out.genuine, testName: input.payloadName)
+        let finding = PayloadFinding.analyse(steps, target: input.target, port: input.port, profile: out.genuine, testName: input.payloadName)
         out.payload = finding
         guard out.verdict == .reachable else { return out }
         if finding.verdict == .reachable {

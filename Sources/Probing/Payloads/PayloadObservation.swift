@@ -312,3 +312,16 @@ struct PayloadReceiveWindow {
         return PayloadObservation.offset(seq, from: start).map { $0 < size }
     }
 }
+
+/// One TTL of a handshake + TTL-limited payload sweep: the test and the control payload.
+public struct PayloadStep: Hashable, Sendable {
+    public var ttl: Int
+    public var test: PayloadObservation
+    public var control: PayloadObservation
+
+    public init(ttl: Int, test: PayloadObservation, control: PayloadObservation) {
+        self.ttl = ttl
+        self.test = test
+        self.control = control
+    }
+}
