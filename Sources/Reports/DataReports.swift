@@ -10,7 +10,7 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 
 extension ReportFormat {
     /// Renders a text format; pcapng is written by `EvidenceCapture` instead.
-    public func render(_ investigations: [Investigation]) throws(ReportError) -> String {
+    public func render(_ investigations: [InvestigationRecord]) throws(ReportError) -> String {
         switch self {
         case .json: return JSONReport.render(investigations)
         case .ooni: return OONIReport.render(investigations)
@@ -24,7 +24,7 @@ extension ReportFormat {
 
 /// The objects as read, pretty-printed: the single object, or an array of them.
 public enum JSONReport {
-    public static func render(_ investigations: [Investigation]) -> String {
+    public static func render(_ investigations: [InvestigationRecord]) -> String {
         let value: JSONValue = investigations.count == 1 ? investigations[0].raw : .array(investigations.map(\.raw))
         return value.prettySerialized() + "\n"
     }
@@ -36,7 +36,7 @@ public enum OONIReport {
     public static let testName = "censorscope_investigate"
     public static let dataFormatVersion = "0.2.0"
 
-    public static func render(_ investigations: [Investigation]) -> String {
+    public static func render(_ investigations: [InvestigationRecord]) -> String {
         let reportID = reportID(investigations)
         let start = testStartTime(investigations)
         var out = ""
@@ -47,7 +47,7 @@ public enum OONIReport {
     }
 
     /// One measurement; every line of a report shares `reportID` and `testStartTime`.
-    public static func measurement(_ inv: Investigation, reportID: String, testStartTime: String?) -> JSONValue {
+    public static func measurement(_ inv: InvestigationRecord, reportID: String, testStartTime: String?) -> JSONValue {
         let start = inv.measurementStartTime.flatMap(normalisedTime)
         var annotations: [(key: String, value: JSONValue)] = [("engine_name", "censorscope")]
         if let schema = inv.raw.string("schema") { annotations.append(("censorscope_schema", .string(schema))) }
@@ -78,13 +78,13 @@ public enum OONIReport {
     }
 
     /// The earliest measurement start: when the report's test began.
-    static func testStartTime(_ investigations: [Investigation]) -> String? {
+    static func testStartTime(_ investigations: [InvestigationRecord]) -> String? {
         investigations.compactMap { $0.measurementStartTime.flatMap(normalisedTime) }.min()
     }
 
     /// OONI's shape, "20261121T100000Z_AS0_<hash>": the hash of the inputs makes the same
     /// results give the same id, and different results different ids.
-    static func reportID(_ investigations: [Investigation]) -> String {
+    static func reportID(_ investigations: [InvestigationRecord]) -> String {
         let time = testStartTime(investigations) ?? "1970-01-01 00:00:00"
         let compact = time.filter { $0 != "-" && $0 != ":" }.replacingOccurrences(" ", with: "T")
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -136,7 +136,7 @@ public enum CSVReport {
         "on_path", "injector_ttl", "injector_ip_id", "summary", "measurement_start_time",
     ]
 
-    public static func render(_ investigations: [Investigation]) -> String {
+    public static func render(_ investigations: [InvestigationRecord]) -> String {
         var out = columns.map(field).joined(separator: ",") + "\r\n"
         for inv in investigations {
             let row: [String?] = [

@@ -28,9 +28,9 @@ public enum EvidenceCapture {
     /// Writes one pcapng holding every investigation's evidence, in order. With several
     /// investigations each packet's comment also names the endpoint it belongs to.
     @discardableResult
-    public static func write(_ investigations: [Investigation], to path: String) throws(ReportError) -> Outcome {
+    public static func write(_ investigations: [InvestigationRecord], to path: String) throws(ReportError) -> Outcome {
         // Read everything first, so a missing or damaged file leaves no half-written output.
-        var sources: [(inv: Investigation, packets: [CapturedPacket])] = []
+        var sources: [(inv: InvestigationRecord, packets: [CapturedPacket])] = []
         for inv in investigations {
             guard let file = inv.evidenceFile else {
                 throw ReportError("the result for \(inv.endpoint) names no evidence_file, so there are no packets to export")

@@ -1,7 +1,7 @@
 /// One self-contained HTML page: inline CSS, inline SVG, no scripts and no external
 /// resources (a Content-Security-Policy forbids both), every input string escaped.
 public enum HTMLReport {
-    public static func render(_ investigations: [Investigation]) -> String {
+    public static func render(_ investigations: [InvestigationRecord]) -> String {
         var out = """
             <!DOCTYPE html>
             <html lang="en">
@@ -25,7 +25,7 @@ public enum HTMLReport {
         return out + "</body>\n</html>\n"
     }
 
-    static func section(_ inv: Investigation, index: Int) -> String {
+    static func section(_ inv: InvestigationRecord, index: Int) -> String {
         let verdictClass = inv.blocked == true ? "blocked" : inv.blocked == false ? "open" : "unknown"
         var s = "<section id=\"result-\(index)\">\n"
         s += "<h2>\(index). \(HTML.escape(inv.endpoint)) <span class=\"verdict \(verdictClass)\">\(HTML.escape(inv.verdict))</span></h2>\n"

@@ -17,7 +17,7 @@ public enum PathDiagram {
     static let unknownColour = "#757575"
 
     /// The SVG element; `id` makes its marker ids unique within one HTML page.
-    public static func svg(for inv: Investigation, id: Int) -> String {
+    public static func svg(for inv: InvestigationRecord, id: Int) -> String {
         let layout = Layout(inv)
         let answers = Array(inv.answers.prefix(maxAnswers))
         let width = margin * 2 + spacing * layout.targetColumn
@@ -52,7 +52,7 @@ public enum PathDiagram {
 
     /// Which column each thing sits in: 0 is the client, column n is TTL n.
     struct Layout {
-        var hops: [Int: Investigation.Hop] = [:]
+        var hops: [Int: InvestigationRecord.Hop] = [:]
         var targetColumn: Int
         var censorColumn: Int?
         var target: String
@@ -60,7 +60,7 @@ public enum PathDiagram {
         /// TTLs drawn as "*".
         var silent: Set<Int> = []
 
-        init(_ inv: Investigation) {
+        init(_ inv: InvestigationRecord) {
             target = inv.target
             for hop in inv.displayPath {
                 guard let ttl = hop.ttl, ttl >= 1, ttl <= PathDiagram.maxHops, hops[ttl] == nil else { continue }
@@ -109,7 +109,7 @@ public enum PathDiagram {
         return s + "</g>\n"
     }
 
-    static func arrow(_ answer: Investigation.ObservedAnswer, y: Int, layout: Layout, id: Int) -> String {
+    static func arrow(_ answer: InvestigationRecord.ObservedAnswer, y: Int, layout: Layout, id: Int) -> String {
         let name = answer.forged == true ? "forged" : answer.forged == false ? "genuine" : "unknown"
         let colour = answer.forged == true ? forgedColour : answer.forged == false ? genuineColour : unknownColour
         // A forged answer comes from the censor, whatever source address it claims.

@@ -1,11 +1,11 @@
 /// Plain-text sentences and table cells shared by the Markdown and HTML reports; each
 /// format escapes them its own way.
 enum ReportText {
-    static func blocked(_ inv: Investigation) -> String {
+    static func blocked(_ inv: InvestigationRecord) -> String {
         inv.blocked.map { $0 ? "yes" : "no" } ?? "?"
     }
 
-    static func trigger(_ trigger: Investigation.Trigger?) -> String? {
+    static func trigger(_ trigger: InvestigationRecord.Trigger?) -> String? {
         guard let trigger else { return nil }
         var sentences: [String] = []
         switch (trigger.kind, trigger.detail) {
@@ -21,7 +21,7 @@ enum ReportText {
         return text.isEmpty ? nil : text
     }
 
-    static func location(_ location: Investigation.Location?) -> String? {
+    static func location(_ location: InvestigationRecord.Location?) -> String? {
         guard let location else { return nil }
         var head = location.ttl.map { "hop \($0)" } ?? "hop ?"
         if let address = location.address { head += " (\(address))" }
@@ -34,7 +34,7 @@ enum ReportText {
         return text
     }
 
-    static func injector(_ injector: Investigation.Injector?) -> String? {
+    static func injector(_ injector: InvestigationRecord.Injector?) -> String? {
         guard let injector else { return nil }
         var parts: [String] = []
         if let ttl = injector.ttl { parts.append("TTL \(ttl)") }
@@ -48,20 +48,20 @@ enum ReportText {
         return text.isEmpty ? nil : text
     }
 
-    static func genuine(_ inv: Investigation) -> String? {
+    static func genuine(_ inv: InvestigationRecord) -> String? {
         guard inv.genuineTTL != nil || inv.genuineSource != nil else { return nil }
         var text = inv.genuineTTL.map { "TTL \($0)" } ?? "TTL ?"
         if let source = inv.genuineSource { text += " (\(source))" }
         return text
     }
 
-    static func request(_ request: Investigation.Request?) -> String? {
+    static func request(_ request: InvestigationRecord.Request?) -> String? {
         guard let request, !request.text.isEmpty else { return nil }
         return request.text
     }
 
     /// The facts listed under each investigation, in order, absent ones left out.
-    static func facts(_ inv: Investigation) -> [(label: String, text: String)] {
+    static func facts(_ inv: InvestigationRecord) -> [(label: String, text: String)] {
         let rows: [(String, String?)] = [
             ("Target", inv.endpoint),
             ("Verdict", inv.verdict),
@@ -81,7 +81,7 @@ enum ReportText {
 
     static let synVariantHeader = ["Variant", "Size", "Result", "Injected", "Reply TTL", "Reply IP ID", "Flags", "RTT (ms)"]
 
-    static func synVariantRow(_ v: Investigation.SYNVariant) -> [String] {
+    static func synVariantRow(_ v: InvestigationRecord.SYNVariant) -> [String] {
         [v.variant ?? "?", v.size.map { "\($0) bytes" } ?? "", v.result ?? "", v.injected.map { $0 ? "yes" : "no" } ?? "",
          v.responseTTL.map(String.init) ?? "", v.responseIPID.map(String.init) ?? "", v.responseFlags ?? "",
          v.rttMilliseconds.map { formatNumber($0) } ?? ""]
@@ -89,7 +89,7 @@ enum ReportText {
 
     static let hopHeader = ["TTL", "Address", "RTT (ms)", "Kind", "AS"]
 
-    static func hopRow(_ hop: Investigation.Hop) -> [String] {
+    static func hopRow(_ hop: InvestigationRecord.Hop) -> [String] {
         let asText = [hop.asn, hop.asName].compactMap { $0 }.joined(separator: " ")
         return [hop.ttl.map(String.init) ?? "?", hop.address ?? "*", hop.rttMilliseconds.map { formatNumber($0) } ?? "",
                 hop.kind ?? "", asText]
@@ -97,11 +97,11 @@ enum ReportText {
 
     static let answerHeader = ["Probe", "From", "TTL", "Kind", "Forged"]
 
-    static func answerRow(_ a: Investigation.ObservedAnswer) -> [String] {
+    static func answerRow(_ a: InvestigationRecord.ObservedAnswer) -> [String] {
         [a.probe ?? "", a.from ?? "", a.ttl.map(String.init) ?? "", a.kind ?? "", a.forged.map { $0 ? "yes" : "no" } ?? ""]
     }
 
-    static func evidence(_ claim: Investigation.EvidenceClaim) -> String {
+    static func evidence(_ claim: InvestigationRecord.EvidenceClaim) -> String {
         guard !claim.packets.isEmpty else { return claim.claim }
         let word = claim.packets.count == 1 ? "packet" : "packets"
         return claim.claim + " (\(word) " + claim.packets.map(String.init).joined(separator: ", ") + ")"
@@ -110,7 +110,7 @@ enum ReportText {
 
 /// Markdown: a summary table over all investigations, then one section each.
 public enum MarkdownReport {
-    public static func render(_ investigations: [Investigation]) -> String {
+    public static func render(_ investigations: [InvestigationRecord]) -> String {
         var out = "# CensorScope report\n\n"
         out += table(["#", "Target", "Verdict", "Blocked", "Trigger", "Censor hop", "Summary"],
                      investigations.enumerated().map { i, inv in

@@ -12,8 +12,8 @@ struct EvidenceBundle {
     private(set) var parts: [String] = []
 
     /// `path` nil puts the file in the temporary directory, named after the target and time.
-    init(path: String?, target: IPAddress, port: UInt16) throws {
-        let stamp = Self.fileStamp(Date())
+    init(path: String?, target: IPAddress, port: UInt16, started: Date) throws {
+        let stamp = utcText(started, format: "yyyyMMdd'T'HHmmss'Z'")
         let temp = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         let name = "censorscope-\(target.description.replacingOccurrences(of: ":", with: "-"))-\(port)-\(stamp).pcapng"
         self.path = path ?? temp + "/" + name
@@ -61,13 +61,15 @@ struct EvidenceBundle {
 
     func discard() { try? FileManager.default.removeItem(atPath: directory) }
 
-    static func fileStamp(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return f.string(from: date)
-    }
+}
+
+/// `date` in UTC, formatted with a DateFormatter pattern.
+func utcText(_ date: Date, format: String) -> String {
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = format
+    return f.string(from: date)
 }
 
 /// Packets of the evidence file by content, to name an evidence item's frames.

@@ -71,7 +71,7 @@ struct InvestigateCommand: ParsableCommand {
         let control = self.control ?? plan.payloadControl
         let target = try ProbeTarget(host, options: common)
         let address = target.address
-        var bundle = try EvidenceBundle(path: common.pcap, target: address, port: port)
+        var bundle = try EvidenceBundle(path: common.pcap, target: address, port: port, started: started)
         if !common.json {
             out.line("investigating \(address) port \(port) from \(target.route.source) (\(target.route.interface))")
             out.flush()
@@ -96,7 +96,7 @@ struct InvestigateCommand: ParsableCommand {
         var context = Investigation.ReportContext()
         context.evidenceFile = bundle.path
         context.frames = { frames.frames($0) }
-        context.measurementStartTime = Self.ooniTime(started)
+        context.measurementStartTime = utcText(started, format: "yyyy-MM-dd HH:mm:ss")   // OONI's format
         context.runtimeSeconds = Double((ContinuousClock.now - clock).components.attoseconds) / 1e18
             + Double((ContinuousClock.now - clock).components.seconds)
         context.vantage = target.route.source
@@ -132,14 +132,6 @@ struct InvestigateCommand: ParsableCommand {
         }
     }
 
-    /// OONI's "YYYY-MM-DD HH:MM:SS" in UTC.
-    static func ooniTime(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return f.string(from: date)
-    }
 }
 
 /// The imperative half of an investigation: builds the probes of each phase, runs them,

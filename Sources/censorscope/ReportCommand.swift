@@ -40,7 +40,7 @@ struct ReportCommand: ParsableCommand {
         guard let format = ReportFormat(rawValue: format) else { throw UserError("unknown format '\(self.format)'") }
         let name = result == "-" ? "standard input" : result
         let bytes = try readInput(result)
-        let investigations: [Investigation]
+        let investigations: [InvestigationRecord]
         do { investigations = try InvestigationReader.read(bytes: bytes, name: name) } catch {
             throw UserError(error.description)
         }

@@ -12,17 +12,6 @@ import Glibc
 struct InvestigateCommandTests {
     static let server = "198.18.9.2"
 
-    func withLab(_ name: String, _ body: () throws -> Void) throws {
-        LabHarness.down(name)
-        defer {
-            LabHarness.down(name)
-            LabHarness.expectNothingLeft(name)
-        }
-        let up = try LabHarness.run(["lab", "up", name])
-        try #require(up.status == 0, "lab up \(name) failed: \(up.stderr)")
-        try body()
-    }
-
     /// Runs `investigate … --json` in the client and parses the verdict; the evidence file
     /// goes to a temporary path that is removed afterwards.
     func investigate(_ scenario: String, _ args: [String]) throws -> [String: Any] {
@@ -44,7 +33,7 @@ struct InvestigateCommandTests {
     }
 
     @Test func telegram2018IsSizeTriggeredRSTInjectionAtTheCensorsHop() throws {
-        try withLab("telegram-2018") {
+        try LabHarness.withLab("telegram-2018") {
             let r = try investigate("telegram-2018", [Self.server, "--port", "80"])
             #expect(r["verdict"] as? String == "rst-injection")
             #expect(r["blocked"] as? Bool == true)
@@ -83,7 +72,7 @@ struct InvestigateCommandTests {
         let asn = dir + "/ip2asn.tsv"
         try "198.18.1.0\t198.18.1.255\t64501\tZZ\tISP-NET\n198.18.2.0\t198.18.2.255\t64500\tZZ\tCENSOR-NET\n".write(toFile: asn, atomically: true, encoding: .utf8)
         let evidence = dir + "/evidence.pcapng"
-        try withLab("telegram-2018") {
+        try LabHarness.withLab("telegram-2018") {
             let r = try LabHarness.exec("client", [LabHarness.binary, "investigate", Self.server, "--port", "80", "--json",
                                                    "--pcap", evidence, "--asn-db", asn], scenario: "telegram-2018")
             try #require(r.status == 0, "investigate failed: \(r.stderr)")
@@ -123,7 +112,7 @@ struct InvestigateCommandTests {
     }
 
     @Test func ipBlackholeIsADropAtTheCensorsHop() throws {
-        try withLab("ip-blackhole") {
+        try LabHarness.withLab("ip-blackhole") {
             let r = try investigate("ip-blackhole", [Self.server, "--port", "80"])
             #expect(r["verdict"] as? String == "drop")
             let location = try #require(r["location"] as? [String: Any])
@@ -134,7 +123,7 @@ struct InvestigateCommandTests {
     }
 
     @Test func gfwSNIIsOnPathPayloadRSTInjectionAndAControlSNIPasses() throws {
-        try withLab("gfw-sni") {
+        try LabHarness.withLab("gfw-sni") {
             let r = try investigate("gfw-sni", [Self.server, "--port", "443", "--sni", "blocked.example"])
             #expect(r["verdict"] as? String == "rst-injection")
             #expect((r["trigger"] as? [String: Any])?["kind"] as? String == "payload")
@@ -152,7 +141,7 @@ struct InvestigateCommandTests {
     }
 
     @Test func keywordHTTPIsABlockpage() throws {
-        try withLab("keyword-http") {
+        try LabHarness.withLab("keyword-http") {
             let r = try investigate("keyword-http", [Self.server, "--port", "80", "--host", "blocked.example"])
             #expect(r["verdict"] as? String == "blockpage")
             #expect((r["location"] as? [String: Any])?["ttl"] as? Int == 2)
@@ -160,7 +149,7 @@ struct InvestigateCommandTests {
     }
 
     @Test func everyCleanTargetIsReachable() throws {
-        try withLab("clean") {
+        try LabHarness.withLab("clean") {
             for args in [[Self.server, "--port", "80"], [Self.server, "--port", "443", "--sni", "blocked.example"],
                          [Self.server, "--port", "80", "--host", "blocked.example"], [Self.server, "--port", "22"],
                          ["2001:db8:9::2", "--port", "80"], ["2001:db8:9::2", "--port", "443"]] {

@@ -36,6 +36,19 @@ enum LabHarness {
         return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
+    /// Brings `name` up, runs `body`, and tears the lab down whatever happens, checking
+    /// that nothing of it is left.
+    static func withLab(_ name: String, _ body: () throws -> Void) throws {
+        down(name)
+        defer {
+            down(name)
+            expectNothingLeft(name)
+        }
+        let up = try run(["lab", "up", name])
+        try #require(up.status == 0, "lab up \(name) failed: \(up.stderr)")
+        try body()
+    }
+
     /// Runs another tool (tshark, chromium) and returns its standard output.
     static func runTool(_ command: [String]) throws -> String {
         let r = Subprocess.run(command, timeout: 120)

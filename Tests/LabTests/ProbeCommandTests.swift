@@ -13,17 +13,6 @@ struct ProbeCommandTests {
     static let server = "198.18.9.2"
     static let server6 = "2001:db8:9::2"
 
-    func withLab(_ name: String, _ body: () throws -> Void) throws {
-        LabHarness.down(name)
-        defer {
-            LabHarness.down(name)
-            LabHarness.expectNothingLeft(name)
-        }
-        let up = try LabHarness.run(["lab", "up", name])
-        try #require(up.status == 0, "lab up \(name) failed: \(up.stderr)")
-        try body()
-    }
-
     /// Runs censorscope inside `node` with --json and parses the one object it prints.
     func probeJSON(_ scenario: String, _ args: [String], node: String = "client") throws -> [String: Any] {
         let r = try LabHarness.exec(node, [LabHarness.binary] + args + ["--json"], scenario: scenario)
@@ -37,7 +26,7 @@ struct ProbeCommandTests {
     }
 
     @Test func traceMatchesLinuxTracerouteInClean() throws {
-        try withLab("clean") {
+        try LabHarness.withLab("clean") {
             let methods: [(String, [String])] = [("tcp", ["-T", "-O", "syn", "-p", "80"]), ("icmp", ["-I"]), ("udp", [])]
             for (method, flags) in methods {
                 // Linux rate-limits ICMP errors per peer (1/s, burst 6); each run needs its first.
@@ -66,7 +55,7 @@ struct ProbeCommandTests {
     }
 
     @Test func applicationProbesInClean() throws {
-        try withLab("clean") {
+        try LabHarness.withLab("clean") {
             let echo = try probeJSON("clean", ["probe", "icmp", Self.server, "--size", "1000"])
             #expect(echo["result"] as? String == "echo-reply")
             #expect((echo["response"] as? [String: Any])?["src"] as? String == Self.server)
@@ -89,7 +78,7 @@ struct ProbeCommandTests {
     }
 
     @Test func telegram2018SYNVariants() throws {
-        try withLab("telegram-2018") {
+        try LabHarness.withLab("telegram-2018") {
             let mss = try probeJSON("telegram-2018", ["probe", "syn", Self.server, "--port", "80", "--variant", "mss"])
             #expect(mss["result"] as? String == "syn-ack")
             #expect(mss["size"] as? Int == 44)

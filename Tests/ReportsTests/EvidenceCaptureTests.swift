@@ -41,12 +41,12 @@ enum EvidenceFile {
 }
 
 /// The rst-injection fixture with `evidence_file` pointing at `path`.
-func investigation(evidenceFile path: JSONValue, evidence: JSONValue? = nil) throws -> Investigation {
+func investigation(evidenceFile path: JSONValue, evidence: JSONValue? = nil) throws -> InvestigationRecord {
     let raw = try JSONParser.parse(bytes: Fixtures.bytes("rst-injection-syn-size.json"))
     guard case .object(var fields) = raw else { throw ReportError("fixture is not an object") }
     for i in fields.indices where fields[i].key == "evidence_file" { fields[i].value = path }
     if let evidence { for i in fields.indices where fields[i].key == "evidence" { fields[i].value = evidence } }
-    return try Investigation(json: .object(fields))
+    return try InvestigationRecord(json: .object(fields))
 }
 
 @Suite struct EvidenceCaptureTests {

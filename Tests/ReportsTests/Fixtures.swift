@@ -12,13 +12,13 @@ enum Fixtures {
 
     static func bytes(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: url(name))) }
 
-    static func investigation(_ name: String) throws -> Investigation {
+    static func investigation(_ name: String) throws -> InvestigationRecord {
         let all = try InvestigationReader.read(bytes: bytes(name), name: name)
         guard all.count == 1 else { throw ReportError("\(name) holds \(all.count) results") }
         return all[0]
     }
 
-    static func all() throws -> [Investigation] { try names.map(investigation) }
+    static func all() throws -> [InvestigationRecord] { try names.map(investigation) }
 
     /// The fixtures as JSON Lines, as a campaign would write them.
     static func jsonLines() throws -> [UInt8] {

@@ -241,7 +241,7 @@ extension JSONValue {
         var rendered = 0
         for round in 0..<400 {
             let mutated = mutate(originals[round % originals.count], &rng)
-            guard let inv = try? Investigation(json: mutated) else { continue }
+            guard let inv = try? InvestigationRecord(json: mutated) else { continue }
             for format in ReportFormat.allCases where format.isText {
                 let text = try format.render([inv])
                 #expect(!text.isEmpty)

@@ -100,7 +100,7 @@ extension Investigation {
         var out = Investigation(target: input.target, port: input.port, verdict: .reachable, summary: "", trigger: trigger,
                                 results: results, location: nil, injector: nil, genuine: profile, evidence: [],
                                 path: pathTrace, testPath: input.triggerTrace, answers: [], payload: nil, payloadSteps: nil)
-        out.answers = summaries(results: results, trace: input.triggerTrace, profile: profile, target: input.target)
+        out.answers = summaries(results)
         let blocked = main.filter(\.blocked)
         let forged = blocked.flatMap(\.forged)
         let anythingFromHost = !profile.fingerprints.isEmpty
@@ -220,7 +220,7 @@ extension Investigation {
         return items
     }
 
-    static func summaries(results: [SYNTrialResult], trace: TraceRun?, profile: GenuineProfile, target: IPAddress) -> [AnswerSummary] {
+    static func summaries(_ results: [SYNTrialResult]) -> [AnswerSummary] {
         var out: [AnswerSummary] = []
         for r in results {
             for a in r.trial.answers {

@@ -4,16 +4,10 @@ import Probing
 /// Finds where on the path trigger probes stop behaving like control probes.
 public enum PathLocalisation {
     /// What a trigger trace shows at the TTL where it is first interfered with.
-    public struct Finding: Hashable, Sendable {
+    public struct Finding: Sendable {
         public var location: Location
         /// Forged answers in the trigger trace, by probe TTL.
         public var forged: [(ttl: Int, answer: Answer)]
-
-        public static func == (a: Finding, b: Finding) -> Bool {
-            a.location == b.location && a.forged.map(\.answer) == b.forged.map(\.answer) && a.forged.map(\.ttl) == b.forged.map(\.ttl)
-        }
-
-        public func hash(into h: inout Hasher) { h.combine(location) }
     }
 
     /// The first TTL at which the trigger trace draws a forged answer, or silence where the

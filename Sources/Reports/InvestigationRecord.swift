@@ -8,7 +8,7 @@ public struct ReportError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// One `censorscope.investigation/1` object, read leniently: every field but `target` and
 /// `verdict` may be missing or of the wrong type, and then reads as absent.
-public struct Investigation: Sendable {
+public struct InvestigationRecord: Sendable {
     /// The object exactly as read, for formats that pass it through (json, ooni).
     public let raw: JSONValue
     public let target: String
@@ -127,8 +127,8 @@ public struct Investigation: Sendable {
         port = json.int("port").flatMap { (0...65535).contains($0) ? $0 : nil }
         blocked = json.bool("blocked")
         summary = json.string("summary")
-        test = json.object("test").map(Investigation.request)
-        control = json.object("control").map(Investigation.request)
+        test = json.object("test").map(InvestigationRecord.request)
+        control = json.object("control").map(InvestigationRecord.request)
         trigger = json.object("trigger").map {
             Trigger(kind: $0.string("kind"), detail: $0.string("detail"),
                     blocked: $0.strings("blocked"), passed: $0.strings("passed"))
@@ -151,8 +151,8 @@ public struct Investigation: Sendable {
         let genuine = json.object("genuine")
         genuineTTL = genuine?.int("ttl")
         genuineSource = genuine?.string("source")
-        path = json.objects("path").map(Investigation.hop)
-        testPath = json["test_path"]?.arrayValue.map { $0.filter(\.isObject).map(Investigation.hop) }
+        path = json.objects("path").map(InvestigationRecord.hop)
+        testPath = json["test_path"]?.arrayValue.map { $0.filter(\.isObject).map(InvestigationRecord.hop) }
         answers = json.objects("answers").map {
             ObservedAnswer(probe: $0.string("probe"), from: $0.string("from"), ttl: $0.int("ttl"),
                            kind: $0.string("kind"), forged: $0.bool("forged"))
@@ -166,7 +166,7 @@ public struct Investigation: Sendable {
         measurementStartTime = json.string("measurement_start_time")
         runtimeSeconds = json.double("runtime_s")
         let vantage = json.object("vantage")
-        vantageASN = vantage.flatMap { Investigation.asn($0["asn"]) }
+        vantageASN = vantage.flatMap { InvestigationRecord.asn($0["asn"]) }
         vantageCC = vantage?.string("cc")
         let software = json.object("software")
         softwareName = software?.string("name")
@@ -205,7 +205,7 @@ public struct Investigation: Sendable {
 public enum InvestigationReader {
     /// Every investigation in a text holding one object, a JSON array of objects, or JSON
     /// Lines. `name` is used in errors.
-    public static func read(bytes: [UInt8], name: String) throws(ReportError) -> [Investigation] {
+    public static func read(bytes: [UInt8], name: String) throws(ReportError) -> [InvestigationRecord] {
         let documents: [JSONValue]
         do {
             documents = try JSONParser.parseDocuments(bytes: bytes)
@@ -213,9 +213,9 @@ public enum InvestigationReader {
             throw ReportError("\(name) is not JSON (\(error.description))")
         }
         guard !documents.isEmpty else { throw ReportError("\(name) holds no investigation result") }
-        var investigations: [Investigation] = []
+        var investigations: [InvestigationRecord] = []
         for (i, document) in documents.enumerated() {
-            investigations.append(try Investigation(json: document, position: i + 1))
+            investigations.append(try InvestigationRecord(json: document, position: i + 1))
         }
         return investigations
     }
