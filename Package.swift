@@ -74,6 +74,8 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport"]),
         // Investigation results (JSON) as reports: JSON, OONI JSONL, CSV, Markdown, HTML with SVG, pcapng evidence.
         .target(name: "Reports", dependencies: ["JSONSupport", "Capture", "Packets"]),
+        // Campaigns, pure: experiment scripts (Probes/campaigns/*.yaml), target lists, the plan.
+        .target(name: "Campaigns", dependencies: ["Packets", "Probing", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
