@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "censorscope",
             dependencies: [
-                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports",
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

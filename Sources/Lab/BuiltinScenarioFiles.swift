@@ -2,6 +2,73 @@
 extension BuiltinScenarios {
     /// (name, YAML text) of every built-in scenario, sorted by name.
     static let files: [(name: String, text: String)] = [
+        ("campaign", #"""
+# Many targets for a campaign: the server answers for whole prefixes (a local route, so
+# every address in them is a host with the same services), and the censor treats each
+# prefix differently. dc reports the "down" prefix unreachable, as a last-hop router does
+# for hosts that do not answer ARP. No node rate-limits its ICMP errors: a campaign sends
+# many TTL-limited probes at once.
+#   client — isp — dpi (censor) — transit — dc — server (hosts 198.18.20-23.0/24 …)
+#   198.18.20.0/24, 2001:db8:20::/64  clean
+#   198.18.21.0/24, 2001:db8:21::/64  SYNs of 60 bytes or more to port 80 reset (the 2018 Telegram DPI)
+#   198.18.22.0/24                    blackholed (IP blocking: everything dropped)
+#   198.18.23.0/24                    port 443 blocked: every SYN to it reset
+#   198.18.29.0/24, 2001:db8:29::/64  down (ICMP host unreachable from dc)
+name: campaign
+description: Whole prefixes on one server, censored in different ways per prefix; for campaigns
+nodes:
+  - {name: client, role: client}
+  - {name: isp, role: router, icmp_rate_limit: false}
+  - name: dpi
+    role: censor
+    icmp_rate_limit: false
+    censor:
+      clients: [198.18.1.0/24, "2001:db8:1::/64"]
+      rules:
+        - name: big-syn
+          match: {direction: client-to-server, protocol: tcp, dst_port: 80, syn: true, syn_size_min: 60,
+                  dst_prefix: [198.18.21.0/24, "2001:db8:21::/64"]}
+          action: inject
+          inject: {to: client, flags: R, ttl: 59, ip_id: 1, window: copy, df: false, copies: 1}
+        - name: blackhole
+          match: {direction: client-to-server, dst_prefix: 198.18.22.0/24}
+          action: drop
+        - name: port-443
+          match: {direction: client-to-server, protocol: tcp, dst_port: 443, syn: true, dst_prefix: 198.18.23.0/24}
+          action: inject
+          inject: {to: client, flags: RA, ttl: 60, ip_id: 0, df: true, copies: 1}
+  - {name: transit, role: router, icmp_rate_limit: false}
+  - name: dc
+    role: router
+    icmp_rate_limit: false
+    unreachable: [198.18.29.0/24, "2001:db8:29::/64"]
+  - name: server
+    role: server
+    services: [http, tls, echo, stun, dns]
+    icmp_rate_limit: false
+    hosts: [198.18.20.0/24, 198.18.21.0/24, 198.18.22.0/24, 198.18.23.0/24, "2001:db8:20::/64", "2001:db8:21::/64"]
+links:
+  # The first node of `between` gets .1 (::1), the second .2 (::2).
+  - {between: [isp, client], subnet: 198.18.1.0/24, subnet6: "2001:db8:1::/64"}
+  - {between: [isp, dpi], subnet: 198.18.2.0/24, subnet6: "2001:db8:2::/64"}
+  - {between: [dpi, transit], subnet: 198.18.3.0/24, subnet6: "2001:db8:3::/64"}
+  - {between: [transit, dc], subnet: 198.18.5.0/24, subnet6: "2001:db8:5::/64"}
+  - {between: [dc, server], subnet: 198.18.9.0/24, subnet6: "2001:db8:9::/64"}
+routes:
+  client: [{to: default, via: isp}]
+  isp: [{to: default, via: dpi}]
+  dpi:
+    - {to: [198.18.1.0/24, "2001:db8:1::/64"], via: isp}
+    - {to: default, via: transit}
+  transit:
+    - {to: [198.18.9.0/24, 198.18.16.0/20, "2001:db8:9::/64", "2001:db8:20::/44"], via: dc}
+    - {to: default, via: dpi}
+  dc:
+    - {to: [198.18.20.0/22, "2001:db8:20::/64", "2001:db8:21::/64"], via: server}
+    - {to: default, via: transit}
+  server: [{to: default, via: dc}]
+
+"""#),
         ("chaos", #"""
 # Duplication and reordering, which this kernel cannot do (no netem): the censor node
 # holds every packet it forwards to the client 0-20 ms, so answers overtake each other,

@@ -106,7 +106,10 @@ public struct LabNetwork: Sendable {
                 guard let planned = plan.node(named: node.name) else { continue }
                 var arguments: [String] = []
                 for service in node.services { arguments += ["--\(service.rawValue)", String(service.port)] }
-                for address in planned.addresses { arguments += ["--address", address] }
+                // A node hosting whole prefixes listens on every address (0.0.0.0 and ::).
+                if node.hosts.isEmpty {
+                    for address in planned.addresses { arguments += ["--address", address] }
+                }
                 // DNS answers point at this server; the certificate lives with the lab's state.
                 for address in planned.addresses {
                     arguments += [address.contains(":") ? "--dns-answer6" : "--dns-answer", address]

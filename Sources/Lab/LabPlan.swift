@@ -81,6 +81,9 @@ public struct LabPlan: Sendable {
             if node.role.forwards {
                 settings += ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.default.forwarding=1"]
             }
+            if !node.icmpRateLimit {
+                settings += ["net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0", "net.ipv4.icmp_msgs_per_sec=100000"]
+            }
             if scenario.routes[node.name, default: []].contains(where: \.isMultipath) {
                 // Per-flow ECMP on the 5-tuple (L4 hash), so one flow keeps one path.
                 settings += ["net.ipv4.fib_multipath_hash_policy=1", "net.ipv6.fib_multipath_hash_policy=1"]
@@ -119,6 +122,21 @@ public struct LabPlan: Sendable {
                                      ["ip", "netns", "exec", ns(node.name), "iptables", "-A", "OUTPUT", "-p", "icmp", "--icmp-type", type, "-j", "DROP"]))
                 steps.append(LabStep("silence ICMPv6 \(type) from \(node.name)",
                                      ["ip", "netns", "exec", ns(node.name), "ip6tables", "-A", "OUTPUT", "-p", "ipv6-icmp", "--icmpv6-type", type, "-j", "DROP"]))
+            }
+        }
+        for node in scenario.nodes {
+            for prefix in node.hosts {
+                let family = { if case .v6 = prefix { return "-6" }; return "-4" }()
+                steps.append(LabStep("host \(prefix) on \(node.name)",
+                                     ["ip", "-n", ns(node.name), family, "route", "add", "local", prefix.description, "dev", "lo"]))
+            }
+            // REJECT rather than an `unreachable` route: the route's errors obey a rate limit
+            // that is global to the machine (net.ipv4.route.error_cost), REJECT's the namespace's.
+            for prefix in node.unreachable {
+                let v6 = { if case .v6 = prefix { return true }; return false }()
+                steps.append(LabStep("\(prefix) unreachable at \(node.name)",
+                                     ["ip", "netns", "exec", ns(node.name), v6 ? "ip6tables" : "iptables", "-A", "FORWARD", "-d", prefix.description,
+                                      "-j", "REJECT", "--reject-with", v6 ? "icmp6-addr-unreachable" : "icmp-host-unreachable"]))
             }
         }
         for node in scenario.nodes {

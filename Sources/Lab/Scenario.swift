@@ -56,6 +56,15 @@ public struct ScenarioNode: Sendable {
     public let services: [LabService]
     /// The `censor:` section of a censor node, kept as YAML for the Censor module.
     public let censor: CensorConfiguration?
+    /// Whole prefixes a server or vantage answers for (a local route, "AnyIP"): many
+    /// targets on one node, as a campaign needs. Its services then listen on every address.
+    public let hosts: [RouteDestination]
+    /// Prefixes a router refuses with ICMP host unreachable (iptables REJECT), as a last-hop
+    /// router does for hosts that are down.
+    public let unreachable: [RouteDestination]
+    /// `false`: the kernel's ICMP rate limit is lifted (icmp_ratelimit 0), so many probes at
+    /// once all draw their time-exceeded and unreachable errors.
+    public let icmpRateLimit: Bool
     public let line: Int
 }
 

@@ -105,7 +105,7 @@ struct ScenarioBuilder {
 
     func node(_ item: Node) throws -> ScenarioNode {
         let line = YAMLReader.line(item)
-        let f = try reader.mapping(item, "a node", allowed: ["name", "role", "icmp", "services", "censor"])
+        let f = try reader.mapping(item, "a node", allowed: ["name", "role", "icmp", "services", "censor", "hosts", "unreachable", "icmp_rate_limit"])
         let nameNode = try f.required("name")
         let name = try reader.string(nameNode, "node `name`")
         guard ScenarioParser.isValidName(name, maximum: ScenarioParser.maximumNodeName, firstMayBeDigit: false) else {
@@ -145,6 +145,44 @@ struct ScenarioBuilder {
         } else if role == .censor {
             throw reader.fail(line, "\(what): a censor node needs a `censor:` policy (use `censor: {rules: []}` for one that passes everything)")
         }
-        return ScenarioNode(name: name, role: role, icmp: icmp, services: services, censor: censor, line: line)
+        var hosts: [RouteDestination] = []
+        if let h = f["hosts"] {
+            guard role == .server || role == .vantage else {
+                throw reader.fail(YAMLReader.line(h), "\(what): only server and vantage nodes host prefixes (this one is a \(role.rawValue))")
+            }
+            hosts = try prefixes(h, "\(what): `hosts`")
+        }
+        var unreachable: [RouteDestination] = []
+        if let u = f["unreachable"] {
+            guard role.forwards else {
+                throw reader.fail(YAMLReader.line(u), "\(what): only routers and censors have `unreachable` prefixes (this one is a \(role.rawValue))")
+            }
+            unreachable = try prefixes(u, "\(what): `unreachable`")
+        }
+        let rateLimit = try f["icmp_rate_limit"].map { try reader.bool($0, "\(what): `icmp_rate_limit`") } ?? true
+        return ScenarioNode(name: name, role: role, icmp: icmp, services: services, censor: censor,
+                            hosts: hosts, unreachable: unreachable, icmpRateLimit: rateLimit, line: line)
+    }
+
+    /// A list of lab prefixes (IPv4 in 198.18.0.0/16, IPv6 in 2001:db8::/32).
+    func prefixes(_ node: Node, _ what: String) throws -> [RouteDestination] {
+        try reader.sequence(node, what).map { item in
+            let text = try reader.string(item, what)
+            let line = YAMLReader.line(item)
+            if text.contains(":") {
+                switch IPv6Prefix.parse(text) {
+                case .success(let p) where IPv6Prefix.lab.contains(p): return .v6(p)
+                case .success(let p): throw reader.fail(line, "\(what): \(p) is outside \(IPv6Prefix.lab), the lab's only IPv6 range")
+                case .failure(.hostBitsSet(let s)): throw reader.fail(line, "\(what): `\(text)` has host bits set; did you mean \(s)?")
+                case .failure: throw reader.fail(line, "\(what): `\(text)` is not a prefix like 2001:db8:20::/120")
+                }
+            }
+            switch IPv4Prefix.parse(text) {
+            case .success(let p) where IPv4Prefix.lab.contains(p): return .v4(p)
+            case .success(let p): throw reader.fail(line, "\(what): \(p) is outside \(IPv4Prefix.lab), the lab's only IPv4 range")
+            case .failure(.hostBitsSet(let s)): throw reader.fail(line, "\(what): `\(text)` has host bits set; did you mean \(s)?")
+            case .failure: throw reader.fail(line, "\(what): `\(text)` is not a prefix like 198.18.20.0/24")
+            }
+        }
     }
 }

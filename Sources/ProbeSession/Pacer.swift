@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Paces sends to a rate: a token bucket of `burst` probes refilled at `rate` per second.
 /// Pure arithmetic on a caller-supplied clock, so it is tested without sleeping.
 public struct Pacer: Sendable {
@@ -33,5 +35,31 @@ public struct Pacer: Sendable {
             tokens = min(burst, tokens + (now - updated) * rate)
             updated = now
         }
+    }
+
+    /// Takes the next slot now and returns how long to wait before using it: callers that
+    /// share one pacer queue up behind each other instead of racing for a token.
+    public mutating func reserve(at now: Double) -> Double {
+        guard let rate else { return 0 }
+        refill(now, rate)
+        tokens -= 1
+        return tokens >= 0 ? 0 : -tokens / rate
+    }
+}
+
+/// One pace for many concurrent runs (a campaign's targets in parallel): every run's sends
+/// draw from the same bucket, so the total rate holds whatever the parallelism.
+public final class SharedPacer: Sendable {
+    private let state: Mutex<Pacer>
+
+    public init(rate: Double?, burst: Int = 1) {
+        state = Mutex(Pacer(rate: rate, burst: burst, now: RunClock.monotonic()))
+    }
+
+    public var rate: Double? { state.withLock { $0.rate } }
+
+    /// Seconds the caller must wait before its next send, its slot already taken.
+    public func reserve() -> Double {
+        state.withLock { $0.reserve(at: RunClock.monotonic()) }
     }
 }

@@ -91,7 +91,10 @@ public enum ProbeRun {
         let drainInterval = max(1, configuration.drainInterval)
         var sinceDrain = 0
         for (index, packet) in packets.enumerated() {
-            if paced {
+            if let shared = configuration.sharedPacer {
+                let wait = shared.reserve()
+                if wait > 0 { pause(wait) }
+            } else if paced {
                 while readFailure == nil {
                     let wait = pacer.delay(at: RunClock.monotonic())
                     if wait <= 0 { break }
@@ -108,7 +111,7 @@ public enum ProbeRun {
                 stats.sent += 1
                 onSent(index, RunClock.realtime())
             }
-            if paced { pacer.consume(at: RunClock.monotonic()) }
+            if paced && configuration.sharedPacer == nil { pacer.consume(at: RunClock.monotonic()) }
             sinceDrain += 1
             if sinceDrain >= drainInterval {
                 drain()

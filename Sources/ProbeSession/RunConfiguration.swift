@@ -21,6 +21,8 @@ public struct RunConfiguration: Sendable {
     /// Probes sent between two reads of the capture while nothing makes the sender wait.
     /// Default 64: at most a few hundred packets pile up in the ring between reads.
     public var drainInterval: Int
+    /// When set, sends are paced by this pacer (shared with other runs) instead of `rate`.
+    public var sharedPacer: SharedPacer?
 
     public init(interface: String, filter: String, rate: Double? = 100, burst: Int = 1,
                 timeout: Duration = .seconds(2), captureBufferBytes: Int32 = 32 << 20,

@@ -130,6 +130,7 @@ extension Investigation {
             if let (code, from, answer) = unreachable.first {
                 let prohibited = v6 ? code == 1 : [9, 10, 13].contains(code)
                 out.verdict = prohibited ? .icmpUnreachable : .hostDown
+                if !prohibited { out.trigger = .none }
                 out.summary = prohibited
                     ? "\(from) refuses traffic to \(input.target) with ICMP destination unreachable code \(code) (administratively prohibited)."
                     : "\(input.target) is not reachable: \(from) reports it unreachable (ICMP code \(code)). A host that is down is not censorship."
