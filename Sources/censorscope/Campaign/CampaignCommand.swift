@@ -1,0 +1,158 @@
+import ArgumentParser
+import CampaignStore
+import Campaigns
+import Foundation
+import Lab
+import Packets
+import ProbeSession
+import Probing
+
+struct CampaignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "campaign",
+        abstract: "Run an experiment script over a target list, resumably, into a SQLite store.",
+        discussion: "The script language, target lists and the store are described in Docs/campaigns.md and Docs/campaign-store.md.",
+        subcommands: [CampaignRunCommand.self, CampaignResumeCommand.self, CampaignStatusCommand.self, CampaignReportCommand.self]
+    )
+}
+
+/// How fast, as given on the command line (over the script's `pacing:`).
+struct CampaignPacingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Probes per second over all targets together, or `max` (default: the script's, 100).", valueName: "rate"))
+    var rate: String?
+
+    @Option(help: "Targets measured at once (default: the script's, 8).")
+    var parallel: Int?
+
+    @Option(name: .customLong("evidence-dir"), help: "Also write each target's packets to DIR/ADDRESS-PORT.pcapng (the store keeps every answer either way).")
+    var evidenceDirectory: String?
+
+    @Flag(help: "Print the final status as JSON (as `campaign status --json`).")
+    var json = false
+
+    @Flag(help: "No progress bar or progress lines.")
+    var quiet = false
+
+    func validate() throws {
+        if let rate, rate != "max", Double(rate).map({ $0 > 0 && $0 <= 1_000_000 }) != true {
+            throw ValidationError("--rate must be a number of probes per second (0 < rate <= 1000000) or `max`")
+        }
+        if let parallel, !(1...256).contains(parallel) { throw ValidationError("--parallel must be 1 to 256") }
+    }
+
+    /// The script's pacing with these overrides; `stored` are the options a run recorded.
+    func pacing(_ base: Pacing, stored: [String: String] = [:]) -> Pacing {
+        var p = base
+        let rateText = rate ?? stored["rate"]
+        if let rateText { p.rate = rateText == "max" ? nil : Double(rateText) ?? p.rate }
+        if let n = parallel ?? stored["parallel"].flatMap(Int.init) { p.parallel = n }
+        return p
+    }
+
+    var recorded: [String: String] {
+        var o: [String: String] = [:]
+        if let rate { o["rate"] = rate }
+        if let parallel { o["parallel"] = String(parallel) }
+        return o
+    }
+}
+
+struct CampaignRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Start a campaign: validate SCRIPT and the targets, then measure every target and port.",
+        discussion: """
+            Everything is checked before any packet is sent: the script, the target list, names \
+            (resolved once and recorded), special-purpose addresses (refused without \
+            --allow-reserved). Targets are measured in a random order, in parallel, under one \
+            global rate. Ctrl-C stops cleanly; `campaign resume --db FILE` continues after any \
+            interruption, kill -9 included.
+            """
+    )
+
+    @Argument(help: "The experiment script (YAML; see Probes/campaigns/).")
+    var script: String
+
+    @Option(help: "The target list: addresses, CIDRs, names, with :PORT or :PORT/udp, # comments.")
+    var targets: String
+
+    @Option(help: "The SQLite store to create.")
+    var db: String
+
+    @Option(name: .customLong("max-targets"), help: "Refuse lists that expand to more addresses than this.")
+    var maxTargets: Int = 65536
+
+    @Option(help: "Seed of the random order (default: random; recorded either way).")
+    var seed: UInt64?
+
+    @Option(help: "Resolve names by DNS over UDP to this server instead of the system's resolver.")
+    var resolver: String?
+
+    @Option(name: .customLong("asn-db"), help: "An iptoasn TSV or CAIDA pfx2as file: the vantage's ASN, and hop ASNs for scripts with the asn analysis.")
+    var asnDatabase: String?
+
+    @Flag(name: .customLong("allow-reserved"), help: "Allow targets in special-purpose ranges (RFC 6890), such as the lab's.")
+    var allowReserved = false
+
+    @OptionGroup var pacing: CampaignPacingOptions
+
+    func validate() throws {
+        guard (1...10_000_000).contains(maxTargets) else { throw ValidationError("--max-targets must be 1 to 10000000") }
+        if let resolver, IPAddress(resolver) == nil { throw ValidationError("--resolver must be an IPv4 or IPv6 address") }
+    }
+
+    func run() throws {
+        try runReportingUserErrors { out in
+            let setup = try CampaignSetup.prepare(self)
+            try CampaignExecution(store: setup.store, script: setup.script, pacing: pacing.pacing(setup.script.pacing),
+                                  options: pacing, database: setup.asn, dbPath: db).execute(&out)
+        }
+    }
+}
+
+struct CampaignResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue a campaign after any interruption: only unfinished targets are measured.")
+
+    @Option(help: "The campaign's SQLite store.")
+    var db: String
+
+    @Option(name: .customLong("asn-db"), help: "An iptoasn TSV or CAIDA pfx2as file, for scripts with the asn analysis.")
+    var asnDatabase: String?
+
+    @OptionGroup var pacing: CampaignPacingOptions
+
+    func run() throws {
+        try runReportingUserErrors { out in
+            let store = try storeCall { try CampaignStore.open(at: db) }
+            let meta = try storeCall { try store.metadata() }
+            let script: ExperimentScript
+            do { script = try ExperimentScript.parse(meta.scriptText, source: meta.scriptPath) } catch {
+                throw UserError("the script stored in \(db) no longer parses: \(error)")
+            }
+            let asn = try CampaignSetup.loadASN(asnDatabase ?? meta.options["asn_db"])
+            try CampaignExecution(store: store, script: script, pacing: pacing.pacing(script.pacing, stored: meta.options),
+                                  options: pacing, database: asn, dbPath: db).execute(&out)
+        }
+    }
+}
+
+struct CampaignStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "How far a campaign is: targets done and left, verdict totals, sessions, vantage.")
+
+    @Option(help: "The campaign's SQLite store.")
+    var db: String
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        try runReportingUserErrors { out in
+            let status = try storeCall { try CampaignStore.open(at: db).status() }
+            if json { out.json(status.json) } else { for line in status.textLines { out.line(line) } }
+        }
+    }
+}

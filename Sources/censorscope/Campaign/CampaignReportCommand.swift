@@ -1,0 +1,49 @@
+import ArgumentParser
+import CampaignStore
+import Foundation
+import Reports
+
+struct CampaignReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "A campaign's verdicts as a report: json (JSON Lines, one verdict object per target and port), ooni, csv, md or html.",
+        discussion: "Each verdict object is what `investigate --json` prints for that target and port (Docs/verdicts.md); the other formats are those of `censorscope report` (Docs/reports.md).")
+
+    @Option(help: "The campaign's SQLite store.")
+    var db: String
+
+    @Option(help: "json, ooni, csv, md or html.")
+    var format: String
+
+    @Option(help: "Write the report to this file instead of standard output.")
+    var output: String?
+
+    func validate() throws {
+        guard let f = ReportFormat(rawValue: format), f != .pcapng else {
+            throw ValidationError("unknown format '\(format)'; use json, ooni, csv, md or html")
+        }
+    }
+
+    func run() throws {
+        try runReportingUserErrors { out in
+            let verdicts = try storeCall { try CampaignStore.open(at: db).verdicts() }
+            guard let format = ReportFormat(rawValue: format) else { throw UserError("unknown format '\(self.format)'") }
+            let lines = verdicts.map(\.json).joined(separator: "\n")
+            let text: String
+            if format == .json {
+                text = lines.isEmpty ? "" : lines + "\n"
+            } else if verdicts.isEmpty {
+                throw UserError("\(db) holds no verdict yet: run or resume the campaign first")
+            } else {
+                do { text = try format.render(try InvestigationReader.read(bytes: Array(lines.utf8), name: db)) } catch {
+                    throw UserError("\(error)")
+                }
+            }
+            if let output {
+                try writeFile(output, Array(text.utf8))
+            } else if !text.isEmpty {
+                out.line(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Analysis
+import CampaignStore
+import Campaigns
+import Foundation
+import JSONSupport
+import Lab
+import Packets
+import ProbeSession
+import Probing
+
+/// Everything `campaign run` checks before a packet goes: script, targets, names, ranges;
+/// then the store is created with the items in a random order.
+struct CampaignSetup {
+    var store: CampaignStore
+    var script: ExperimentScript
+    var asn: ASNDatabase?
+
+    static func prepare(_ command: CampaignRunCommand) throws -> CampaignSetup {
+        let scriptText = try readText(command.script, what: "script")
+        let script: ExperimentScript
+        do { script = try ExperimentScript.parse(scriptText, source: command.script) } catch { throw UserError("\(error)") }
+        let targetText = try readText(command.targets, what: "target list")
+        let resolver = command.resolver.flatMap(IPAddress.init)
+        let list: TargetList
+        do {
+            list = try TargetList.parse(targetText, source: command.targets, maxAddresses: command.maxTargets) { name in
+                try resolver.map { try NameResolution.dns(name, server: $0) } ?? NameResolution.system(name)
+            }
+            try script.check(list, source: command.targets)
+        } catch { throw UserError("\(error)") }
+        let allowReserved = reservedRangesAllowed(flag: command.allowReserved)
+        for t in list.targets {
+            if let refusal = SpecialPurposeRanges.refusal(for: t.address, allowReserved: allowReserved) {
+                throw UserError("\(command.targets):\(t.line): \(refusal)")
+            }
+        }
+        let items = script.items(for: list)
+        guard let first = items.first else { throw UserError("\(command.targets) gives no target and port to measure") }
+        let asn = try loadASN(command.asnDatabase)
+        let route = try? Routing.route(to: first.target.address)
+        let vantage = route?.source
+        let record = vantage.flatMap { asn?.lookup($0) }
+
+        let seed = command.seed ?? UInt64.random(in: 0...UInt64.max)
+        var generator = SeededGenerator(seed: seed)
+        let order = Array(items.indices).shuffled(using: &generator)
+        var options = command.pacing.recorded
+        options["seed"] = String(seed)
+        options["allow_reserved"] = allowReserved ? "true" : "false"
+        options["max_targets"] = String(command.maxTargets)
+        if let r = command.resolver { options["resolver"] = r }
+        if let a = command.asnDatabase { options["asn_db"] = a }
+        let metadata = CampaignMetadata(
+            name: script.name, scriptPath: command.script, scriptText: scriptText, scriptSHA256: SHA256.hex(Array(scriptText.utf8)),
+            targetsPath: command.targets, softwareVersion: CensorScope.version, startedAt: Date(), endedAt: nil,
+            vantageAddress: vantage?.description, vantageASN: record.map { Int($0.asn) }, vantageASName: record?.name, options: options)
+        let inputs = items.map { i in
+            ItemInput(address: i.target.address.description, name: i.target.name, port: i.port.description,
+                      line: i.target.line, input: i.target.input)
+        }
+        let now = Date()
+        let resolved = list.resolved.map { r in
+            ResolvedNameRecord(name: r.name, addresses: r.addresses.map(\.description), line: r.line, resolvedAt: now)
+        }
+        let store = try storeCall { try CampaignStore.create(at: command.db, metadata: metadata, items: inputs, order: order, resolved: resolved) }
+        return CampaignSetup(store: store, script: script, asn: asn)
+    }
+
+    static func loadASN(_ path: String?) throws -> ASNDatabase? {
+        guard let path else { return nil }
+        do { return try ASNDatabase(contentsOf: path) } catch let failure as ASNDatabase.Failure { throw UserError(failure.description) }
+    }
+
+    static func readText(_ path: String, what: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UserError("cannot read the \(what) \(path): " + (FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file"))
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw UserError("the \(what) \(path) is not UTF-8 text") }
+        return text
+    }
+}
+
+/// SplitMix64: a recorded seed gives the same order again.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A session of a campaign (run or resume): measure what is unfinished, record the session.
+struct CampaignExecution {
+    let store: CampaignStore
+    let script: ExperimentScript
+    let pacing: Pacing
+    let options: CampaignPacingOptions
+    let database: ASNDatabase?
+    let dbPath: String
+
+    func execute(_ out: inout StandardOutput) throws {
+        if let dir = options.evidenceDirectory {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw UserError("cannot create the evidence directory \(dir): \(error.localizedDescription)")
+            }
+        }
+        let unfinished = try storeCall { try store.unfinishedItems() }
+        LabInterrupts.catchSignals()
+        defer { LabInterrupts.release() }
+        let vantage = try? unfinished.first.flatMap { IPAddress($0.address) }.map { try Routing.route(to: $0).source }
+        let session = try storeCall {
+            try store.beginSession(command: CommandLine.arguments.joined(separator: " "), pid: getpid(), at: Date(),
+                                   vantageAddress: vantage?.description)
+        }
+        let runner = CampaignRunner(store: store, script: script, pacing: pacing, sessionID: session,
+                                    evidenceDirectory: options.evidenceDirectory, asn: script.analyses.contains(.asn) ? database : nil,
+                                    progress: ProgressDisplay(quiet: options.quiet || options.json))
+        let summary = try runner.run(unfinished)
+        let left = try storeCall { try store.unfinishedItems().count }
+        let outcome = summary.interrupted ? "interrupted" : left == 0 ? "finished" : "incomplete"
+        try storeCall { try store.endSession(session, outcome: outcome, at: Date()) }
+        if left == 0 { try storeCall { try store.finish(at: Date()) } }
+        let status = try storeCall { try store.status() }
+        if options.json { out.json(status.json) } else { for line in status.textLines { out.line(line) } }
+        out.flush()
+        if summary.interrupted {
+            printError("interrupted: \(summary.finished) targets and ports finished in this session, \(left) left; continue with `censorscope campaign resume --db \(dbPath)`")
+            throw ExitCode(130)
+        }
+        if left > 0 {
+            throw UserError("\(left) targets and ports failed (first: \(summary.firstFailure ?? "unknown")); `censorscope campaign resume --db \(dbPath)` retries them")
+        }
+    }
+}
