@@ -28,21 +28,35 @@ struct ScriptBuilder {
             throw reader.fail(line: nil, "the file is empty; a script needs `name`, `ports`, `steps` and `analyses`")
         }
         let top = try reader.mapping(root, "a script", whereText: "", allowed: ExperimentScript.topLevelKeys)
-        let name = try scriptName(try top.required("name", "give the campaign a name like `name: telegram`"))
-        let description = try top["description"].map { node throws(CampaignError) in try reader.scalar(node, "description") } ?? ""
-        let portsNode = try top.required("ports", "list the ports to probe, like `ports: [443, 3478/udp]`")
-        let ports = try servicePorts(portsNode)
-        let repetitions = try top["repetitions"].map { node throws(CampaignError) in try reader.int(node, "repetitions", 1...10) } ?? 1
-        let pacing = try top["pacing"].map { node throws(CampaignError) in try self.pacing(node) } ?? Pacing()
-        let stepsNode = try top.required("steps", "list the probes to run, like `steps: [{probe: echo}]`")
-        let steps = try StepBuilder(reader: reader).steps(stepsNode)
-        let analysesNode = try top.required("analyses", "say what judges the answers, like `analyses: [investigation]`")
-        let analyses = try analysisList(analysesNode)
+        var name: String?, description = "", ports: [ServicePort]?, repetitions = 1, pacing = Pacing()
+        var steps: [LocatedStep]?, analyses: [(analysis: ScriptAnalysis, line: Int)]?
+        // In file order, so the first problem reported is the first one in the file.
+        for key in top.order {
+            guard let node = top[key] else { continue }
+            switch key {
+            case "name": name = try scriptName(node)
+            case "description": description = try reader.scalar(node, "description")
+            case "ports": ports = try servicePorts(node)
+            case "repetitions": repetitions = try reader.int(node, "repetitions", 1...10)
+            case "pacing": pacing = try self.pacing(node)
+            case "steps": steps = try StepBuilder(reader: reader).steps(node)
+            default: analyses = try analysisList(node)
+            }
+        }
+        guard let name else { throw missing(top, "name", "give the campaign a name like `name: telegram`") }
+        guard let ports else { throw missing(top, "ports", "list the ports to probe, like `ports: [443, 3478/udp]`") }
+        guard let steps else { throw missing(top, "steps", "list the probes to run, like `steps: [{probe: echo}]`") }
+        guard let analyses else { throw missing(top, "analyses", "say what judges the answers, like `analyses: [investigation]`") }
 
         try checkPorts(of: steps, ports: ports)
         try checkAnalyses(analyses, steps: steps.map(\.step), ports: ports)
         return ExperimentScript(name: name, description: description, ports: ports, repetitions: repetitions,
                                 pacing: pacing, steps: steps.map(\.step), analyses: analyses.map(\.analysis))
+    }
+
+    /// A required key that is absent, reported at the mapping's first line.
+    private func missing(_ fields: Fields, _ key: String, _ hint: String) -> CampaignError {
+        reader.fail(line: fields.line, "`\(key)` is missing; \(hint)")
     }
 
     func scriptName(_ node: Node) throws(CampaignError) -> String {

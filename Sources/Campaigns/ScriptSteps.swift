@@ -27,13 +27,14 @@ struct StepBuilder {
     func steps(_ node: Node) throws(CampaignError) -> [LocatedStep] {
         var out: [LocatedStep] = []
         for item in try reader.list(node, "steps", example: "[{probe: echo}, {probe: syn, variants: [mss, linux]}]") {
-            let earlierSYN = out.contains { $0.step.kind == "syn" }
-            out.append(LocatedStep(step: try step(item, earlierSYN: earlierSYN), line: ScriptReader.line(item)))
+            out.append(LocatedStep(step: try step(item, earlier: out.map(\.step)), line: ScriptReader.line(item)))
         }
         return out
     }
 
-    func step(_ node: Node, earlierSYN: Bool) throws(CampaignError) -> ScriptStep {
+    /// Reads one step; `earlier` are the steps before it, which `when:` depends on.
+    func step(_ node: Node, earlier: [ScriptStep]) throws(CampaignError) -> ScriptStep {
+        let earlierSYN = earlier.contains { $0.kind == "syn" }
         let kinds = ScriptReader.words(Self.probeKinds, last: "or")
         guard case .mapping(let m) = node else {
             throw reader.fail(node, "a step must be a mapping starting with `probe:` (\(kinds)), not \(ScriptReader.kind(node))")
@@ -56,7 +57,8 @@ struct StepBuilder {
         case "trace":
             return .trace(try trace(fields, earlierSYN: earlierSYN))
         case "payload":
-            return .payload(try payload(fields, earlierSYN: earlierSYN))
+            let linux = earlier.contains { if case .syn(let s) = $0 { return s.variants.contains(.linux) } else { return false } }
+            return .payload(try payload(fields, earlierSYN: earlierSYN, earlierLinuxSYN: linux))
         case "stun":
             return .stun(count: try fields["count"].map { n throws(CampaignError) in try reader.int(n, "count", 1...10) } ?? 1)
         default:
@@ -71,7 +73,7 @@ struct StepBuilder {
         if let padNode = fields["pad"] {
             step.pad = try variantList(padNode, "pad")
             for (variant, item) in zip(step.pad, try reader.list(padNode, "pad", example: "[bare, mss]")) where !variants.contains(variant) {
-                throw reader.fail(item, "`pad` names '\(variant.rawValue)' which is not in `variants`; pad only variants the step sends")
+                throw reader.fail(item, "`pad` names '\(variant.rawValue)', which is not in `variants`; pad only variants the step sends")
             }
         }
         if let n = fields["second_port"] { step.secondPort = UInt16(try reader.int(n, "second_port", 1...65535)) }
@@ -124,7 +126,7 @@ struct StepBuilder {
         return step
     }
 
-    func payload(_ fields: Fields, earlierSYN: Bool) throws(CampaignError) -> PayloadSpec {
+    func payload(_ fields: Fields, earlierSYN: Bool, earlierLinuxSYN: Bool) throws(CampaignError) -> PayloadSpec {
         let kindNode = try fields.required("kind", "say what to send: http (a Host header) or tls (a ClientHello with SNI)")
         guard let kind = PayloadSpec.Kind(rawValue: try reader.word(kindNode, "kind", ["http", "tls"])) else {
             throw reader.fail(kindNode, "`kind` must be http or tls")
@@ -145,6 +147,10 @@ struct StepBuilder {
             whenLine = ScriptReader.line(whenNode)
         }
         try requireEarlierSYN(spec.when, earlierSYN: earlierSYN, line: whenLine, implicit: fields["when"] == nil)
+        // `passed` means the kernel-shaped (linux) SYN got through: some earlier syn step must send it.
+        if spec.when == .passed, !earlierLinuxSYN {
+            throw reader.fail(line: whenLine, "`when: passed` waits for the linux SYN of an earlier syn step, but none sends `linux`; add it to that step's `variants` or use `when: always`")
+        }
         return spec
     }
 

@@ -59,6 +59,7 @@ struct ScriptReader {
         }
         var values: [String: Node] = [:]
         var keyLines: [String: Int] = [:]
+        var order: [String] = []
         for (k, v) in m {
             guard case .scalar(let s) = k else { throw fail(k, "keys\(whereText) must be plain words; use \(Self.words(allowed, last: "or"))") }
             let key = s.string
@@ -68,8 +69,9 @@ struct ScriptReader {
             guard values[key] == nil else { throw fail(k, "`\(key)` appears twice\(whereText); give it once") }
             values[key] = v
             keyLines[key] = Self.line(k)
+            order.append(key)
         }
-        return Fields(reader: self, line: Self.line(node), whereText: whereText, values: values, keyLines: keyLines)
+        return Fields(reader: self, line: Self.line(node), whereText: whereText, values: values, keyLines: keyLines, order: order)
     }
 
     /// A scalar's text; a list or a mapping is an error.
@@ -156,6 +158,8 @@ struct Fields {
     let whereText: String
     let values: [String: Node]
     let keyLines: [String: Int]
+    /// The keys as the file gives them, so problems are reported top-down.
+    let order: [String]
 
     subscript(key: String) -> Node? { values[key] }
 

@@ -135,9 +135,11 @@ extension TargetList {
             if firstOver == nil, saturated || total > limit { firstOver = line.line }
         }
         guard let firstOver else { return }
-        let amount = saturated ? "at least 2^\(largestPower)" : "\(total)"
-        throw CampaignError(file: source, line: firstOver,
-                            message: "the list expands to \(amount) addresses, more than the limit of \(limit); raise it with --max-targets")
+        // Past 2^62 no cap helps: say so instead of suggesting a bigger one.
+        let message = saturated
+            ? "the list expands to at least 2^\(largestPower) addresses, more than the limit of \(limit); list single addresses or smaller prefixes"
+            : "the list expands to \(total) addresses, more than the limit of \(limit); raise it with --max-targets"
+        throw CampaignError(file: source, line: firstOver, message: message)
     }
 }
 

@@ -104,7 +104,7 @@ func scriptError(_ text: String, source: String = "bad.yaml") -> CampaignError? 
               - probe: syn
                 variants: [mss]
                 pad: [mss, linux]
-            """, line: 6, fragment: "`pad` names 'linux' which is not in `variants`"),
+            """, line: 6, fragment: "`pad` names 'linux', which is not in `variants`"),
         ScriptErrorCase(label: "shape on icmp trace", text: """
             name: x
             ports: [443]
@@ -141,6 +141,15 @@ func scriptError(_ text: String, source: String = "bad.yaml") -> CampaignError? 
               - probe: syn
                 variants: [mss]
             """, line: 5, fragment: "runs `when: passed` by default, which acts on an earlier syn step's result"),
+        ScriptErrorCase(label: "when passed without a linux SYN", text: """
+            name: x
+            ports: [443]
+            steps:
+              - {probe: syn, variants: [mss, windows]}
+              - probe: payload
+                kind: tls
+                when: passed
+            """, line: 7, fragment: "`when: passed` waits for the linux SYN of an earlier syn step, but none sends `linux`"),
         ScriptErrorCase(label: "when passed on a trace", text: """
             name: x
             ports: [443]

@@ -85,7 +85,7 @@ import Testing
             steps:
               - probe: echo
               - probe: syn
-                variants: [mss]
+                variants: [linux]
               - probe: trace
                 method: tcp
               - probe: trace
@@ -101,7 +101,7 @@ import Testing
         #expect(script.pacing.rate == 100)
         #expect(script.steps == [
             .echo(count: 2),
-            .syn(SYNStep(variants: [.mss], pad: [], secondPort: nil)),
+            .syn(SYNStep(variants: [.linux], pad: [], secondPort: nil)),
             .trace(TraceStep(method: .tcp, shape: .variant(.mss), maxTTL: 30, when: .always)),
             .trace(TraceStep(method: .icmp, shape: nil, maxTTL: 30, when: .always)),
             .payload(PayloadSpec(kind: .http, name: .target, control: "example.com", maxTTL: 30, pauseMilliseconds: 50, when: .passed)),
@@ -130,7 +130,7 @@ import Testing
             pacing: {rate: 1000000, parallel: 1, target_gap_ms: 60000, timeout_ms: 100}
             steps:
               - {probe: echo, count: 10}
-              - {probe: syn, variants: [bare], second_port: 65535}
+              - {probe: syn, variants: [linux], second_port: 65535}
               - {probe: trace, method: icmp, max_ttl: 2}
               - {probe: trace, method: icmp, max_ttl: 64}
               - {probe: payload, kind: tls, max_ttl: 64, pause_ms: 5000, name: \(String(repeating: "n", count: 255))}

@@ -117,12 +117,16 @@ func targetError(_ text: String, max: Int = 65536, resolver: FakeResolver = Fake
         let resolver = FakeResolver(["never.example": ["198.18.0.1"]])
         let clock = ContinuousClock()
         let start = clock.now
-        let huge = try #require(targetError("198.18.0.1\n2001:db8::/8\nnever.example\n", resolver: resolver))
+        let huge = try #require(targetError("198.18.0.1\n2000::/8\nnever.example\n", resolver: resolver))
         #expect(clock.now - start < .seconds(1))
         #expect(huge.line == 2)
-        #expect(huge.message == "the list expands to at least 2^120 addresses, more than the limit of 65536; raise it with --max-targets")
+        #expect(huge.message == "the list expands to at least 2^120 addresses, more than the limit of 65536; list single addresses or smaller prefixes")
         // Refused before any name was looked up.
         #expect(resolver.calls.isEmpty)
+        let documentation = try #require(targetError("2001:db8::/32\n"))
+        #expect(documentation.message.hasPrefix("the list expands to at least 2^96 addresses"))
+        // Even with no cap to speak of, what cannot be counted is refused, never allocated.
+        #expect(targetError("::/0\n", max: Int.max)?.message.hasPrefix("the list expands to at least 2^128 addresses") == true)
 
         let counted = try #require(targetError("198.18.0.0/24\n198.18.1.0/24\n198.18.2.0/24\n", max: 600))
         #expect(counted.line == 3)
