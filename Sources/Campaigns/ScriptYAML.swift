@@ -20,6 +20,11 @@ struct ScriptReader {
         guard text.utf8.count <= ScriptBudget.maximumBytes else {
             throw fail(line: nil, "the file is larger than \(ScriptBudget.maximumBytes / 1024) KiB; a script is a few dozen lines")
         }
+        // libyaml reads C strings: text after a NUL would silently vanish.
+        if let nul = text.utf8.firstIndex(of: 0) {
+            let line = text.utf8[..<nul].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+            throw fail(line: line, "the line contains a NUL byte; a script is YAML text")
+        }
         if let line = ScriptBudget.tooDeep(text) {
             throw fail(line: line, "nested more than \(ScriptBudget.maximumFlowDepth) brackets or \(ScriptBudget.maximumIndent) columns deep; a script is a flat list of steps")
         }
@@ -58,7 +63,6 @@ struct ScriptReader {
             throw fail(node, "\(what) must be a mapping of \(Self.words(allowed, last: "and")), not \(Self.kind(node))")
         }
         var values: [String: Node] = [:]
-        var keyLines: [String: Int] = [:]
         var order: [String] = []
         for (k, v) in m {
             guard case .scalar(let s) = k else { throw fail(k, "keys\(whereText) must be plain words; use \(Self.words(allowed, last: "or"))") }
@@ -68,10 +72,9 @@ struct ScriptReader {
             }
             guard values[key] == nil else { throw fail(k, "`\(key)` appears twice\(whereText); give it once") }
             values[key] = v
-            keyLines[key] = Self.line(k)
             order.append(key)
         }
-        return Fields(reader: self, line: Self.line(node), whereText: whereText, values: values, keyLines: keyLines, order: order)
+        return Fields(reader: self, line: Self.line(node), whereText: whereText, values: values, order: order)
     }
 
     /// A scalar's text; a list or a mapping is an error.
@@ -157,7 +160,6 @@ struct Fields {
     let line: Int
     let whereText: String
     let values: [String: Node]
-    let keyLines: [String: Int]
     /// The keys as the file gives them, so problems are reported top-down.
     let order: [String]
 

@@ -66,11 +66,9 @@ extension TargetList {
                 throw CampaignError(file: source, line: number, message: "the line contains U+FFFD, the mark of bytes that were not UTF-8; a target list is plain UTF-8 text")
             }
             let content = scalars.prefix { $0 != "#" }
-            let trimmed = content.drop { isSpace($0) }.reversed().drop { isSpace($0) }.reversed()
-            guard !trimmed.isEmpty else { continue }
-            var target = String.UnicodeScalarView()
-            target.append(contentsOf: trimmed)
-            switch TargetSyntax.parse(String(target), line: number) {
+            guard let first = content.firstIndex(where: { !isSpace($0) }),
+                  let last = content.lastIndex(where: { !isSpace($0) }) else { continue }
+            switch TargetSyntax.parse(String(content[first...last]), line: number) {
             case .success(let line): out.append(line)
             case .failure(let problem): throw CampaignError(file: source, line: number, message: problem.message)
             }

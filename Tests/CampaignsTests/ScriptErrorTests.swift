@@ -219,6 +219,7 @@ func scriptError(_ text: String, source: String = "bad.yaml") -> CampaignError? 
             analyses: [verdict]
             """, line: 4, fragment: "unknown analysis 'verdict'; use investigation, datagram or asn"),
         ScriptErrorCase(label: "step is a word", text: "name: x\nports: [443]\nsteps:\n  - echo\n", line: 4, fragment: "a step must be a mapping starting with `probe:`"),
+        ScriptErrorCase(label: "NUL byte", text: "name: x\nports: [443]\u{0}\nsteps: []\n", line: 2, fragment: "the line contains a NUL byte"),
         ScriptErrorCase(label: "deep nesting", text: "name: " + String(repeating: "[", count: 100), line: 1, fragment: "nested more than 64 brackets"),
     ]
 
