@@ -1,0 +1,190 @@
+import Probing
+import Yams
+
+/// A parsed step and the line its `- probe:` item starts on, for later cross-checks.
+struct LocatedStep {
+    var step: ScriptStep
+    var line: Int
+}
+
+/// Reads `steps:`, one probe kind at a time, each with its own allowed keys.
+struct StepBuilder {
+    let reader: ScriptReader
+
+    static let probeKinds = ["echo", "syn", "trace", "payload", "stun", "dns"]
+    static let keys: [String: [String]] = [
+        "echo": ["probe", "count"],
+        "syn": ["probe", "variants", "pad", "second_port"],
+        "trace": ["probe", "method", "shape", "max_ttl", "when"],
+        "payload": ["probe", "kind", "name", "control", "max_ttl", "pause_ms", "when"],
+        "stun": ["probe", "count"],
+        "dns": ["probe", "name"],
+    ]
+    static let maximumNameBytes = 255
+    /// The payload name that stands for the target's own host name.
+    static let targetName = "$target"
+
+    func steps(_ node: Node) throws(CampaignError) -> [LocatedStep] {
+        var out: [LocatedStep] = []
+        for item in try reader.list(node, "steps", example: "[{probe: echo}, {probe: syn, variants: [mss, linux]}]") {
+            out.append(LocatedStep(step: try step(item, earlier: out.map(\.step)), line: ScriptReader.line(item)))
+        }
+        return out
+    }
+
+    /// Reads one step; `earlier` are the steps before it, which `when:` depends on.
+    func step(_ node: Node, earlier: [ScriptStep]) throws(CampaignError) -> ScriptStep {
+        let earlierSYN = earlier.contains { $0.kind == "syn" }
+        let kinds = ScriptReader.words(Self.probeKinds, last: "or")
+        guard case .mapping(let m) = node else {
+            throw reader.fail(node, "a step must be a mapping starting with `probe:` (\(kinds)), not \(ScriptReader.kind(node))")
+        }
+        guard let probeNode = m.first(where: { key, _ in
+            if case .scalar(let s) = key { return s.string == "probe" } else { return false }
+        })?.value else {
+            throw reader.fail(node, "a step needs `probe:` to say what it sends: \(kinds)")
+        }
+        let kind = try reader.scalar(probeNode, "probe")
+        guard let allowed = Self.keys[kind] else {
+            throw reader.fail(probeNode, "unknown probe '\(ScriptReader.clip(kind))'; use \(kinds)")
+        }
+        let fields = try reader.mapping(node, "a step", whereText: " in a \(kind) step", allowed: allowed)
+        switch kind {
+        case "echo":
+            return .echo(count: try fields["count"].map { n throws(CampaignError) in try reader.int(n, "count", 1...10) } ?? 2)
+        case "syn":
+            return .syn(try syn(fields))
+        case "trace":
+            return .trace(try trace(fields, earlierSYN: earlierSYN))
+        case "payload":
+            let linux = earlier.contains { if case .syn(let s) = $0 { return s.variants.contains(.linux) } else { return false } }
+            return .payload(try payload(fields, earlierSYN: earlierSYN, earlierLinuxSYN: linux))
+        case "stun":
+            return .stun(count: try fields["count"].map { n throws(CampaignError) in try reader.int(n, "count", 1...10) } ?? 1)
+        default:
+            let nameNode = try fields.required("name", "say what to ask for, like `name: example.com`")
+            return .dns(name: try dnsName(nameNode))
+        }
+    }
+
+    func syn(_ fields: Fields) throws(CampaignError) -> SYNStep {
+        let variants = try variantList(try fields.required("variants", "list the SYN shapes to send, like `variants: [mss, linux]`"), "variants")
+        var step = SYNStep(variants: variants)
+        if let padNode = fields["pad"] {
+            step.pad = try variantList(padNode, "pad")
+            for (variant, item) in zip(step.pad, try reader.list(padNode, "pad", example: "[bare, mss]")) where !variants.contains(variant) {
+                throw reader.fail(item, "`pad` names '\(variant.rawValue)', which is not in `variants`; pad only variants the step sends")
+            }
+        }
+        if let n = fields["second_port"] { step.secondPort = UInt16(try reader.int(n, "second_port", 1...65535)) }
+        return step
+    }
+
+    private func variantList(_ node: Node, _ key: String) throws(CampaignError) -> [SYNVariant] {
+        let names = SYNVariant.allCases.map(\.rawValue)
+        var out: [SYNVariant] = []
+        for item in try reader.list(node, key, example: "[bare, mss, linux]") {
+            let text = try reader.scalar(item, key)
+            guard let variant = SYNVariant(rawValue: text) else {
+                throw reader.fail(item, "`\(key)` names '\(ScriptReader.clip(text))', which is not a SYN shape; use \(ScriptReader.words(names, last: "or"))")
+            }
+            guard !out.contains(variant) else { throw reader.fail(item, "`\(key)` lists '\(text)' twice; give each shape once") }
+            out.append(variant)
+        }
+        return out
+    }
+
+    func trace(_ fields: Fields, earlierSYN: Bool) throws(CampaignError) -> TraceStep {
+        let methodNode = try fields.required("method", "say how to trace: icmp, tcp or udp")
+        guard let method = TraceMethod(rawValue: try reader.word(methodNode, "method", ["icmp", "tcp", "udp"])) else {
+            throw reader.fail(methodNode, "`method` must be icmp, tcp or udp")
+        }
+        var step = TraceStep(method: method, shape: method == .tcp ? .variant(.mss) : nil)
+        if let n = fields["max_ttl"] { step.maxTTL = try reader.int(n, "max_ttl", 2...64) }
+        if let whenNode = fields["when"] {
+            if case .scalar(let s) = whenNode, s.string == "passed" {
+                throw reader.fail(whenNode, "`when: passed` is for payload steps only; a trace step runs `always` or when `blocked`")
+            }
+            step.when = StepCondition(rawValue: try reader.word(whenNode, "when", ["always", "blocked"])) ?? .always
+            try requireEarlierSYN(step.when, earlierSYN: earlierSYN, line: ScriptReader.line(whenNode))
+        }
+        if let shapeNode = fields["shape"] {
+            guard method == .tcp else {
+                throw reader.fail(shapeNode, "`shape` is for tcp traces only; remove it or use `method: tcp`")
+            }
+            let names = SYNVariant.allCases.map(\.rawValue) + ["blocked"]
+            let text = try reader.word(shapeNode, "shape", names)
+            if text == "blocked" {
+                guard step.when == .blocked else {
+                    throw reader.fail(shapeNode, "`shape: blocked` traces the smallest blocked SYN shape, so the step needs `when: blocked`")
+                }
+                step.shape = .blocked
+            } else if let variant = SYNVariant(rawValue: text) {
+                step.shape = .variant(variant)
+            }
+        }
+        return step
+    }
+
+    func payload(_ fields: Fields, earlierSYN: Bool, earlierLinuxSYN: Bool) throws(CampaignError) -> PayloadSpec {
+        let kindNode = try fields.required("kind", "say what to send: http (a Host header) or tls (a ClientHello with SNI)")
+        guard let kind = PayloadSpec.Kind(rawValue: try reader.word(kindNode, "kind", ["http", "tls"])) else {
+            throw reader.fail(kindNode, "`kind` must be http or tls")
+        }
+        var spec = PayloadSpec(kind: kind)
+        if let n = fields["name"] {
+            let text = try reader.scalar(n, "name")
+            spec.name = text == Self.targetName ? .target : .fixed(try literalName(n, text, "name", allowTarget: true))
+        }
+        if let n = fields["control"] {
+            spec.control = try literalName(n, try reader.scalar(n, "control"), "control", allowTarget: false)
+        }
+        if let n = fields["max_ttl"] { spec.maxTTL = try reader.int(n, "max_ttl", 2...64) }
+        if let n = fields["pause_ms"] { spec.pauseMilliseconds = try reader.int(n, "pause_ms", 0...5000) }
+        var whenLine = fields.line
+        if let whenNode = fields["when"] {
+            spec.when = StepCondition(rawValue: try reader.word(whenNode, "when", ["passed", "always"])) ?? .passed
+            whenLine = ScriptReader.line(whenNode)
+        }
+        try requireEarlierSYN(spec.when, earlierSYN: earlierSYN, line: whenLine, implicit: fields["when"] == nil)
+        // `passed` means the kernel-shaped (linux) SYN got through: some earlier syn step must send it.
+        if spec.when == .passed, !earlierLinuxSYN {
+            throw reader.fail(line: whenLine, "`when: passed` waits for the linux SYN of an earlier syn step, but none sends `linux`; add it to that step's `variants` or use `when: always`")
+        }
+        return spec
+    }
+
+    /// `blocked` and `passed` act on what an earlier syn step found.
+    private func requireEarlierSYN(_ when: StepCondition, earlierSYN: Bool, line: Int, implicit: Bool = false) throws(CampaignError) {
+        guard when != .always, !earlierSYN else { return }
+        let how = implicit ? "runs `when: \(when.rawValue)` by default, which" : "has `when: \(when.rawValue)`, which"
+        throw reader.fail(line: line, "this step \(how) acts on an earlier syn step's result, but none comes before it; add a syn step earlier or use `when: always`")
+    }
+
+    /// A Host/SNI value: 1 to 255 bytes, no spaces or control characters.
+    private func literalName(_ node: Node, _ text: String, _ key: String, allowTarget: Bool) throws(CampaignError) -> String {
+        let bytes = text.utf8
+        let clean = bytes.allSatisfy { $0 > 0x20 && $0 != 0x7F }
+        guard clean, (1...Self.maximumNameBytes).contains(bytes.count), !text.hasPrefix("$") else {
+            let what = allowTarget ? "\(Self.targetName) or a name" : "a name"
+            throw reader.fail(node, "`\(key)` must be \(what) of 1 to \(Self.maximumNameBytes) bytes without spaces, not '\(ScriptReader.clip(text))'")
+        }
+        return text
+    }
+
+    /// A DNS query name: labels of letters, digits, '-' or '_', 1 to 63 bytes each, 253 in all.
+    private func dnsName(_ node: Node) throws(CampaignError) -> String {
+        let text = try reader.scalar(node, "name")
+        let trimmed = text.hasSuffix(".") ? String(text.dropLast()) : text
+        let labels = trimmed.split(separator: ".", omittingEmptySubsequences: false)
+        let valid = !trimmed.isEmpty && trimmed.utf8.count <= 253 && labels.allSatisfy { label in
+            (1...63).contains(label.utf8.count) && label.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+            }
+        }
+        guard valid else {
+            throw reader.fail(node, "`name` must be a DNS name like example.com (labels of letters, digits, '-' or '_', 253 bytes at most), not '\(ScriptReader.clip(text))'")
+        }
+        return text
+    }
+}
