@@ -5,8 +5,8 @@ public enum SHA256 {
         digest(data).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
-    public static func digest<S: Sequence>(_ data: S) -> [UInt8] {
-        var message = Array(data)
+    public static func digest<S: Sequence>(_ data: S) -> [UInt8] where S.Element == UInt8 {
+        var message: [UInt8] = Array(data)
         let bitLength = UInt64(message.count) &* 8
         message.append(0x80)
         while message.count % 64 != 56 { message.append(0) }
@@ -16,7 +16,8 @@ public enum SHA256 {
         for chunk in stride(from: 0, to: message.count, by: 64) {
             for t in 0..<16 {
                 let b = chunk + t * 4
-                w[t] = UInt32(message[b]) << 24 | UInt32(message[b + 1]) << 16 | UInt32(message[b + 2]) << 8 | UInt32(message[b + 3])
+                let high = UInt32(message[b]) << 24 | UInt32(message[b + 1]) << 16
+                w[t] = high | UInt32(message[b + 2]) << 8 | UInt32(message[b + 3])
             }
             for t in 16..<64 {
                 let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
