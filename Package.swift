@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // libpcap, from Debian's libpcap-dev.
@@ -76,6 +77,8 @@ let package = Package(
         .target(name: "Reports", dependencies: ["JSONSupport", "Capture", "Packets"]),
         // Campaigns, pure: experiment scripts (Probes/campaigns/*.yaml), target lists, the plan.
         .target(name: "Campaigns", dependencies: ["Packets", "Probing", .product(name: "Yams", package: "Yams")]),
+        // The embedded campaign store: one SQLite file (GRDB, WAL) per campaign, plain values only.
+        .target(name: "CampaignStore", dependencies: ["JSONSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
@@ -115,6 +118,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
         .testTarget(name: "CampaignsTests", dependencies: ["ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
+        .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "JSONSupport"]),
         .testTarget(
             name: "CensorTests",
             dependencies: ["ChildProcess", "Censor", "Lab", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap-dev libnetfilter-queue-dev libssl-dev openssl pkg-config tcpdump tshark iproute2 iptables procps
+packages=(libpcap-dev libnetfilter-queue-dev libssl-dev libsqlite3-dev openssl pkg-config tcpdump tshark iproute2 iptables procps
           traceroute iputils-ping curl python3 dnsutils hping3 chromium-headless-shell)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,108 @@
+import Foundation
+import JSONSupport
+
+/// Where a campaign stands: progress, verdicts so far, and the sessions that ran it.
+public struct CampaignStatus: Sendable, Hashable {
+    /// The database file.
+    public var path: String
+    public var name: String
+    public var scriptSHA256: String
+    public var softwareVersion: String
+    public var startedAt: Date
+    /// Set once every item is done.
+    public var endedAt: Date?
+    public var vantageAddress: String?
+    public var vantageASN: Int?
+    public var vantageASName: String?
+    public var total: Int
+    public var done: Int
+    /// Unfinished items that have failed at least once (retried on resume).
+    public var failed: Int
+    /// Items not tried yet.
+    public var pending: Int
+    /// Number of items per verdict.
+    public var verdictCounts: [String: Int]
+    /// Answers recorded with the verdicts.
+    public var answers: Int
+    /// Probes sent for the recorded verdicts.
+    public var probesSent: Int
+    public var sessions: [SessionRecord]
+    /// When the latest verdict was recorded.
+    public var lastFinishedAt: Date?
+
+    /// snake_case keys, dates as ISO 8601 UTC strings, verdict counts by verdict name.
+    public var json: JSONValue {
+        let vantage: JSONValue = vantageAddress == nil && vantageASN == nil && vantageASName == nil ? .null : [
+            "address": .optional(vantageAddress), "asn": .optional(vantageASN), "as_name": .optional(vantageASName),
+        ]
+        return [
+            "db": .string(path),
+            "name": .string(name),
+            "script_sha256": .string(scriptSHA256),
+            "software_version": .string(softwareVersion),
+            "started_at": .string(utcText(startedAt)),
+            "ended_at": .optional(endedAt.map(utcText)),
+            "complete": .bool(endedAt != nil),
+            "vantage": vantage,
+            "total": .number(total),
+            "done": .number(done),
+            "failed": .number(failed),
+            "pending": .number(pending),
+            "verdicts": .object(verdictCounts.sorted { $0.key < $1.key }.map { (key: $0.key, value: .number($0.value)) }),
+            "answers": .number(answers),
+            "probes_sent": .number(probesSent),
+            "last_finished_at": .optional(lastFinishedAt.map(utcText)),
+            "sessions": .array(sessions.map(\.json)),
+        ]
+    }
+
+    /// A human summary that fits one screen (only the last few sessions are listed).
+    public var textLines: [String] {
+        var lines = ["Campaign \(name) in \(path)",
+                     "  script sha256 \(scriptSHA256), CensorScope \(softwareVersion)"]
+        var vantage = vantageAddress ?? "unknown address"
+        if let vantageASN { vantage += " (AS\(vantageASN)\(vantageASName.map { " " + $0 } ?? ""))" }
+        lines.append("  vantage \(vantage)")
+        let end = endedAt.map { "finished \(utcText($0))" } ?? "not finished"
+        lines.append("  started \(utcText(startedAt)), \(end)")
+        let percent = total == 0 ? 100 : done * 100 / total
+        lines.append("Items: \(total) total, \(done) done (\(percent)%), \(failed) failed (retried on resume), \(pending) pending")
+        if verdictCounts.isEmpty {
+            lines.append("Verdicts: none yet")
+        } else {
+            let counts = verdictCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }
+            lines.append("Verdicts: " + counts.joined(separator: ", "))
+        }
+        let last = lastFinishedAt.map { ", last verdict \(utcText($0))" } ?? ""
+        lines.append("Probes sent: \(probesSent), answers recorded: \(answers)\(last)")
+        lines.append("Sessions: \(sessions.count)")
+        let shown = sessions.suffix(5)
+        if shown.count < sessions.count { lines.append("  … \(sessions.count - shown.count) earlier") }
+        for session in shown {
+            let ending = session.endedAt.map { "\(session.outcome ?? "ended") \(utcText($0))" }
+                ?? "not ended (running, or stopped abruptly)"
+            lines.append("  #\(session.id) pid \(session.pid) started \(utcText(session.startedAt)), \(ending): \(session.command)")
+        }
+        return lines
+    }
+}
+
+extension SessionRecord {
+    /// snake_case keys, dates as ISO 8601 UTC strings.
+    public var json: JSONValue {
+        [
+            "id": .number(id),
+            "command": .string(command),
+            "pid": .number(pid),
+            "started_at": .string(utcText(startedAt)),
+            "ended_at": .optional(endedAt.map(utcText)),
+            "outcome": .optional(outcome),
+            "vantage_address": .optional(vantageAddress),
+        ]
+    }
+}
+
+/// ISO 8601 in UTC with milliseconds, e.g. `2018-04-24T08:07:06.009Z`.
+func utcText(_ date: Date) -> String {
+    Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt).format(date)
+}
