@@ -98,7 +98,7 @@ extension CampaignStore {
             }
             let totals = try Row.fetchOne(db, sql: """
                 SELECT (SELECT count(*) FROM answer) AS answers,
-                       (SELECT total(probes_sent) FROM verdict) AS probes,
+                       (SELECT coalesce(sum(probes_sent), 0) FROM verdict) AS probes,
                        (SELECT max(finished_at) FROM verdict) AS last
                 """)
             let done = states[ItemState.done.rawValue] ?? 0
@@ -111,7 +111,7 @@ extension CampaignStore {
                 vantageASName: metadata.vantageASName, total: done + failed + pending, done: done, failed: failed,
                 pending: pending, verdictCounts: verdictCounts,
                 answers: try totals?.decode(Int.self, forColumn: "answers") ?? 0,
-                probesSent: Int(try totals?.decode(Double.self, forColumn: "probes") ?? 0),
+                probesSent: try totals?.decode(Int.self, forColumn: "probes") ?? 0,
                 sessions: try Self.sessions(db), lastFinishedAt: try totals?.optionalDate("last"))
         }
     }
