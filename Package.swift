@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "censorscope",
             dependencies: [
-                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns",
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns", "CampaignStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -88,19 +88,20 @@ struct ReportCommand: ParsableCommand {
             }
         }
     }
+}
 
-    private func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw UserError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        var done = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { raw in
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n >= 0 { done += n } else if errno != EINTR { failure = errno; return }
-            }
+/// Writes `bytes` to `path` (created or truncated); errors are one sentence.
+func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw UserError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    var done = 0
+    var failure: Int32 = 0
+    bytes.withUnsafeBytes { raw in
+        while done < raw.count {
+            let n = write(fd, raw.baseAddress! + done, raw.count - done)
+            if n >= 0 { done += n } else if errno != EINTR { failure = errno; return }
         }
-        if close(fd) != 0, failure == 0 { failure = errno }
-        if failure != 0 { throw UserError("cannot write \(path): \(String(cString: strerror(failure)))") }
     }
+    if close(fd) != 0, failure == 0 { failure = errno }
+    if failure != 0 { throw UserError("cannot write \(path): \(String(cString: strerror(failure)))") }
 }

@@ -13,9 +13,9 @@ struct CampaignLabTests {
     static let scenario = "campaign"
     static var client: String { LabPlan.namespace(scenario: scenario, node: "client") }
     static let script = repositoryRoot.appendingPathComponent("Probes/campaigns/lab.yaml").path
-    static let targets = repositoryRoot.appendingPathComponent("Probes/campaigns/lab-targets.txt").path
+    static let targets = repositoryRoot.appendingPathComponent("Probes/campaigns/lab.txt").path
 
-    /// The verdict each prefix of lab-targets.txt must get.
+    /// The verdict each prefix of lab.txt must get.
     static func expected(_ target: String, port: Int) -> String? {
         if target.hasPrefix("198.18.20.") || target.hasPrefix("2001:db8:20:") { return "reachable" }
         if target.hasPrefix("198.18.21.") { return "rst-injection" }
@@ -119,7 +119,7 @@ struct CampaignLabTests {
                 #expect(r.status == 0, "\(format): \(r.stderr)")
                 #expect(r.stdout.contains("198.18.21.5"), "\(format) report names the targets")
             }
-            let csvRows = try LabHarness.run(["campaign", "report", "--db", db, "--format", "csv"]).stdout.split(separator: "\n")
+            let csvRows = try LabHarness.run(["campaign", "report", "--db", db, "--format", "csv"]).stdout.split(whereSeparator: \.isNewline)
             #expect(csvRows.count == 537, "a header and one row per target and port")
         }
     }

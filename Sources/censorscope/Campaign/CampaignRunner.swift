@@ -42,7 +42,7 @@ struct CampaignRunner {
     }
 
     func run(_ items: [StoredItem]) throws -> Summary {
-        let status = try storeCall { try store.status() }
+        let status = try storeCall { try self.store.status() }
         let doneBefore = status.done
         let shared = Shared(done: doneBefore, verdicts: status.verdictCounts)
         let pacer = SharedPacer(rate: pacing.rate)

@@ -1,4 +1,5 @@
 import Analysis
+import ArgumentParser
 import CampaignStore
 import Campaigns
 import Foundation
