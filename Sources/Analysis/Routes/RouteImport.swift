@@ -42,6 +42,15 @@ public enum RouteImport {
         try parse(Array(text.utf8), name: name, format: format, direction: direction, index: index)
     }
 
+    /// Whether the bytes hold a `trace --both` result (at `index`, default the first), whose
+    /// two halves can be compared without a second file.
+    public static func holdsBothDirections(_ bytes: [UInt8], index: Int? = nil) -> Bool {
+        guard let values = try? JSONParser.parseDocuments(bytes: bytes) else { return false }
+        let censorscope = values.filter { kind(of: $0)?.format == .censorscope }
+        let chosen = index ?? 0
+        return chosen >= 0 && chosen < censorscope.count && kind(of: censorscope[chosen]) == .censorscopeBoth
+    }
+
     /// What a format's output is called in sentences.
     static func describe(_ format: RouteFormat) -> String {
         switch format {
