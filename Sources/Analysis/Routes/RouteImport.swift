@@ -31,7 +31,7 @@ public enum RouteImport {
             path = try TracerouteText.parse(String(decoding: body, as: UTF8.self), name: name, index: index)
         }
         guard !path.hops.isEmpty else {
-            throw RouteImportError("\(name) holds a \(path.source ?? "trace") result with no hops, so there is no path to compare.")
+            throw RouteImportError("\(name) holds a traceroute with no hops, so there is no path to compare.")
         }
         return path
     }

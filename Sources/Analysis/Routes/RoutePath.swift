@@ -97,12 +97,14 @@ struct HopCollector {
         byTTL[ttl] = hop
     }
 
-    /// The hops in TTL order; TTLs between `firstTTL` and the last one seen (or `through`)
-    /// that the file does not mention are silent (scamper lists only answers).
-    func hops(firstTTL: Int = 1, through last: Int? = nil) -> [RouteHop] {
+    /// The hops in TTL order, from `firstTTL` (else the first TTL seen) to the last one seen
+    /// (or `through`); TTLs in between that the file does not mention are silent (scamper
+    /// lists only answers).
+    func hops(firstTTL: Int? = nil, through last: Int? = nil) -> [RouteHop] {
         let seenLast = byTTL.keys.max() ?? 0
         let end = min(max(seenLast, last ?? 0), Self.maxTTL)
-        let start = max(1, min(firstTTL, byTTL.keys.min() ?? firstTTL))
+        let seenFirst = byTTL.keys.min() ?? firstTTL ?? 1
+        let start = max(1, min(firstTTL ?? seenFirst, seenFirst))
         guard start <= end else { return [] }
         return (start...end).map { byTTL[$0] ?? RouteHop(ttl: $0, silent: true) }
     }

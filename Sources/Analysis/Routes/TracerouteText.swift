@@ -23,7 +23,8 @@ enum TracerouteText {
             let tokens = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if let first = tokens.first, first.allSatisfy(\.isASCIIDigit), first.count <= 3, let ttl = Int(first) {
                 if !current.readHop(ttl: ttl, tokens: tokens.dropFirst()) { ignored += 1 }
-            } else if trimmed.count < line.count, current.lastTTL != nil, current.readContinuation(tokens: tokens[...]) {
+            } else if trimmed.count < line.count, current.lastTTL != nil, tokens.first?.allSatisfy(\.isASCIIDigit) == false,
+                      current.readContinuation(tokens: tokens[...]) {
                 continue
             } else {
                 ignored += 1
@@ -128,15 +129,23 @@ enum TracerouteText {
         init(ttl: Int) { self.ttl = ttl }
 
         mutating func read(_ tokens: ArraySlice<Substring>) {
+            // A bare number is a time only when "ms" follows it.
+            var pendingTime: Double?
             for token in tokens {
                 if inAnnotation {
                     if token.hasSuffix("]") { inAnnotation = false }
                     continue
                 }
+                if token == "ms" {
+                    if let rtt = pendingTime { time(rtt) }
+                    pendingTime = nil
+                    continue
+                }
+                pendingTime = nil
                 if token == "*" {
                     outcomes.append((nil, nil, false))
                     recognised = true
-                } else if token == "ms" || token.hasPrefix("!") || token.hasPrefix("<") {
+                } else if token.hasPrefix("!") || token.hasPrefix("<") {
                     continue
                 } else if token.hasPrefix("[") {
                     inAnnotation = !token.hasSuffix("]")
@@ -146,16 +155,23 @@ enum TracerouteText {
                 } else if let address = token.utf8.count <= 64 ? IPAddress(String(token)) : nil {
                     startResponder(address)
                     recognised = true
+                } else if token.hasSuffix("ms"), let rtt = Self.milliseconds(token.dropLast(2)) {
+                    time(rtt)
                 } else if let rtt = Self.milliseconds(token) {
-                    guard hasResponder else { continue }
-                    outcomes.append((responder, rtt, true))
-                    responderTimed = true
-                    recognised = true
+                    pendingTime = rtt
                 } else {
                     startResponder(nil)   // a name; its address follows in parentheses
                 }
             }
             closeResponder()
+        }
+
+        /// A probe's time, for the responder named last.
+        mutating func time(_ rtt: Double) {
+            guard hasResponder else { return }
+            outcomes.append((responder, rtt, true))
+            responderTimed = true
+            recognised = true
         }
 
         mutating func startResponder(_ address: IPAddress?) {
@@ -175,9 +191,8 @@ enum TracerouteText {
             for o in outcomes { collector.add(ttl: ttl, address: o.address, rtt: o.rtt, answered: o.answered) }
         }
 
-        /// `0.345` or `0.345ms`: a non-negative time.
-        static func milliseconds(_ token: Substring) -> Double? {
-            let number = token.hasSuffix("ms") ? token.dropLast(2) : token
+        /// `0.345`: a non-negative number of milliseconds.
+        static func milliseconds(_ number: Substring) -> Double? {
             guard !number.isEmpty, number.count <= 16, number.allSatisfy({ $0.isASCIIDigit || $0 == "." }),
                   let value = Double(number), value.isFinite else { return nil }
             return value
