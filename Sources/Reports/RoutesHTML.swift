@@ -55,7 +55,7 @@ public enum RoutesHTML {
         let rows = Array(record.aligned.prefix(maxRows))
         let serverColumn = rows.count + 1
         let width = max(margin * 2 + spacing * serverColumn, 560)
-        let height = reverseY + 184
+        let height = reverseY + 204
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"path routes\" width=\"\(width)\" height=\"\(height)\" "
         s += "viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"forward and reverse paths\">\n<defs>"
         s += "<marker id=\"route-arrow-\(id)\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" "
@@ -135,6 +135,9 @@ public enum RoutesHTML {
         s += text(margin + 50, y + 24, "same /24 or /64 subnet (another interface of the router, or its link neighbour)", anchor: "start")
         s += "<rect x=\"\(margin)\" y=\"\(y + 32)\" width=\"40\" height=\"16\" fill=\"#ffebee\" stroke=\"\(censorColour)\" stroke-dasharray=\"5 3\"/>"
         s += text(margin + 50, y + 44, "where the censor's address is met in that direction", anchor: "start")
+        s += "<circle cx=\"\(margin + 10)\" cy=\"\(y + 60)\" r=\"7\" fill=\"#64b5f6\" stroke=\"#37474f\"/>"
+        s += "<circle cx=\"\(margin + 30)\" cy=\"\(y + 60)\" r=\"7\" fill=\"#90a4ae\" stroke=\"#37474f\"/>"
+        s += text(margin + 50, y + 64, "a router also on the other path (blue), or only on this one (grey); * did not answer", anchor: "start")
         return s + "</g>\n"
     }
 
