@@ -93,6 +93,18 @@ import Testing
         #expect(scamper?.hops[1].silent == false && scamper?.hops[1].addresses == [], "an unreadable address still answered")
     }
 
+    @Test func otherMeasurementsAndSwarmsOfResponders() throws {
+        let ping = #"[{"fw": 5080, "type": "ping", "af": 4, "dst_addr": "192.0.2.1", "result": [{"rtt": 1.5}]}]"#
+        #expect(outcome(Array(ping.utf8)) == "bad.json holds JSON, but not a traceroute CensorScope reads: expected censorscope trace or investigate --json, a RIPE Atlas traceroute result, scamper JSON or mtr --json output.")
+        let geo = #"{"type": "FeatureCollection", "features": []}"#
+        #expect(outcome(Array(geo.utf8))?.hasPrefix("bad.json holds JSON, but not a traceroute") == true)
+        // A thousand responders at one TTL: the first 32 are kept.
+        let responses = (0..<1000).map { #"{"address": "198.18.\#($0 / 256).\#($0 % 256)"}"# }.joined(separator: ",")
+        let swarm = try RouteImport.parse(#"{"hops": [{"ttl": 1, "responses": [\#(responses)]}]}"#, name: "swarm.json")
+        #expect(swarm.hops.first?.addresses.count == 32)
+        #expect(swarm.hops.first?.addresses.last == routeIP("198.18.0.31"))
+    }
+
     @Test func longLinesAndOversizedTokensInText() {
         let long = " 1  " + String(repeating: "a", count: 100_000) + " (192.0.2.1)  0.5 ms\n"
         #expect(outcome(Array(long.utf8), name: "long.txt") == nil)

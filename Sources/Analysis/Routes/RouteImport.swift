@@ -84,15 +84,25 @@ public enum RouteImport {
         if let report = value["report"], RouteJSON.array(report["hubs"]) != nil { return .mtr }
         if RouteJSON.array(value["hubs"]) != nil, value["mtr"] != nil { return .mtr }
         if type == "trace" { return .scamperTrace }
-        if type == "traceroute" || (value["fw"] != nil && value["result"] != nil) { return .atlas }
+        if value["fw"] != nil {
+            // Atlas ping, DNS… results share the envelope; only traceroutes are paths.
+            return (type == nil || type == "traceroute") && value["result"] != nil ? .atlas : nil
+        }
+        if type == "traceroute", value["result"] != nil { return .atlas }
         if value["forward"]?["hops"] != nil || value["reverse"]?["hops"] != nil { return .censorscopeBoth }
         if RouteJSON.string(value["schema"])?.hasPrefix("censorscope.investigation") == true
             || (value["verdict"] != nil && value["path"] != nil) { return .investigation }
         if RouteJSON.array(value["hops"]) != nil, type == nil { return .censorscopeTrace }
         // scamper writes cycle-start/cycle-stop/list records (and other measurements) between traces.
-        if let type, !type.isEmpty, value["fw"] == nil { return .scamperOther }
+        if let type, scamperRecordTypes.contains(type) { return .scamperOther }
         return nil
     }
+
+    /// The record types scamper writes besides traces (sc_warts2json output).
+    static let scamperRecordTypes: Set<String> = [
+        "cycle-start", "cycle-stop", "cycle-def", "list", "ping", "tracelb", "dealias", "neighbourdisc",
+        "tbit", "sting", "sniff", "host", "http", "udpprobe", "owamp",
+    ]
 
     static func parseJSON(_ bytes: [UInt8], name: String, format: RouteFormat?, direction: RouteDirection?,
                           index: Int?) throws(RouteImportError) -> RoutePath {

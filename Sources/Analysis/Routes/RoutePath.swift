@@ -79,6 +79,9 @@ public struct RouteImportError: Error, Hashable, Sendable, CustomStringConvertib
 struct HopCollector {
     /// The largest TTL an IP header can carry; anything beyond is hostile or broken.
     static let maxTTL = 255
+    /// Distinct responders kept per TTL: traceroute sends a handful of probes per TTL, so
+    /// more is a hostile file, and it must not make the comparison quadratic in its size.
+    static let maxResponders = 32
 
     private var byTTL: [Int: RouteHop] = [:]
     /// Entries skipped because their TTL was missing or outside 1...255.
@@ -91,7 +94,9 @@ struct HopCollector {
         var hop = byTTL[ttl] ?? RouteHop(ttl: ttl, silent: true)
         if answered {
             hop.silent = false
-            if let address, !hop.addresses.contains(address) { hop.addresses.append(address) }
+            if let address, hop.addresses.count < Self.maxResponders, !hop.addresses.contains(address) {
+                hop.addresses.append(address)
+            }
             if let rtt, rtt.isFinite, rtt >= 0 { hop.rttMilliseconds.append(rtt) }
         }
         byTTL[ttl] = hop
