@@ -33,9 +33,13 @@ public enum RoutesHTML {
             <h1>\(HTML.escape(title))</h1>
 
             """
-        let verdictClass = record.asymmetric == true ? "blocked" : record.asymmetric == false ? "open" : "unknown"
-        out += "<p class=\"summary-text\"><span class=\"verdict \(verdictClass)\">\(record.asymmetric == true ? "asymmetric" : record.asymmetric == false ? "symmetric" : "unknown")</span> "
-        out += HTML.escape(record.summary ?? "") + "</p>\n<dl>\n"
+        // The summary reads "verdict: sentence"; the verdict becomes the badge.
+        let summary = record.summary ?? ""
+        let parts = summary.split(separator: ":", maxSplits: 1).map { String($0.drop(while: { $0 == " " })) }
+        let word = parts.count == 2 ? parts[0] : record.asymmetric == true ? "asymmetric" : "unknown"
+        let verdictClass = word == "asymmetric" ? "blocked" : word == "symmetric" ? "open" : "unknown"
+        out += "<p class=\"summary-text\"><span class=\"verdict \(verdictClass)\">\(HTML.escape(word))</span> "
+        out += HTML.escape(parts.count == 2 ? parts[1] : summary) + "</p>\n<dl>\n"
         for (label, text) in facts(record) { out += "<dt>\(HTML.escape(label))</dt><dd>\(HTML.escape(text))</dd>\n" }
         out += "</dl>\n<figure>\n" + svg(comparison) + "\n<figcaption>Forward path on top (client to server), reverse "
         out += "path below (server to client); a solid link joins the same address seen both ways, a dashed one the same "
@@ -154,8 +158,12 @@ public enum RoutesHTML {
         if !r.forwardOnlyHops.isEmpty { facts.append(("Forward only", r.forwardOnlyHops.joined(separator: ", "))) }
         if !r.reverseOnlyHops.isEmpty { facts.append(("Reverse only", r.reverseOnlyHops.joined(separator: ", "))) }
         if let c = r.censor {
-            let f = c.forwardTTL.map { "forward hop \($0)" } ?? "not on the forward path"
-            let b = c.reverseTTL.map { "reverse hop \($0)" + (c.reverseMatch == "subnet" ? " (same subnet)" : "") } ?? "not on the reverse path"
+            func side(_ name: String, _ ttl: Int?, _ address: String?, _ match: String?) -> String {
+                guard let ttl else { return "not on the \(name) path" }
+                return "\(name) hop \(ttl)" + (match == "subnet" ? " (\(address ?? "?"), same subnet)" : "")
+            }
+            let f = side("forward", c.forwardTTL, c.forwardAddress, c.forwardMatch)
+            let b = side("reverse", c.reverseTTL, c.reverseAddress, c.reverseMatch)
             facts.append(("Censor", "\(c.address ?? "?"): \(f); \(b)"))
         }
         for note in r.notes { facts.append(("Note", note)) }
@@ -203,9 +211,9 @@ public enum RoutesHTML {
         }
         struct Censor {
             var address: String?
-            var forwardTTL: Int?
-            var reverseTTL: Int?
-            var reverseMatch: String?
+            var forwardTTL: Int?, reverseTTL: Int?
+            var forwardAddress: String?, reverseAddress: String?
+            var forwardMatch: String?, reverseMatch: String?
         }
         struct Subnet {
             var subnet: String
@@ -253,7 +261,8 @@ public enum RoutesHTML {
             }
             censor = json.object("censor").map {
                 Censor(address: $0.string("address"), forwardTTL: $0.int("forward_ttl"), reverseTTL: $0.int("reverse_ttl"),
-                       reverseMatch: $0.string("reverse_match"))
+                       forwardAddress: $0.string("forward_address"), reverseAddress: $0.string("reverse_address"),
+                       forwardMatch: $0.string("forward_match"), reverseMatch: $0.string("reverse_match"))
             }
             notes = json.strings("notes")
         }

@@ -70,7 +70,24 @@ import Testing
         for address in ["198.18.1.1", "198.18.3.2", "198.18.5.2", "198.18.9.1", "198.18.6.1", "198.18.4.1", "198.18.2.1"] {
             #expect(html.contains(">\(address)</text>"), "\(address) not drawn")
         }
-        #expect(html.contains("asymmetric: the paths share 3 of 7 routers"))
+        #expect(html.contains("\"verdict blocked\">asymmetric</span> the paths share 3 of 7 routers"))
+    }
+
+    /// AS names come from a file the user downloaded: markup in them stays text.
+    @Test func hostileASNamesAreEscapedInThePage() throws {
+        let db = Self.temporary("hostile.tsv"), page = Self.temporary("hostile.html")
+        #expect(FileManager.default.createFile(atPath: db, contents: Data(
+            "198.18.0.0\t198.18.255.255\t64666\tZZ\t<script>alert('x')</script> & \"quoted\"\n".utf8)))
+        defer {
+            try? FileManager.default.removeItem(atPath: db)
+            try? FileManager.default.removeItem(atPath: page)
+        }
+        let r = try CLI.run(["routes", "compare", Self.fixture("both.censorscope.json"), "--asn-db", db, "--html", page])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.lines.contains { $0.contains("[AS64666 <script>alert('x')</script> & \"quoted\"]") }, "text output is plain")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(!html.contains("<script"))
+        #expect(html.contains("AS64666 &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;"))
     }
 
     @Test func humanOutputOfATraceBothFileAlone() throws {
