@@ -11,6 +11,7 @@ import Packets
 public struct RouteComparison: Hashable, Sendable {
     /// One hop as compared, annotated with its AS.
     public struct Hop: Hashable, Sendable {
+        /// The probes' TTL in this hop's own direction.
         public var ttl: Int
         /// The first responder; nil when silent.
         public var address: IPAddress?
@@ -18,9 +19,11 @@ public struct RouteComparison: Hashable, Sendable {
         public var addresses: [IPAddress]
         /// The first responder's origin AS; nil without a database or an entry.
         public var asn: UInt32?
+        /// The AS description from the database, when it has names (iptoasn).
         public var asName: String?
         /// The smallest round-trip time, in milliseconds.
         public var rttMilliseconds: Double?
+        /// No probe at this TTL was answered.
         public var silent: Bool
         /// How the hop relates to the other direction; nil when silent or only on this path.
         public var match: RouteMatch?
@@ -28,8 +31,11 @@ public struct RouteComparison: Hashable, Sendable {
 
     /// A subnet both directions cross through different addresses.
     public struct SharedSubnet: Hashable, Sendable {
+        /// The /24 or /64.
         public var subnet: IPPrefix
+        /// The forward path's router addresses in it.
         public var forward: [IPAddress]
+        /// The reverse path's router addresses in it.
         public var reverse: [IPAddress]
         /// The client or server address in the subnet, when the match is with an end.
         public var ends: [IPAddress]
@@ -37,13 +43,17 @@ public struct RouteComparison: Hashable, Sendable {
 
     /// One row of the side-by-side view: hops at the same place on the way from the client.
     public struct Row: Hashable, Sendable {
+        /// The forward hop on this row, if any.
         public var forwardTTL: Int?
+        /// The reverse hop on this row, if any.
         public var reverseTTL: Int?
+        /// How the two hops match; nil when they do not (or one is missing).
         public var match: RouteMatch?
     }
 
     /// Where the censor's address is met in each direction.
     public struct CensorPlacement: Hashable, Sendable {
+        /// The censor's address (given, or from the investigation).
         public var address: IPAddress
         /// The forward TTL of the hop at the censor; nil when the forward path does not cross it.
         public var forwardTTL: Int?
@@ -51,8 +61,11 @@ public struct RouteComparison: Hashable, Sendable {
         public var reverseTTL: Int?
         /// The hop's address in each direction (differs from `address` for a subnet match).
         public var forwardAddress: IPAddress?
+        /// The reverse hop's address at the censor.
         public var reverseAddress: IPAddress?
+        /// `address` or `subnet`: how the forward hop was tied to the censor.
         public var forwardMatch: RouteMatch?
+        /// `address` or `subnet`: how the reverse hop was tied to the censor.
         public var reverseMatch: RouteMatch?
     }
 
@@ -63,13 +76,16 @@ public struct RouteComparison: Hashable, Sendable {
     /// The ends: the forward path's origin (else the reverse path's destination), and the
     /// forward path's destination (else the reverse path's origin).
     public var client: IPAddress?
+    /// The far end (see `client`).
     public var server: IPAddress?
     /// Both paths in their own TTL order.
     public var forward: [Hop]
+    /// The reverse path, server to client, in its own TTL order.
     public var reverse: [Hop]
     /// The ASes each path crosses in its own direction, ends included, consecutive
     /// repeats and unknown hops collapsed.
     public var forwardASPath: [UInt32]
+    /// The reverse path's ASes, from the server's.
     public var reverseASPath: [UInt32]
     /// The AS names the database gives, for the ASes on either path.
     public var asNames: [UInt32: String]
@@ -77,14 +93,21 @@ public struct RouteComparison: Hashable, Sendable {
     public var sharedHops: [IPAddress]
     /// Router addresses matched neither by address nor by subnet in the other direction.
     public var forwardOnlyHops: [IPAddress]
+    /// Reverse router addresses matched neither by address nor by subnet.
     public var reverseOnlyHops: [IPAddress]
+    /// Subnets both directions reach through different addresses (or through an end).
     public var sharedSubnets: [SharedSubnet]
+    /// ASes on both AS paths, in forward order.
     public var sharedASes: [UInt32]
+    /// ASes on the forward AS path only.
     public var forwardOnlyASes: [UInt32]
+    /// ASes on the reverse AS path only.
     public var reverseOnlyASes: [UInt32]
     /// Routers (distinct subnets of router addresses) on either path, and on both.
     public var routerCount: Int
+    /// Of `routerCount`, those both directions reach.
     public var sharedRouterCount: Int
+    /// Where the censor sits in each direction; nil when no censor was given or known.
     public var censor: CensorPlacement?
     /// The side-by-side view, client side first; the ends' own hops are left out.
     public var aligned: [Row]

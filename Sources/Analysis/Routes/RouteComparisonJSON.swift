@@ -3,6 +3,7 @@ import Packets
 
 /// The `routes compare --json` object (Docs/routes.md).
 extension RouteComparison {
+    /// The comparison as the `routes compare --json` object (Docs/routes.md).
     public var json: JSONValue {
         .object([
             ("asymmetric", .bool(asymmetric)),

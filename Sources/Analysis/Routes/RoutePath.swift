@@ -65,7 +65,9 @@ public enum RouteFormat: String, Sendable, CaseIterable {
 
 /// Which half of a `trace --both --json` result to read.
 public enum RouteDirection: String, Sendable, CaseIterable {
+    /// Client to server.
     case forward
+    /// Server back to client.
     case reverse
 }
 
