@@ -114,7 +114,7 @@ let package = Package(
             name: "ProbingTests",
             dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Censor", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "AnalysisTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Analysis", "JSONSupport"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Analysis", "JSONSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
         .testTarget(name: "CampaignsTests", dependencies: ["ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
