@@ -93,6 +93,18 @@ chaos() {
   run client ping -n -c 20 -i 0.005 -t 3 $server
 }
 
+campaign() {
+  printf 'One address of each prefix the server hosts. Clean:\n\n'
+  run client curl -sS --max-time 3 -o /dev/null -w '%{http_code}\n' http://198.18.20.7/
+  printf 'SYN-size DPI: curl'"'"'s 60-byte SYN is reset (curl ignores the bare RST and times out), traceroute -T'"'"'s 44-byte SYN passes:\n\n'
+  run client curl -sS --max-time 3 -o /dev/null -w '%{http_code}\n' http://198.18.21.7/
+  run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 198.18.21.7
+  printf 'Blackholed, port 443 reset, and down:\n\n'
+  run client ping -n -c 2 -W 1 198.18.22.7
+  run client curl -sSk --max-time 3 -o /dev/null -w '%{http_code}\n' https://198.18.23.7/
+  run client ping -n -c 2 -W 1 198.18.29.7
+}
+
 page telegram-2018 "the founding story" telegram
 page gfw-sni "on-path RST injection on a blocked SNI" gfw
 page ip-blackhole "silent drop of a prefix" blackhole
@@ -101,3 +113,4 @@ page throttle-sni "an SNI throttled to 150 kbit/s" throttle
 page clean "no censorship (the control)" clean
 page ecmp "equal-cost multipath, chosen per flow" ecmp
 page chaos "duplication and reordering without netem" chaos
+page campaign "many targets, each prefix censored its own way" campaign

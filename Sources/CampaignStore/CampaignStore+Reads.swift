@@ -43,13 +43,13 @@ extension CampaignStore {
         }
     }
 
-    /// Every verdict, in the target list's order: line, then address, then port (numerically).
+    /// Every verdict, in the target list's order (items were created in it: a CIDR in address order, each address's ports in turn).
     public func verdicts() throws(CampaignStoreError) -> [StoredVerdict] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT verdict.*, item.address, item.name, item.port, item.line
                 FROM verdict JOIN item ON item.id = verdict.item_id
-                ORDER BY item.line, item.address, CAST(item.port AS INTEGER), item.port, item.id
+                ORDER BY item.id
                 """).map { row in
                 StoredVerdict(
                     itemID: try row.decode(forColumn: "item_id"), address: try row.decode(forColumn: "address"),

@@ -145,16 +145,16 @@ struct CampaignStoreRecordTests {
     @Test func verdictsFollowTheListOrderAndAnswersRoundTrip() throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let items = [ItemInput(address: "198.18.0.9", name: nil, port: "443", line: 2, input: "198.18.0.9"),
-                     ItemInput(address: "198.18.0.9", name: nil, port: "80", line: 2, input: "198.18.0.9"),
-                     ItemInput(address: "198.18.0.1", name: "a.example", port: "3478/udp", line: 1, input: "a.example"),
-                     ItemInput(address: "198.18.0.10", name: nil, port: "443", line: 2, input: "198.18.0.10")]
+        let items = [ItemInput(address: "198.18.0.1", name: "a.example", port: "3478/udp", line: 1, input: "a.example"),
+                     ItemInput(address: "198.18.0.9", name: nil, port: "80", line: 2, input: "198.18.0.8/29"),
+                     ItemInput(address: "198.18.0.9", name: nil, port: "443", line: 2, input: "198.18.0.8/29"),
+                     ItemInput(address: "198.18.0.10", name: nil, port: "80", line: 2, input: "198.18.0.8/29")]
         let store = try CampaignStore.create(at: dir.file("order.sqlite"), metadata: Fixture.metadata(), items: items,
                                              order: [3, 1, 0, 2], resolved: [])
         let session = try store.beginSession(command: "run", pid: 1, at: Fixture.startedAt, vantageAddress: nil)
         for id: Int64 in [4, 2, 1, 3] { #expect(try store.record(Fixture.result(item: id, session: session, answers: Int(id)))) }
-        // Line, then address (as text), then port by number: 80 before 443.
-        #expect(try store.verdicts().map(\.itemID) == [3, 4, 2, 1])
+        // The list's order (the items' creation order), whatever order they ran and finished in.
+        #expect(try store.verdicts().map(\.itemID) == [1, 2, 3, 4])
         let verdict = try #require(try store.verdicts().first)
         #expect(verdict.address == "198.18.0.1" && verdict.name == "a.example" && verdict.port == "3478/udp" && verdict.line == 1)
         #expect(verdict.probesSent == 12 && verdict.json.contains("\"verdict\":\"reachable\""))
