@@ -96,7 +96,7 @@ chaos() {
 campaign() {
   printf 'One address of each prefix the server hosts. Clean:\n\n'
   run client curl -sS --max-time 3 -o /dev/null -w '%{http_code}\n' http://198.18.20.7/
-  printf 'SYN-size DPI: curl'"'"'s 60-byte SYN is reset (curl ignores the bare RST and times out), traceroute -T'"'"'s 44-byte SYN passes:\n\n'
+  printf 'SYN-size DPI: curl'"'"'s 60-byte SYN is answered by a forged bare RST (curl ignores it and times out); traceroute -T sends 60-byte SYNs too, so its hop 2 is the forged RST in the host'"'"'s name: the device sits there:\n\n'
   run client curl -sS --max-time 3 -o /dev/null -w '%{http_code}\n' http://198.18.21.7/
   run client traceroute -T -n -q 1 -w 1 -m 8 -p 80 198.18.21.7
   printf 'Blackholed, port 443 reset, and down:\n\n'

@@ -150,7 +150,8 @@ struct CampaignLabTests {
         """.write(toFile: targets, atomically: true, encoding: .utf8)
         try LabHarness.withLab(Self.scenario) {
             let run = Subprocess.run(["ip", "netns", "exec", Self.client, LabHarness.binary, "campaign", "run", script, "--targets", targets,
-                                      "--db", db, "--allow-reserved", "--resolver", "198.18.9.2", "--json"], timeout: 120)
+                                      "--db", db, "--allow-reserved", "--resolver", "198.18.9.2", "--evidence-dir", dir + "/pcaps", "--json"],
+                                     timeout: 120)
             #expect(run.status == 0, "campaign failed: \(run.stderr)")
             let report = try LabHarness.run(["campaign", "report", "--db", db, "--format", "json"])
             var verdicts: [String: String] = [:]
@@ -168,6 +169,10 @@ struct CampaignLabTests {
             }
             #expect(verdicts["198.18.9.2"] == "reachable")
             #expect(verdicts["2001:db8:9::2"] == "reachable")
+            // Each item's packets, with the probe each one is or answers.
+            let pcap = dir + "/pcaps/198.18.20.1-3478-udp.pcapng"
+            let decoded = try LabHarness.run(["decode", "--pcap", pcap])
+            #expect(decoded.status == 0 && decoded.stdout.contains("comment: answer to probe"), "\(pcap): \(decoded.stderr)")
         }
     }
 }

@@ -124,7 +124,7 @@ struct CampaignExecution {
         let left = try storeCall { try store.unfinishedItems().count }
         let outcome = summary.interrupted ? "interrupted" : left == 0 ? "finished" : "incomplete"
         try storeCall { try store.endSession(session, outcome: outcome, at: Date()) }
-        if left == 0 { try storeCall { try store.finish(at: Date()) } }
+        if left == 0 { _ = try storeCall { try store.finish(at: Date()) } }
         let status = try storeCall { try store.status() }
         if options.json { out.json(status.json) } else { for line in status.textLines { out.line(line) } }
         out.flush()
