@@ -16,7 +16,7 @@ let clientAddress = IPAddress.v4(IPv4Address("198.18.1.2")!)
 
 @Suite("Built-in scenarios")
 struct BuiltinScenarioTests {
-    static let expected = ["chaos", "clean", "ecmp", "gfw-sni", "ip-blackhole", "keyword-http", "telegram-2018", "throttle-sni"]
+    static let expected = ["campaign", "chaos", "clean", "ecmp", "gfw-sni", "ip-blackhole", "keyword-http", "telegram-2018", "throttle-sni"]
 
     @Test("the embedded copies match Probes/labs (run scripts/embed-lab-scenarios.sh after editing)")
     func embeddedMatchesFiles() throws {
@@ -64,6 +64,7 @@ struct BuiltinScenarioTests {
             "chaos": ["action: disturb", "direction: server-to-client", "dst_prefix:", "duplicate: 0.3", "delay_ms:", "seed: 2018"],
             "clean": ["rules: []"],
             "ecmp": ["rules: []"],
+            "campaign": ["syn_size_min: 60", "dst_prefix:", "198.18.21.0/24", "198.18.22.0/24", "action: drop", "dst_port: 443"],
         ]
         for (name, needles) in actions {
             let yaml = try #require(try builtin(name).node(named: "dpi")?.censor).yamlText()
