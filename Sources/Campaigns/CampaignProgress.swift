@@ -41,11 +41,13 @@ public struct CampaignProgress: Sendable, Hashable {
             + (perMinute.map { " \(Self.number($0))/min" } ?? "")
             + " ETA " + (remainingSeconds.map(Self.duration) ?? "?")
             + (failed > 0 ? " failed \(failed)" : "")
-        let counts = verdicts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: " · ")
-        let room = max(10, min(40, width - tail.count - 4))
+        var counts = verdicts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: " · ")
+        // The verdicts get room before the bar does; the bar shrinks to 10 columns first.
+        if width - tail.count - 4 - counts.count - 2 < 10 { counts = "" }
+        let room = max(10, min(40, width - tail.count - 4 - (counts.isEmpty ? 0 : counts.count + 2)))
         let filled = Int((fraction * Double(room)).rounded(.down))
         var line = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: room - filled) + "] " + tail
-        if !counts.isEmpty, line.count + 2 + counts.count <= width { line += "  " + counts }
+        if !counts.isEmpty { line += "  " + counts }
         return String(line.prefix(max(0, width)))
     }
 

@@ -32,6 +32,7 @@ import Testing
         #expect(bar.hasPrefix("[") && bar.contains("150/500 30%") && bar.contains("ETA 3:30") && bar.contains("drop 10 · reachable 140"))
         #expect(bar.count <= 100)
         #expect(p.bar(width: 30).count <= 30)
+        #expect(p.bar(width: 80).contains("drop 10 · reachable 140") && p.bar(width: 80).count <= 80, "verdicts before bar width")
     }
 
     @Test("Before any item of this session: no pace, ETA unknown; all done: ETA 0")
