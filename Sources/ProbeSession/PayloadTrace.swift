@@ -67,6 +67,9 @@ public enum PayloadTrace {
         /// Between connections, so residual blocking has a chance to show.
         public var pause: Duration = .milliseconds(100)
         public var connectTimeout: Duration = .seconds(3)
+        /// When set, every connection waits for two slots of it (its SYN and its payload), so
+        /// a campaign's sweeps count against the campaign's rate.
+        public var sharedPacer: SharedPacer?
         /// Where to capture; "any" sees every interface of the namespace.
         public var interface: String = "any"
         /// If set, every captured packet goes to this pcapng, commented "test ttl 5" etc.
@@ -156,6 +159,10 @@ public enum PayloadTrace {
     static func connection(_ config: Configuration, payload: [UInt8], ttl: Int) throws(Failure)
         -> (observation: PayloadObservation, packets: [CapturedPacket])
     {
+        if let pacer = config.sharedPacer {
+            let wait = max(pacer.reserve(), pacer.reserve())
+            if wait > 0 { RunClock.sleep(min(wait, 3600)) }
+        }
         let socket: KernelConnection
         do { socket = try KernelConnection(remote: config.target, port: config.port) } catch {
             return (.notConnected(error.description), [])

@@ -56,6 +56,8 @@ public enum ProbeRun {
         /// Lets about `seconds` pass, reading the capture meanwhile.
         func pause(_ seconds: Double) {
             drain()
+            // Capped so a pathological rate never overflows the conversion; callers loop.
+            let seconds = min(seconds, 1)
             if seconds >= 0.001 {
                 _ = capture.waitForPackets(timeout: .nanoseconds(Int64(seconds * 1e9)))
                 drain()
@@ -91,9 +93,15 @@ public enum ProbeRun {
         let drainInterval = max(1, configuration.drainInterval)
         var sinceDrain = 0
         for (index, packet) in packets.enumerated() {
+            if configuration.shouldStop?() == true { break }
             if let shared = configuration.sharedPacer {
-                let wait = shared.reserve()
-                if wait > 0 { pause(wait) }
+                // The slot is taken; wait for its time (a pause ends early when answers arrive).
+                let until = RunClock.monotonic() + shared.reserve()
+                while readFailure == nil, configuration.shouldStop?() != true {
+                    let left = until - RunClock.monotonic()
+                    if left <= 0 { break }
+                    pause(left)
+                }
             } else if paced {
                 while readFailure == nil {
                     let wait = pacer.delay(at: RunClock.monotonic())
@@ -101,7 +109,7 @@ public enum ProbeRun {
                     pause(wait)
                 }
             }
-            if readFailure != nil { break }
+            if readFailure != nil || configuration.shouldStop?() == true { break }
             if let failure = transmit(packet) {
                 stats.sendErrors += 1
                 if stats.firstSendError == nil {
@@ -124,7 +132,7 @@ public enum ProbeRun {
         // The answers to the last probes.
         let deadline = sendingEnd + max(0, configuration.timeout.inSeconds)
         drain()
-        while !settled, readFailure == nil {
+        while !settled, readFailure == nil, configuration.shouldStop?() != true {
             let left = deadline - RunClock.monotonic()
             if left <= 0 { break }
             _ = capture.waitForPackets(timeout: .nanoseconds(Int64(min(left, 0.05) * 1e9)))

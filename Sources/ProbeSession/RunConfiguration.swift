@@ -23,6 +23,8 @@ public struct RunConfiguration: Sendable {
     public var drainInterval: Int
     /// When set, sends are paced by this pacer (shared with other runs) instead of `rate`.
     public var sharedPacer: SharedPacer?
+    /// Asked before each send and while waiting: true ends the run at once (an interrupt).
+    public var shouldStop: (@Sendable () -> Bool)?
 
     public init(interface: String, filter: String, rate: Double? = 100, burst: Int = 1,
                 timeout: Duration = .seconds(2), captureBufferBytes: Int32 = 32 << 20,

@@ -72,6 +72,9 @@ struct CampaignLabTests {
             guard let second = Subprocess.start(inClient + ["campaign", "resume", "--db", db, "--rate", "300"],
                                                 outputFile: dir + "/resume.log") else { Issue.record("cannot resume"); return }
             let doneBeforeKill = try Self.waitForDone(db, atLeast: 200, pid: second)
+            // One session at a time: a second resume meanwhile is refused before it measures anything.
+            let concurrent = Subprocess.run(inClient + ["campaign", "resume", "--db", db], timeout: 60)
+            #expect(concurrent.status == 1 && concurrent.stderr.contains("another censorscope is running the campaign"), "\(concurrent.stderr)")
             kill(second, SIGKILL)
             #expect(Subprocess.wait(second) == 137)
             let afterKill = try Self.status(db)
@@ -170,7 +173,10 @@ struct CampaignLabTests {
             #expect(verdicts["198.18.9.2"] == "reachable")
             #expect(verdicts["2001:db8:9::2"] == "reachable")
             // Each item's packets, with the probe each one is or answers.
-            let pcap = dir + "/pcaps/198.18.20.1-3478-udp.pcapng"
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/pcaps")
+            #expect(files.count == 14, "one pcapng per item: \(files)")
+            let name = try #require(files.first { $0.hasPrefix("198.18.20.1-3478-udp-") && $0.hasSuffix(".pcapng") })
+            let pcap = dir + "/pcaps/" + name
             let decoded = try LabHarness.run(["decode", "--pcap", pcap])
             #expect(decoded.status == 0 && decoded.stdout.contains("comment: answer to probe"), "\(pcap): \(decoded.stderr)")
         }

@@ -34,8 +34,8 @@ struct CampaignPacingOptions: ParsableArguments {
     var quiet = false
 
     func validate() throws {
-        if let rate, rate != "max", Double(rate).map({ $0 > 0 && $0 <= 1_000_000 }) != true {
-            throw ValidationError("--rate must be a number of probes per second (0 < rate <= 1000000) or `max`")
+        if let rate, rate != "max", Double(rate).map({ $0 >= 0.001 && $0 <= 1_000_000 }) != true {
+            throw ValidationError("--rate must be a number of probes per second (0.001 to 1000000) or `max`")
         }
         if let parallel, !(1...256).contains(parallel) { throw ValidationError("--parallel must be 1 to 256") }
     }
@@ -131,7 +131,8 @@ struct CampaignResumeCommand: ParsableCommand {
             do { script = try ExperimentScript.parse(meta.scriptText, source: meta.scriptPath) } catch {
                 throw UserError("the script stored in \(db) no longer parses: \(error)")
             }
-            let asn = try CampaignSetup.loadASN(asnDatabase ?? meta.options["asn_db"])
+            // Only the asn analysis needs the database; a stored path that moved is then an error.
+            let asn = script.analyses.contains(.asn) ? try CampaignSetup.loadASN(asnDatabase ?? meta.options["asn_db"]) : nil
             try CampaignExecution(store: store, script: script, pacing: pacing.pacing(script.pacing, stored: meta.options),
                                   options: pacing, database: asn, dbPath: db).execute(&out)
         }

@@ -112,7 +112,7 @@ struct CampaignRunner {
         let route: RouteInfo
         do { route = try Routing.route(to: address) } catch { return fail(error.description) }
         let item = CampaignItem(id: stored.id, address: address, name: stored.name, port: port)
-        let evidence = evidenceDirectory.map { $0 + "/" + Self.fileName(address, port) }
+        let evidence = evidenceDirectory.map { $0 + "/" + Self.fileName(stored.id, address, port) }
         let measurement = ItemMeasurement(script: script, item: item, route: route, pacer: pacer, evidencePath: evidence,
                                           interrupted: interrupted)
         let outcome: ItemMeasurement.Outcome
@@ -142,12 +142,19 @@ struct CampaignRunner {
                                bytes: a.packet.serialized(fillLengths: false, fillChecksums: false))
             },
             probesSent: outcome.probesSent, startedAt: started, finishedAt: Date(), evidenceFile: evidence, sessionID: sessionID)
-        do { _ = try store.record(result) } catch { return .failed("the store refused the result of \(address) port \(port): \(error)") }
+        do {
+            // false: already done (another session got there first); nothing was written.
+            guard try store.record(result) else { return .abandoned }
+        } catch {
+            return .failed("the store refused the result of \(address) port \(port): \(error)")
+        }
         return .recorded(r.verdict.rawValue)
     }
 
-    static func fileName(_ address: IPAddress, _ port: ServicePort) -> String {
-        address.description.replacingOccurrences(of: ":", with: "_") + "-" + port.description.replacingOccurrences(of: "/", with: "-") + ".pcapng"
+    /// `ADDRESS-PORT-ID.pcapng`: the item id keeps apart two names on one address.
+    static func fileName(_ id: Int64, _ address: IPAddress, _ port: ServicePort) -> String {
+        address.description.replacingOccurrences(of: ":", with: "_") + "-" + port.description.replacingOccurrences(of: "/", with: "-")
+            + "-\(id).pcapng"
     }
 }
 

@@ -38,6 +38,7 @@ struct CampaignSetup {
         let items = script.items(for: list)
         guard let first = items.first else { throw UserError("\(command.targets) gives no target and port to measure") }
         let asn = try loadASN(command.asnDatabase)
+        if let dir = command.pacing.evidenceDirectory { try makeEvidenceDirectory(dir) }
         let route = try? Routing.route(to: first.target.address)
         let vantage = route?.source
         let record = vantage.flatMap { asn?.lookup($0) }
@@ -65,6 +66,13 @@ struct CampaignSetup {
         }
         let store = try storeCall { try CampaignStore.create(at: command.db, metadata: metadata, items: inputs, order: order, resolved: resolved) }
         return CampaignSetup(store: store, script: script, asn: asn)
+    }
+
+    static func makeEvidenceDirectory(_ dir: String) throws {
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw UserError("cannot create the evidence directory \(dir): \(error.localizedDescription)")
+        }
+        guard access(dir, W_OK) == 0 else { throw UserError("cannot write into the evidence directory \(dir)") }
     }
 
     static func loadASN(_ path: String?) throws -> ASNDatabase? {
@@ -104,11 +112,9 @@ struct CampaignExecution {
     let dbPath: String
 
     func execute(_ out: inout StandardOutput) throws {
-        if let dir = options.evidenceDirectory {
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw UserError("cannot create the evidence directory \(dir): \(error.localizedDescription)")
-            }
-        }
+        if let dir = options.evidenceDirectory { try CampaignSetup.makeEvidenceDirectory(dir) }
+        let lock = try CampaignLock(dbPath)
+        defer { lock.release() }
         let unfinished = try storeCall { try store.unfinishedItems() }
         LabInterrupts.catchSignals()
         defer { LabInterrupts.release() }
@@ -137,3 +143,24 @@ struct CampaignExecution {
         }
     }
 }
+
+/// One session per store at a time: an exclusive flock on the database file (SQLite's own
+/// locks are fcntl locks, which flock does not touch), held for the session.
+struct CampaignLock {
+    let fd: Int32
+
+    init(_ path: String) throws {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw UserError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw UserError("another censorscope is running the campaign in \(path); wait for it to end or stop it first")
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+

@@ -57,25 +57,34 @@ struct ItemMeasurement {
         let started = Date()
         let clock = ContinuousClock.now
         var gathered = Gathered()
-        var bundle = try EvidenceBundle(path: evidencePath ?? FileManager.default.temporaryDirectory.path + "/censorscope-item-\(item.id).pcapng",
-                                        target: item.address, port: item.port.number, started: started)
-        defer { if evidencePath == nil { bundle.discard() } }
+        // Parts live in a temporary directory until merged into the item's pcapng.
+        var bundle = try evidencePath.map { try EvidenceBundle(path: $0, target: item.address, port: item.port.number, started: started) }
+        defer { bundle?.discard() }
         var batch: [ScriptStep] = []
         var batchCondition: StepCondition = .always
         var sourcePorts = SourcePortCounter(first: randomIdentifier())
+        var measured = false
         func flush() throws {
             guard !batch.isEmpty else { return }
             defer { batch = [] }
             if interrupted() { throw Interrupted() }
             guard holds(batchCondition, gathered) else { return }
+            // The gap separates a target's runs; none before the first.
+            if measured && script.pacing.targetGapMilliseconds > 0 {
+                Thread.sleep(forTimeInterval: Double(script.pacing.targetGapMilliseconds) / 1000)
+            }
             try measure(batch, into: &gathered, ports: &sourcePorts, bundle: &bundle)
-            if script.pacing.targetGapMilliseconds > 0 { Thread.sleep(forTimeInterval: Double(script.pacing.targetGapMilliseconds) / 1000) }
+            measured = true
+            if interrupted() { throw Interrupted() }
         }
         for step in script.steps where applies(step) {
             if case .payload(let spec) = step {
                 try flush()
                 if interrupted() { throw Interrupted() }
-                if holds(spec.when, gathered) { try sweep(spec, into: &gathered, bundle: &bundle) }
+                if holds(spec.when, gathered) {
+                    try sweep(spec, into: &gathered, bundle: &bundle)
+                    if interrupted() { throw Interrupted() }
+                }
                 continue
             }
             if step.condition != batchCondition { try flush() }
@@ -85,7 +94,7 @@ struct ItemMeasurement {
         try flush()
 
         let result = analyse(gathered)
-        let frames = evidencePath == nil ? FrameIndex() : try bundle.merge()
+        let frames = try bundle?.merge() ?? FrameIndex()
         var context = Investigation.ReportContext()
         context.evidenceFile = evidencePath
         context.frames = { frames.frames($0) }
@@ -145,7 +154,7 @@ struct ItemMeasurement {
 
     /// One paced run of the batch's probes.
     private func measure(_ steps: [ScriptStep], into g: inout Gathered, ports: inout SourcePortCounter,
-                         bundle: inout EvidenceBundle) throws {
+                         bundle: inout EvidenceBundle?) throws {
         let builder: ProbeBuilder
         do { builder = try ProbeBuilder(source: route.source, destination: item.address) } catch { throw UserError("\(error)") }
         var probes: [Probe] = []
@@ -200,7 +209,7 @@ struct ItemMeasurement {
                         name = "tcp \(chosen.name)"
                     }
                     let plan = try TracePlan(method: t.method, source: route.source, destination: item.address,
-                                             destinationPort: t.method == .tcp ? item.port.number : nil,
+                                             destinationPort: t.method == .icmp ? nil : item.port.number,
                                              sourcePort: ports.next(), shape: shape, firstTTL: 1, maxTTL: t.maxTTL,
                                              queries: repeats, seed: randomIdentifier())
                     let list = try plan.probes(startIndex: probes.count)
@@ -215,7 +224,8 @@ struct ItemMeasurement {
         } catch {
             throw UserError("\(error)")
         }
-        let result = try run(probes, evidence: evidencePath == nil ? nil : bundle.part("batch-\(bundle.parts.count)"),
+        let partNumber = bundle?.parts.count ?? 0
+        let result = try run(probes, evidence: bundle?.part("batch-\(partNumber)"),
                              singles: echoes + trials.keys.sorted() + datagrams, traces: traces.map(\.probes))
         g.sent += result.statistics.sent
         for p in probes { for a in result.answers(for: p.index) { g.answers.append((p, a)) } }
@@ -252,6 +262,9 @@ struct ItemMeasurement {
         var configuration = RunConfiguration(route: route, destinations: [item.address], rate: nil,
                                              timeout: .milliseconds(script.pacing.timeoutMilliseconds))
         configuration.sharedPacer = pacer
+        configuration.shouldStop = interrupted
+        // One ring per item in flight: 4 MiB each keeps 256 parallel items at 1 GiB.
+        configuration.captureBufferBytes = 4 << 20
         let evidence: EvidenceFile?
         if let path {
             do { evidence = try EvidenceFile(path: path, interfaceName: route.interface) } catch { throw UserError(error.description) }
@@ -266,7 +279,7 @@ struct ItemMeasurement {
     }
 
     /// The handshake + TTL-limited payload sweep (kernel connections, so paced by its pauses).
-    private func sweep(_ spec: PayloadSpec, into g: inout Gathered, bundle: inout EvidenceBundle) throws {
+    private func sweep(_ spec: PayloadSpec, into g: inout Gathered, bundle: inout EvidenceBundle?) throws {
         let name: String
         switch spec.name {
         case .fixed(let n): name = n
@@ -286,7 +299,8 @@ struct ItemMeasurement {
         config.wait = .milliseconds(Int64(min(1500, max(700, 8 * rtt + 500))))
         config.pause = .milliseconds(Int64(spec.pauseMilliseconds))
         config.interface = route.interface
-        config.pcapPath = evidencePath == nil ? nil : bundle.part("payload")
+        config.pcapPath = bundle?.part("payload")
+        config.sharedPacer = pacer
         do { g.payloadSteps = try PayloadTrace.run(config) } catch { throw UserError(error.description) }
         g.payloadName = spec.kind == .tls ? "TLS SNI \(name)" : "HTTP Host \(name)"
         g.payloadJSON = (ProbePayloadCommand.payload(test), ProbePayloadCommand.payload(control))
