@@ -85,7 +85,7 @@ public enum ReversePayload: Hashable, Sendable {
 
     /// Decodes the `payload` object: exactly one of http_host, tls_sni, hex.
     init(_ value: JSONValue) throws(AgentRefusal) {
-        let f = try RequestFields(value, what: "field 'payload'", allowed: ["http_host", "tls_sni", "hex"])
+        let f = try RequestFields(value, what: "field 'payload'", allowed: ["http_host", "tls_sni", "hex"], prefix: "payload.")
         let given = ["http_host", "tls_sni", "hex"].filter { f.has($0) }
         guard given.count == 1, let key = given.first else {
             throw .badRequest("field 'payload' must hold exactly one of http_host, tls_sni and hex")

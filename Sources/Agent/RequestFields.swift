@@ -6,9 +6,11 @@ import Packets
 struct RequestFields {
     private let fields: [String: JSONValue]
     let what: String
+    /// Put before field names in messages ("payload." for the nested object).
+    let prefix: String
 
     /// `value` must be an object whose keys are all in `allowed` and none repeated.
-    init(_ value: JSONValue, what: String, allowed: [String]) throws(AgentRefusal) {
+    init(_ value: JSONValue, what: String, allowed: [String], prefix: String = "") throws(AgentRefusal) {
         guard case .object(let pairs) = value else {
             throw .badRequest("\(what) must be a JSON object")
         }
@@ -17,11 +19,12 @@ struct RequestFields {
             guard allowed.contains(key) else {
                 throw .badRequest("unknown field '\(Self.printable(key))' in \(what): it takes \(Self.list(allowed))")
             }
-            guard seen[key] == nil else { throw .badRequest("field '\(key)' is given twice in \(what)") }
+            guard seen[key] == nil else { throw .badRequest("field '\(prefix)\(key)' is given twice in \(what)") }
             seen[key] = value
         }
         fields = seen
         self.what = what
+        self.prefix = prefix
     }
 
     /// Parses a request body: valid UTF-8 JSON, at most 4 levels deep.
@@ -43,7 +46,7 @@ struct RequestFields {
 
     func string(_ key: String) throws(AgentRefusal) -> String? {
         guard let v = value(key) else { return nil }
-        guard case .string(let s) = v else { throw .badRequest("field '\(key)' must be a string") }
+        guard case .string(let s) = v else { throw .badRequest("field '\(prefix)\(key)' must be a string") }
         return s
     }
 
@@ -53,10 +56,10 @@ struct RequestFields {
         switch v {
         case .int(let i): n = i
         case .double(let d) where d.isFinite && d == d.rounded() && abs(d) < 1e15: n = Int64(d)
-        default: throw .badRequest("field '\(key)' must be a whole number between \(range.lowerBound) and \(range.upperBound)")
+        default: throw .badRequest("field '\(prefix)\(key)' must be a whole number between \(range.lowerBound) and \(range.upperBound)")
         }
         guard n >= Int64(range.lowerBound), n <= Int64(range.upperBound) else {
-            throw .badRequest("field '\(key)' must be between \(range.lowerBound) and \(range.upperBound), not \(n)")
+            throw .badRequest("field '\(prefix)\(key)' must be between \(range.lowerBound) and \(range.upperBound), not \(n)")
         }
         return Int(n)
     }
@@ -64,7 +67,7 @@ struct RequestFields {
     func address(_ key: String) throws(AgentRefusal) -> IPAddress? {
         guard let s = try string(key) else { return nil }
         guard s.utf8.count <= 64, let a = IPAddress(s) else {
-            throw .badRequest("field '\(key)' must be an IPv4 or IPv6 address, not '\(Self.printable(s))'")
+            throw .badRequest("field '\(prefix)\(key)' must be an IPv4 or IPv6 address, not '\(Self.printable(s))'")
         }
         return a
     }
