@@ -61,6 +61,35 @@ public struct ReverseAssessment: Hashable, Sendable {
     }
 }
 
+/// What a reverse connection's capture shows beyond the payload's own observation.
+public enum ReverseFlow {
+    /// Whether the requester answered the handshake (its SYN-ACK was captured).
+    public static func handshakeCompleted(_ packets: [PayloadPacket], flow: PayloadFlow) -> Bool {
+        packets.contains { flow.incoming($0.packet)?.flags.contains([.syn, .ack]) == true }
+    }
+
+    /// Whether a segment with data left on the flow.
+    public static func payloadSent(_ packets: [PayloadPacket], flow: PayloadFlow) -> Bool {
+        packets.contains { flow.outgoing($0.packet).map { !$0.payload.isEmpty } == true }
+    }
+
+    /// The observation to report: the payload's, except when the connection was reset
+    /// between the handshake and the payload (a device acting on the handshake's last ACK:
+    /// the kernel sees the reset before `connect` returns, so no payload is sent). That is
+    /// a reset, answered by whoever sent it, not a failed connection.
+    public static func observation(_ o: PayloadObservation, packets: [PayloadPacket], flow: PayloadFlow) -> PayloadObservation {
+        guard o.outcome == .notConnected,
+              let synAck = packets.firstIndex(where: { flow.incoming($0.packet)?.flags.contains([.syn, .ack]) == true }),
+              let reset = packets[synAck...].first(where: { p in
+                  flow.incoming(p.packet).map { $0.flags.contains(.rst) && !$0.flags.contains(.syn) } == true
+              }) else { return o }
+        var result = PayloadObservation(outcome: .rst, from: reset.packet.source, fingerprint: Fingerprint(of: reset.packet),
+                                        socketError: o.socketError)
+        result.rttMilliseconds = Double(reset.timestamp.totalNanoseconds - packets[synAck].timestamp.totalNanoseconds) / 1e6
+        return result
+    }
+}
+
 /// The verdict on the reverse direction and how it reads beside the forward one.
 public enum DirectionVerdict {
     /// Whether the reverse connection was interfered with: true for a forged reset, FIN or
@@ -100,16 +129,22 @@ public struct ReverseReport: Sendable {
     public var request: AgentReverseRequest
     public var observation: PayloadObservation
     public var assessment: ReverseAssessment
+    /// The requester's SYN-ACK came: the connection was made.
+    public var handshake: Bool
+    /// Our payload left (not when a reset came first).
+    public var payloadSent: Bool
     /// The capture of the flow as a pcapng file, base64.
     public var evidenceBase64: String
 
     public init(target: IPAddress, source: IPAddress, request: AgentReverseRequest, observation: PayloadObservation,
-                assessment: ReverseAssessment, evidenceBase64: String) {
+                assessment: ReverseAssessment, handshake: Bool, payloadSent: Bool, evidenceBase64: String) {
         self.target = target
         self.source = source
         self.request = request
         self.observation = observation
         self.assessment = assessment
+        self.handshake = handshake
+        self.payloadSent = payloadSent
         self.evidenceBase64 = evidenceBase64
     }
 
@@ -118,7 +153,6 @@ public struct ReverseReport: Sendable {
     /// The response body (Docs/agent.md).
     public var json: JSONValue {
         let o = observation
-        let connected = o.outcome != .notConnected
         return .object([
             ("target", .string(target.description)),
             ("source", .string(source.description)),
@@ -126,7 +160,8 @@ public struct ReverseReport: Sendable {
             ("dport", .number(request.destinationPort)),
             ("payload", request.payload.json),
             ("ttl", .number(request.ttl ?? 64)),
-            ("connected", .bool(connected)),
+            ("connected", .bool(handshake)),
+            ("payload_sent", .bool(payloadSent)),
             ("outcome", .string(o.outcome.rawValue)),
             ("from", .optional(o.from?.description)),
             ("reset_by", .optional(assessment.resetBy)),
@@ -154,10 +189,11 @@ public struct ReverseReport: Sendable {
         let detail = int(f?["ttl"]).map { ttl in
             " (ttl \(ttl)" + (int(f?["ip_id"]).map { ", ip id \($0)" } ?? "") + (bool(f?["df"]) == true ? ", DF" : ", no DF") + ")"
         } ?? ""
+        let early = bool(body["connected"]) == true && bool(body["payload_sent"]) == false ? " after the handshake, before the payload" : ""
         switch (outcome, string(body["reset_by"])) {
-        case ("rst", "injector"?): text += "reset by an injector" + detail
-        case ("rst", "peer"?): text += "reset by the requester itself" + detail
-        case ("rst", _): text += "reset" + detail
+        case ("rst", "injector"?): text += "reset by an injector" + early + detail
+        case ("rst", "peer"?): text += "reset by the requester itself" + early + detail
+        case ("rst", _): text += "reset" + early + detail
         case ("not-connected", _): text += "no connection" + (string(body["socket_error"]).map { ": \($0)" } ?? "")
         case ("timeout", _): text += "no answer to the payload"
         default:

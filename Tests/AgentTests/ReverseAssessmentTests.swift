@@ -83,6 +83,34 @@ struct ReverseConnection {
         #expect(a.resetBy == "unknown" && !a.injected && a.peer == nil)
     }
 
+    /// The lab's censor resets as soon as the handshake's last ACK passes: the kernel
+    /// reports a failed connect, the capture shows the handshake and the forged reset.
+    @Test func aResetBeforeThePayloadIsAResetNotAFailedConnection() throws {
+        var c = ReverseConnection()
+        c.packets.removeLast()   // no payload left
+        c.add(1, c.tcp(out: false, seq: c.peerISN + 1, ack: 0, flags: .rst, ttl: 57, ipID: 1, df: false))
+        let failed = PayloadObservation.notConnected("connecting to 198.18.1.2 port 80 failed: Connection reset by peer")
+        let o = ReverseFlow.observation(failed, packets: c.packets, flow: c.flow)
+        #expect(o.outcome == .rst && o.from == .v4(ReverseConnection.requester) && o.fingerprint?.ttl == 57)
+        #expect(o.socketError == failed.socketError)
+        let a = ReverseAssessment.assess(o, packets: c.packets, flow: c.flow)
+        #expect(a.resetBy == "injector" && a.injected)
+        #expect(ReverseFlow.handshakeCompleted(c.packets, flow: c.flow) && !ReverseFlow.payloadSent(c.packets, flow: c.flow))
+        let report = ReverseReport(target: .v4(ReverseConnection.requester), source: .v4(ReverseConnection.agent),
+                                   request: AgentReverseRequest(sourcePort: 80, destinationPort: 80, payload: .httpHost("example.com")),
+                                   observation: o, assessment: a, handshake: true, payloadSent: false, evidenceBase64: "")
+        #expect(ReverseReport.line(try JSONParser.parse(report.json.serialized()))
+            == "reverse 198.18.9.2:80 > 198.18.1.2:80: reset by an injector after the handshake, before the payload (ttl 57, ip id 1, no DF)")
+        // Without the SYN-ACK the failure stands; a refused connection (RST answering the SYN) too.
+        var refused = ReverseConnection()
+        refused.packets = [refused.packets[0]]
+        refused.add(1, refused.tcp(out: false, seq: 0, ack: refused.isn + 1, flags: [.rst, .ack], ttl: 60))
+        #expect(ReverseFlow.observation(failed, packets: refused.packets, flow: refused.flow) == failed)
+        // An observation that is not a failed connection is kept as it is.
+        let ack = PayloadObservation(outcome: .ack)
+        #expect(ReverseFlow.observation(ack, packets: c.packets, flow: c.flow) == ack)
+    }
+
     @Test func directionSentences() {
         #expect(DirectionVerdict.summary(forward: true, reverse: true) == "acts on both directions")
         #expect(DirectionVerdict.summary(forward: true, reverse: false) == "acts on the forward direction only")
@@ -101,10 +129,13 @@ struct ReverseConnection {
         let (o, a) = c.observe()
         let request = AgentReverseRequest(sourcePort: 80, destinationPort: 80, payload: .httpHost("example.com"))
         let report = ReverseReport(target: .v4(ReverseConnection.requester), source: .v4(ReverseConnection.agent),
-                                   request: request, observation: o, assessment: a, evidenceBase64: "AAAA")
+                                   request: request, observation: o, assessment: a,
+                                   handshake: ReverseFlow.handshakeCompleted(c.packets, flow: c.flow),
+                                   payloadSent: ReverseFlow.payloadSent(c.packets, flow: c.flow), evidenceBase64: "AAAA")
         let body = try JSONParser.parse(report.json.serialized())
         #expect(body["outcome"] == "rst" && body["reset_by"] == "injector" && body["blocked"] == .bool(true))
-        #expect(body["connected"] == .bool(true) && body["ttl"] == .int(64) && body["evidence_pcapng"] == "AAAA")
+        #expect(body["connected"] == .bool(true) && body["payload_sent"] == .bool(true))
+        #expect(body["ttl"] == .int(64) && body["evidence_pcapng"] == "AAAA")
         #expect(body["fingerprint"]?["ttl"] == .int(57) && body["peer_fingerprint"]?["ttl"] == .int(60))
         #expect(ReverseReport.line(body) == "reverse 198.18.9.2:80 > 198.18.1.2:80: reset by an injector (ttl 57, ip id 1, no DF)")
         // A hostile or empty body still gives a line.

@@ -58,10 +58,12 @@ enum AgentProbes {
             return PayloadPacket(packet: ip, timestamp: c.timestamp)
         }
         let flow = PayloadFlow(local: source, localPort: request.sourcePort, remote: target, remotePort: request.destinationPort)
-        let assessment = ReverseAssessment.assess(observation, packets: packets, flow: flow)
+        let reported = ReverseFlow.observation(observation, packets: packets, flow: flow)
+        let assessment = ReverseAssessment.assess(reported, packets: packets, flow: flow)
         let evidence = try pcapng(captured, comment: "reverse \(source):\(request.sourcePort) > \(target):\(request.destinationPort)")
-        return ReverseReport(target: target, source: source, request: request, observation: observation,
-                             assessment: assessment, evidenceBase64: evidence).json
+        return ReverseReport(target: target, source: source, request: request, observation: reported, assessment: assessment,
+                             handshake: ReverseFlow.handshakeCompleted(packets, flow: flow),
+                             payloadSent: ReverseFlow.payloadSent(packets, flow: flow), evidenceBase64: evidence).json
     }
 
     /// The packets as a pcapng file, base64.
