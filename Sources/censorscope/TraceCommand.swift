@@ -66,6 +66,9 @@ struct TraceCommand: ParsableCommand {
         guard (1...10).contains(queries) else { throw ValidationError("--queries must be between 1 and 10") }
         guard (1...255).contains(gap) else { throw ValidationError("--gap must be between 1 and 255") }
         if host == nil, !agentOptions.isActive || agentOptions.both { throw ValidationError("give the target HOST to trace") }
+        if host != nil, agentOptions.isActive, !agentOptions.both {
+            throw ValidationError("with --agent alone the agent traces back to you: add --both to trace HOST as well, or leave HOST out")
+        }
     }
 
     func run() throws {

@@ -51,6 +51,8 @@ final class AgentServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: sslContext))
+                    // A client that connects and sends nothing (or half a request) is dropped.
+                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(20)))
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
                     try sync.addHandler(AgentHTTPHandler(server: self, probes: probes))
                 }
@@ -190,6 +192,15 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Idle while the request is incomplete: drop it. Idle while a probe runs: keep waiting.
+        if event is IdleStateHandler.IdleStateEvent {
+            if !answered { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
