@@ -107,6 +107,22 @@ import Glibc
             #expect(r.status == 1 && r.stderr.contains(expected), "\(args.prefix(2)): \(r.stderr)")
         }
 
+        // Hostile bytes instead of TLS, and a half-open connection: the agent drops them and serves on.
+        for garbage in [Array("GET /v1/info HTTP/1.1\r\nHost: x\r\n\r\n".utf8), [UInt8](repeating: 0x16, count: 5) + [UInt8](repeating: 0xFF, count: 3000), []] {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = port.bigEndian
+            addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+            let connected = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            if !garbage.isEmpty { _ = garbage.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+            close(fd)
+        }
+        #expect(try request([]).status == 0, "the agent still answers")
+
         // A reverse connection to a port we listen on: the handshake completes and the
         // payload is acknowledged, nothing interferes.
         let listener = Self.port(listening: true)

@@ -23,7 +23,8 @@ final class AgentClient: Sendable {
     let token: String
     let pin: CertificateFingerprint?
     let knownAgentsPath: String
-    private let known: KnownAgents
+    /// known_agents as read at start, updated when this client records a certificate.
+    private let known: NIOLockedValueBox<KnownAgents>
     private let group: MultiThreadedEventLoopGroup
     private let sslContext: NIOSSLContext
     /// What the verification callback saw and decided, read once the reply is in.
@@ -36,7 +37,7 @@ final class AgentClient: Sendable {
         self.token = token
         self.pin = pin
         knownAgentsPath = KnownAgents.path(environment: environment)
-        do { known = try KnownAgents.load(path: knownAgentsPath) } catch { throw UserError(error.description) }
+        do { known = NIOLockedValueBox(try KnownAgents.load(path: knownAgentsPath)) } catch { throw UserError(error.description) }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .noHostnameVerification   // replaced by the fingerprint check below
         tls.minimumTLSVersion = .tlsv12
@@ -62,7 +63,7 @@ final class AgentClient: Sendable {
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         let sslContext = self.sslContext
         let sni = url.address == nil ? url.host : nil   // SNI carries names, never addresses
-        let endpoint = url.endpoint, known = self.known.fingerprint(for: endpoint), pin = self.pin
+        let endpoint = url.endpoint, known = self.known.withLockedValue { $0.fingerprint(for: endpoint) }, pin = self.pin
         let file = knownAgentsPath, verification = self.verification
         let requestBody = bytes
         ClientBootstrap(group: loop)
@@ -127,6 +128,7 @@ final class AgentClient: Sendable {
         do { store = try KnownAgents.load(path: knownAgentsPath) } catch { throw UserError(error.description) }
         store.record(url.endpoint, presented)
         do { try store.save(path: knownAgentsPath) } catch { throw UserError(error.description) }
+        known.withLockedValue { $0.record(url.endpoint, presented) }
         printNote("the agent at \(url.endpoint) presented \(presented) (\(why)); recorded in \(knownAgentsPath)")
     }
 

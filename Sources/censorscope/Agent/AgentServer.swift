@@ -106,8 +106,10 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let probes: NIOThreadPool
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
-    private var tooLarge = false
+    /// A response is on its way (or sent): nothing more is read.
     private var answered = false
+    /// Bytes of an oversized body still to drop before closing.
+    private var draining: Int?
 
     init(server: AgentServer, probes: NIOThreadPool) {
         self.server = server
@@ -115,26 +117,42 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let left = draining {
+            // After a 413: read and drop the rest (up to 1 MiB), so closing does not reset
+            // the connection before the client has read the answer.
+            if case .body(let buffer) = unwrapInboundIn(data), buffer.readableBytes < left {
+                draining = left - buffer.readableBytes
+            } else {
+                draining = nil
+                context.close(promise: nil)
+            }
+            return
+        }
+        guard !answered else { return }
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h
             body = []
-            if let length = h.headers.first(name: "content-length").flatMap(Int.init), length > AgentRouter.maximumBody { tooLarge = true }
+            if let length = h.headers.first(name: "content-length").flatMap(Int.init), length > AgentRouter.maximumBody { refuseLarge(context) }
         case .body(var buffer):
-            if body.count + buffer.readableBytes > AgentRouter.maximumBody { tooLarge = true }
-            if !tooLarge, let bytes = buffer.readBytes(length: buffer.readableBytes) { body += bytes }
+            if body.count + buffer.readableBytes > AgentRouter.maximumBody { refuseLarge(context); return }
+            if let bytes = buffer.readBytes(length: buffer.readableBytes) { body += bytes }
         case .end:
-            guard let head, !answered else { return }
+            guard let head else { return }
             answered = true
             handle(head, context: context)
         }
     }
 
+    /// Answers 413 at once; the rest of the body is dropped, not stored.
+    private func refuseLarge(_ context: ChannelHandlerContext) {
+        answered = true
+        draining = 1 << 20
+        respond(AgentResponse(AgentRefusal(status: 413, message: "the request body is larger than \(AgentRouter.maximumBody) bytes")),
+                context: context, close: false)
+    }
+
     private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        if tooLarge {
-            respond(AgentResponse(AgentRefusal(status: 413, message: "the request body is larger than \(AgentRouter.maximumBody) bytes")), context: context)
-            return
-        }
         guard let peer = context.channel.remoteAddress?.ipAddress.flatMap(IPAddress.init) else {
             respond(AgentResponse(AgentRefusal(status: 400, message: "the agent cannot tell the address this request came from")), context: context)
             return
@@ -178,7 +196,7 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func respond(_ response: AgentResponse, context: ChannelHandlerContext) {
+    private func respond(_ response: AgentResponse, context: ChannelHandlerContext, close: Bool = true) {
         var bytes: [UInt8] = []
         response.body.write(into: &bytes)
         bytes.append(0x0A)
@@ -191,13 +209,14 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let status = HTTPResponseStatus(statusCode: response.status, reasonPhrase: AgentRefusal.reasonPhrase(response.status))
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if close { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // Idle while the request is incomplete: drop it. Idle while a probe runs: keep waiting.
         if event is IdleStateHandler.IdleStateEvent {
-            if !answered { context.close(promise: nil) }
+            if !answered || draining != nil { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
