@@ -12,6 +12,9 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // The agent's HTTPS server and client (TLS from NIOSSL's bundled BoringSSL).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
         // libpcap, from Debian's libpcap-dev.
@@ -79,12 +82,20 @@ let package = Package(
         .target(name: "Campaigns", dependencies: ["Packets", "Probing", .product(name: "Yams", package: "Yams")]),
         // The embedded campaign store: one SQLite file (GRDB, WAL) per campaign, plain values only.
         .target(name: "CampaignStore", dependencies: ["JSONSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The remote agent, pure: request/response codecs, tokens, rate limits, scope, pins.
+        .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing"]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
                 "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns", "CampaignStore",
+                "Agent", "CTLSShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Running child processes with posix_spawn and waitpid (Foundation's Process can hang on Linux).
@@ -116,6 +127,7 @@ let package = Package(
         ),
         .testTarget(name: "AnalysisTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Analysis", "JSONSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Probing", "Capture"]),
         .testTarget(name: "CampaignsTests", dependencies: ["ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
         .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "JSONSupport"]),

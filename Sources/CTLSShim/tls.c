@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -71,7 +72,10 @@ static int generate(const char *common_name, EVP_PKEY **key_out, X509 **cert_out
             && X509_set_pubkey(cert, key);
     }
     if (ok) {
-        snprintf(san, sizeof san, "DNS:%s", common_name);
+        // An address (the agent's listen address) is an IP SAN; a name (a lab node) a DNS SAN.
+        unsigned char ip[16];
+        int is_ip = inet_pton(AF_INET, common_name, ip) == 1 || inet_pton(AF_INET6, common_name, ip) == 1;
+        snprintf(san, sizeof san, "%s:%s", is_ip ? "IP" : "DNS", common_name);
         ok = add_extension(cert, NID_subject_alt_name, san)
             && add_extension(cert, NID_basic_constraints, "critical,CA:FALSE")
             && add_extension(cert, NID_key_usage, "critical,digitalSignature")
@@ -187,6 +191,48 @@ void cs_tls_server_free(cs_tls_server *server) {
     SSL_CTX_free(server->ctx);
     X509_free(server->cert);
     free(server);
+}
+
+int cs_tls_certificate(const char *cert_path, const char *key_path, const char *name,
+                       char fingerprint[65], int *generated, char *err, size_t errlen) {
+    EVP_PKEY *key = NULL;
+    X509 *cert = NULL;
+    *generated = 0;
+    fingerprint[0] = 0;
+    if (access(cert_path, F_OK) == 0 || access(key_path, F_OK) == 0) {
+        if (!load(cert_path, key_path, &key, &cert)) {
+            snprintf(err, errlen, "cannot read the certificate %s and key %s: remove both to make new ones", cert_path, key_path);
+            return 0;
+        }
+    } else {
+        if (!generate(name, &key, &cert)) {
+            set_error(err, errlen, "cannot generate a self-signed certificate");
+            return 0;
+        }
+        if (!(write_pem(key_path, 0600, key, 1) && write_pem(cert_path, 0644, cert, 0))) {
+            snprintf(err, errlen, "cannot write the certificate to %s: %s", cert_path, strerror(errno));
+            EVP_PKEY_free(key);
+            X509_free(cert);
+            return 0;
+        }
+        *generated = 1;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    int ok = X509_check_private_key(cert, key) == 1 && X509_digest(cert, EVP_sha256(), md, &n) == 1 && n == 32;
+    if (ok) {
+        for (unsigned int i = 0; i < 32; i++) snprintf(fingerprint + 2 * i, 3, "%02x", md[i]);
+    } else {
+        snprintf(err, errlen, "the key %s does not belong to the certificate %s: remove both to make new ones", key_path, cert_path);
+    }
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    return ok;
+}
+
+int cs_sha256(const void *data, size_t len, unsigned char out[32]) {
+    unsigned int n = 0;
+    return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
 }
 
 void cs_tls_server_fingerprint(cs_tls_server *server, char out[65]) {

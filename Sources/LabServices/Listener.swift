@@ -26,7 +26,14 @@ struct BoundSocket: Sendable {
         let fd = socket(endpoint.family, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ServiceError("cannot open a \(transport) socket for \(endpoint.address): \(errnoText()).") }
         var on: Int32 = 1
-        if transport == .tcp { setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)) }
+        if transport == .tcp {
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+            // The agent on a server node opens connections *from* this port (the story's
+            // reverse probe from port 80); Linux lets it bind beside a listener only when
+            // both set SO_REUSEPORT. Its socket connects and never listens, so incoming
+            // connections still all come here.
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size))
+        }
         if endpoint.family == AF_INET6 {
             // One socket per family: "::" must not also take the IPv4 port.
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))

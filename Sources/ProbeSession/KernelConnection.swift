@@ -53,8 +53,11 @@ public final class KernelConnection {
     public let localPort: UInt16
     private var fd: Int32
 
-    /// Opens and binds the socket; nothing is sent yet.
-    public init(remote: IPAddress, port: UInt16) throws(KernelConnectionError) {
+    /// Opens and binds the socket; nothing is sent yet. `localPort` 0 takes an ephemeral
+    /// port; another is bound with SO_REUSEADDR and SO_REUSEPORT, so a connection can leave
+    /// from a port a local server listens on (that server's socket must set SO_REUSEPORT
+    /// too); a connecting socket is never handed incoming connections.
+    public init(remote: IPAddress, port: UInt16, localPort requestedPort: UInt16 = 0) throws(KernelConnectionError) {
         self.remote = remote
         remotePort = port
         let source = try Self.sourceAddress(for: remote, port: port)
@@ -62,8 +65,12 @@ public final class KernelConnection {
         guard fd >= 0 else { throw .socket(call: "socket", errno: errno) }
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if requestedPort != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            _ = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         let socketFD = fd
-        if Self.withSockaddr(source, 0, { bind(socketFD, $0, $1) }) != 0 {
+        if Self.withSockaddr(source, requestedPort, { bind(socketFD, $0, $1) }) != 0 {
             let code = errno
             Glibc.close(fd)
             throw .socket(call: "bind", errno: code)

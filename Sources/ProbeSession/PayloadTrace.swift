@@ -76,6 +76,8 @@ public enum PayloadTrace {
         public var pcapPath: String?
         /// Stop after the TTL at which the control reached the server (see `reachedEnd`).
         public var stopEarly = true
+        /// The connections' local port; 0 takes an ephemeral one (see `KernelConnection`).
+        public var sourcePort: UInt16 = 0
 
         public init(target: IPAddress, port: UInt16, test: Payload, control: Payload, ttls: ClosedRange<Int>) {
             self.target = target
@@ -155,6 +157,14 @@ public enum PayloadTrace {
         return steps
     }
 
+    /// One connection with `payload` at `ttl` (for a single probe, such as the agent's
+    /// reverse connection): its observation and every packet captured on it.
+    public static func probe(_ config: Configuration, payload: [UInt8], ttl: Int) throws(Failure)
+        -> (observation: PayloadObservation, packets: [CapturedPacket])
+    {
+        try connection(config, payload: payload, ttl: ttl)
+    }
+
     /// One connection: capture, handshake, TTL-limited payload, observation, RST.
     static func connection(_ config: Configuration, payload: [UInt8], ttl: Int) throws(Failure)
         -> (observation: PayloadObservation, packets: [CapturedPacket])
@@ -164,7 +174,7 @@ public enum PayloadTrace {
             if wait > 0 { RunClock.sleep(min(wait, 3600)) }
         }
         let socket: KernelConnection
-        do { socket = try KernelConnection(remote: config.target, port: config.port) } catch {
+        do { socket = try KernelConnection(remote: config.target, port: config.port, localPort: config.sourcePort) } catch {
             return (.notConnected(error.description), [])
         }
         let flow = PayloadFlow(local: socket.local, localPort: socket.localPort, remote: config.target, remotePort: config.port)

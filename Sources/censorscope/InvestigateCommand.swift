@@ -46,8 +46,13 @@ struct InvestigateCommand: ParsableCommand {
 
     @OptionGroup var common: RunOptions
 
+    @OptionGroup var agentOptions: AgentClientOptions
+
     func validate() throws {
         if let maxTTL, !(2...64).contains(maxTTL) { throw ValidationError("--max-ttl must be between 2 and 64") }
+        if agentOptions.isActive, !agentOptions.both {
+            throw ValidationError("investigate asks the agent for the reverse direction alongside its own run: add --both")
+        }
         if httpHost != nil, sni != nil { throw ValidationError("give at most one of --host and --sni") }
         guard port > 0 else { throw ValidationError("--port must be between 1 and 65535") }
     }
@@ -71,6 +76,7 @@ struct InvestigateCommand: ParsableCommand {
         let control = self.control ?? plan.payloadControl
         let target = try ProbeTarget(host, options: common)
         let address = target.address
+        let agent = agentOptions.both ? try InvestigateReverse(options: agentOptions) : nil
         var bundle = try EvidenceBundle(path: common.pcap, target: address, port: port, started: started)
         if !common.json {
             out.line("investigating \(address) port \(port) from \(target.route.source) (\(target.route.interface))")
@@ -92,6 +98,7 @@ struct InvestigateCommand: ParsableCommand {
         }
         let result = Investigation.analyse(input)
         let frames = try bundle.merge()
+        let reverse = try agent?.run(port: port, httpHost: httpHost, sni: sni, forwardBlocked: result.verdict.isBlocking, ipv6: runner.ipv6)
 
         var context = Investigation.ReportContext()
         context.evidenceFile = bundle.path
@@ -124,11 +131,15 @@ struct InvestigateCommand: ParsableCommand {
                         ? (f.key, HopEnrichment.annotatingHops(f.value, with: annotations, includeHostname: enrichment.rdns)) : f
                 })
             }
+            if let reverse, case .object(let fields) = json {
+                json = .object(fields + [("reverse", reverse.reverse), ("direction", reverse.direction)])
+            }
             out.json(json)
         } else {
             InvestigationText.write(result, context: context, into: &out) { address in
                 enrichment.isActive ? enrichment.text(for: address, annotations) : address.description
             }
+            if let reverse { out.line(reverse.line) }
         }
     }
 

@@ -17,6 +17,16 @@ void cs_tls_server_free(cs_tls_server *server);
 // SHA-256 of the certificate (DER), as 64 lowercase hex digits plus NUL in `out`.
 void cs_tls_server_fingerprint(cs_tls_server *server, char out[65]);
 
+// The agent's certificate: loads the PEM certificate and key at the paths, or, when neither
+// exists, generates a self-signed ECDSA P-256 certificate for `name` (an IP address becomes
+// an IP SAN) and writes them there (the key with mode 0600), setting `*generated`. Writes the
+// SHA-256 of the certificate's DER as 64 hex digits into `fingerprint`. Returns 1, or 0 and
+// a message in `err`.
+int cs_tls_certificate(const char *cert_path, const char *key_path, const char *name,
+                       char fingerprint[65], int *generated, char *err, size_t errlen);
+// SHA-256 of `len` bytes into `out`. Returns 1, or 0 on failure.
+int cs_sha256(const void *data, size_t len, unsigned char out[32]);
+
 // Server handshake on a connected socket, giving up after `timeout_ms` in total.
 // The socket's blocking mode is restored afterwards. Returns NULL and fills `err`.
 // On failure, `sni_out` (if not NULL) still receives the SNI the client asked for, if any.

@@ -1,0 +1,154 @@
+import Agent
+import ArgumentParser
+import Foundation
+import JSONSupport
+import NIOHTTP1
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `censorscope agent`: the remote vantage point for the reverse direction.
+struct AgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run the agent on a machine you control at the far end, or call one.",
+        discussion: """
+            The agent traces and probes back towards whoever calls it, and only them (or the \
+            one address a token is scoped to): `trace --both --agent URL --token TOKEN` and \
+            `investigate --both …` use it to measure both directions. The API is described in \
+            Docs/agent.md.
+            """,
+        subcommands: [AgentServe.self, AgentRequest.self]
+    )
+}
+
+/// `agent serve --listen ADDR:PORT --token-file FILE`.
+struct AgentServe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the agent's HTTPS API until SIGINT or SIGTERM.",
+        discussion: """
+            On first run a self-signed ECDSA P-256 certificate is made in --state-dir (key mode \
+            0600); its fingerprint is printed so clients can pin it (--agent-pin). The token \
+            file holds one token per line, optionally followed by `scope ADDRESS`, `#` for \
+            comments, and must be readable by its owner only. Every request is logged on stderr. \
+            Needs root (raw sockets and libpcap).
+            """
+    )
+
+    @Option(help: ArgumentHelp("Address and port to listen on, e.g. 0.0.0.0:8443 or [::]:8443.", valueName: "addr:port"))
+    var listen: String
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("The bearer tokens the agent accepts (mode 600).", valueName: "file"))
+    var tokenFile: String
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the certificate and key live (default ~/.censorscope/agent).", valueName: "dir"))
+    var stateDir: String?
+
+    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Requests per token and client: BURST/SECONDS, a burst then one every SECONDS.", valueName: "burst/seconds"))
+    var rateLimit: String = RateLimit.standard.description
+
+    @Flag(help: "Allow requesters in special-purpose ranges (private, lab, documentation…). Implied inside `lab exec`.")
+    var allowReserved = false
+
+    func validate() throws {
+        do { _ = try ListenAddress(parsing: listen) } catch { throw ValidationError("\(error)") }
+        if RateLimit(parsing: rateLimit) == nil { throw ValidationError(RateLimit.syntax) }
+    }
+
+    func run() throws {
+        try runReportingUserErrors { out in
+            let address: ListenAddress
+            do { address = try ListenAddress(parsing: listen) } catch { throw UserError("\(error)") }
+            let tokens = try Self.readTokens(tokenFile)
+            let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/root"
+            let certificate = try AgentCertificate(directory: stateDir ?? home + "/.censorscope/agent", name: address.address.description)
+            let router = AgentRouter(tokens: tokens, limit: RateLimit(parsing: rateLimit) ?? .standard,
+                                     allowReserved: reservedRangesAllowed(flag: allowReserved), version: CensorScope.version)
+            // SIGINT and SIGTERM are taken by sigwait below; blocked before any thread starts,
+            // so every thread inherits the mask and none is interrupted.
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            sigaddset(&signals, SIGINT)
+            sigaddset(&signals, SIGTERM)
+            pthread_sigmask(SIG_BLOCK, &signals, nil)
+            let server = try AgentServer(listen: address, router: router, certificate: certificate) { line in
+                let text = Array(("agent: " + line + "\n").utf8)
+                _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            }
+            try server.run(ready: {
+                if certificate.generated { out.line("made a new certificate in \(certificate.certificatePath)") }
+                out.line("fingerprint \(certificate.fingerprint)")
+                out.line("listening on https://\(address)")
+                out.flush()
+            }, stop: {
+                var signal: Int32 = 0
+                sigwait(&signals, &signal)
+                out.line("stopping (signal \(signal))")
+                out.flush()
+            })
+        }
+    }
+
+    /// Reads and parses the token file, refusing one other users can read.
+    static func readTokens(_ path: String) throws -> TokenFile {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw UserError("cannot read the token file \(path): \(String(cString: strerror(errno)))")
+        }
+        if let problem = TokenFile.permissionProblem(mode: UInt32(info.st_mode), path: path) {
+            throw UserError("the token file " + problem)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw UserError("cannot read the token file \(path)") }
+        do { return try TokenFile(text: String(decoding: data, as: UTF8.self), name: path) } catch {
+            throw UserError(error.description)
+        }
+    }
+}
+
+/// `agent request URL --token TOKEN --path /v1/trace --body JSON`: one raw call, the
+/// agent's JSON answer on stdout (for trying the API and for scripts).
+struct AgentRequest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "request",
+        abstract: "Send one request to an agent and print its JSON answer.",
+        discussion: """
+            A refusal (4xx, 5xx) prints the agent's sentence as the error and exits 1. The \
+            certificate is checked like for trace --agent (known_agents or --agent-pin).
+            Example: censorscope agent request https://203.0.113.5:8443 --token T --path /v1/trace --body '{"method":"icmp"}'
+            """
+    )
+
+    @Argument(help: "The agent: https://HOST:PORT.")
+    var url: String
+
+    @Option(help: ArgumentHelp("The bearer token (or set CENSORSCOPE_AGENT_TOKEN).", valueName: "token"))
+    var token: String?
+
+    @Option(name: .customLong("agent-pin"), help: ArgumentHelp("The agent's certificate fingerprint (SHA256:HEX).", valueName: "sha256"))
+    var agentPin: String?
+
+    @Option(help: "The API path: /v1/trace, /v1/reverse or /v1/info.")
+    var path: String = "/v1/info"
+
+    @Option(help: "The JSON body; with one, the request is a POST, else a GET.")
+    var body: String?
+
+    @Option(name: .customLong("evidence"), help: ArgumentHelp("Write the answer's evidence_pcapng to this file (and leave it out of the output).", valueName: "file"))
+    var evidence: String?
+
+    func run() throws {
+        try runReportingUserErrors { out in
+            var options = try AgentClientOptions.parse(["--agent", url] + (token.map { ["--token", $0] } ?? [])
+                + (agentPin.map { ["--agent-pin", $0] } ?? []))
+            options.reversePcap = evidence
+            let client = try options.client()
+            var json: JSONValue?
+            if let body {
+                do { json = try JSONParser.parse(body) } catch { throw UserError("--body is not valid JSON (\(error))") }
+            }
+            let result = try options.request(client, json == nil ? .GET : .POST, path, json)
+            out.json(result)
+        }
+    }
+}
