@@ -17,16 +17,7 @@ struct HopEnrichmentOptions: ParsableArguments {
     /// The database, loaded before anything is sent; a bad file is a `UserError`, and
     /// skipped malformed lines are reported on stderr.
     func loadDatabase() throws -> ASNDatabase? {
-        guard let path = asnDatabase else { return nil }
-        let database: ASNDatabase
-        do { database = try ASNDatabase(contentsOf: path) } catch let failure as ASNDatabase.Failure {
-            throw UserError(failure.description)
-        }
-        if database.malformedLineCount > 0 {
-            let first = database.firstMalformedLine.map { ", the first at line \($0)" } ?? ""
-            printWarning("skipped \(database.malformedLineCount) malformed line\(database.malformedLineCount == 1 ? "" : "s") in ASN database '\(path)'\(first)")
-        }
-        return database
+        try asnDatabase.map(loadASNDatabase)
     }
 
     /// Whether hops get annotated at all.
@@ -55,4 +46,18 @@ struct HopEnrichmentOptions: ParsableArguments {
         if asnDatabase != nil { text += " " + (annotation ?? HopAnnotation()).bracket }
         return text
     }
+}
+
+/// An ASN database, loaded before anything is sent; a bad file is a `UserError`, and
+/// skipped malformed lines are reported on stderr.
+func loadASNDatabase(_ path: String) throws -> ASNDatabase {
+    let database: ASNDatabase
+    do { database = try ASNDatabase(contentsOf: path) } catch let failure as ASNDatabase.Failure {
+        throw UserError(failure.description)
+    }
+    if database.malformedLineCount > 0 {
+        let first = database.firstMalformedLine.map { ", the first at line \($0)" } ?? ""
+        printWarning("skipped \(database.malformedLineCount) malformed line\(database.malformedLineCount == 1 ? "" : "s") in ASN database '\(path)'\(first)")
+    }
+    return database
 }

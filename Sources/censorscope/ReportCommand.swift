@@ -65,29 +65,7 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
-    private func printWarning(_ message: String) {
-        let line = Array(("warning: " + message + "\n").utf8)
-        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    }
 
-    /// The whole input, from a file or standard input.
-    private func readInput(_ path: String) throws -> [UInt8] {
-        let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw UserError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { if fd != 0 { _ = close(fd) } }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                bytes.append(contentsOf: chunk[..<n])
-            } else if n == 0 {
-                return bytes
-            } else if errno != EINTR {
-                throw UserError("cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
 }
 
 /// Writes `bytes` to `path` (created or truncated); errors are one sentence.
@@ -104,4 +82,25 @@ func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     }
     if close(fd) != 0, failure == 0 { failure = errno }
     if failure != 0 { throw UserError("cannot write \(path): \(String(cString: strerror(failure)))") }
+}
+
+/// The whole input, from a file or standard input.
+func readInput(_ path: String) throws -> [UInt8] {
+    let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw UserError("cannot open \(path): \(String(cString: strerror(errno))).") }
+    defer { if fd != 0 { _ = close(fd) } }
+    var info = stat()
+    if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { throw UserError("\(path) is a directory, not a file.") }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n > 0 {
+            bytes.append(contentsOf: chunk[..<n])
+        } else if n == 0 {
+            return bytes
+        } else if errno != EINTR {
+            throw UserError("cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno))).")
+        }
+    }
 }

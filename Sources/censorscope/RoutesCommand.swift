@@ -80,7 +80,7 @@ struct RoutesCompareCommand: ParsableCommand {
     private func compare(_ out: inout StandardOutput) throws {
         let database = try loadDatabase()
         let forcedFormat = RouteFormat(rawValue: format)
-        let forwardBytes = try Self.readInput(forward)
+        let forwardBytes = try readInput(forward)
         let forwardName = forward == "-" ? "standard input" : forward
         let forwardPath: RoutePath, reversePath: RoutePath
         do {
@@ -89,7 +89,7 @@ struct RoutesCompareCommand: ParsableCommand {
                 let picked = direction.flatMap(RouteDirection.init(rawValue:))
                 forwardPath = try RouteImport.parse(forwardBytes, name: forwardName, format: forcedFormat,
                                                     direction: picked ?? .forward, index: index)
-                reversePath = try RouteImport.parse(try Self.readInput(reverse), name: reverseName, format: forcedFormat,
+                reversePath = try RouteImport.parse(try readInput(reverse), name: reverseName, format: forcedFormat,
                                                     direction: picked ?? .reverse, index: index)
             } else {
                 forwardPath = try RouteImport.parse(forwardBytes, name: forwardName, format: forcedFormat, direction: .forward, index: index)
@@ -107,7 +107,7 @@ struct RoutesCompareCommand: ParsableCommand {
         let document = Self.document(comparison, notes: notes, forward: (forwardName, forwardPath), reverse: (reverse ?? forwardName, reversePath))
         if let html {
             let title = "Routes: \(forwardName) and \(reverse ?? forwardName)"
-            try Self.writeFile(html, Array(RoutesHTML.render(document, title: title).utf8))
+            try writeFile(html, Array(RoutesHTML.render(document, title: title).utf8))
         }
         if json {
             out.json(document)
@@ -138,53 +138,7 @@ struct RoutesCompareCommand: ParsableCommand {
     }
 
     private func loadDatabase() throws -> ASNDatabase? {
-        guard let path = asnDatabase else { return nil }
-        let database: ASNDatabase
-        do { database = try ASNDatabase(contentsOf: path) } catch let failure as ASNDatabase.Failure {
-            throw UserError(failure.description)
-        }
-        if database.malformedLineCount > 0 {
-            let first = database.firstMalformedLine.map { ", the first at line \($0)" } ?? ""
-            printWarning("skipped \(database.malformedLineCount) malformed line\(database.malformedLineCount == 1 ? "" : "s") in ASN database '\(path)'\(first)")
-        }
-        return database
-    }
-
-    /// The whole input, from a file or standard input.
-    static func readInput(_ path: String) throws -> [UInt8] {
-        let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw UserError("cannot open \(path): \(String(cString: strerror(errno))).") }
-        defer { if fd != 0 { _ = close(fd) } }
-        var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { throw UserError("\(path) is a directory, not a trace file.") }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                bytes.append(contentsOf: chunk[..<n])
-            } else if n == 0 {
-                return bytes
-            } else if errno != EINTR {
-                throw UserError("cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno))).")
-            }
-        }
-    }
-
-    static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw UserError("cannot write \(path): \(String(cString: strerror(errno))).") }
-        var done = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            while done < raw.count {
-                let n = write(fd, base + done, raw.count - done)
-                if n >= 0 { done += n } else if errno != EINTR { failure = errno; return }
-            }
-        }
-        if close(fd) != 0, failure == 0 { failure = errno }
-        if failure != 0 { throw UserError("cannot write \(path): \(String(cString: strerror(failure))).") }
+        try asnDatabase.map(loadASNDatabase)
     }
 }
 

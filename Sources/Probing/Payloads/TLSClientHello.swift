@@ -117,20 +117,8 @@ public struct TLSClientHello: Hashable, Sendable {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator for bytes that only
-/// have to look random.
-private struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Bytes that only have to look random (the ClientHello's random and session id).
+extension SplitMix64 {
     mutating func bytes(_ count: Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(count)

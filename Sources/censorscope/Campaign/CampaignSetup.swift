@@ -44,7 +44,7 @@ struct CampaignSetup {
         let record = vantage.flatMap { asn?.lookup($0) }
 
         let seed = command.seed ?? UInt64.random(in: 0...UInt64.max)
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let order = Array(items.indices).shuffled(using: &generator)
         var options = command.pacing.recorded
         options["seed"] = String(seed)
@@ -76,8 +76,7 @@ struct CampaignSetup {
     }
 
     static func loadASN(_ path: String?) throws -> ASNDatabase? {
-        guard let path else { return nil }
-        do { return try ASNDatabase(contentsOf: path) } catch let failure as ASNDatabase.Failure { throw UserError(failure.description) }
+        try path.map(loadASNDatabase)
     }
 
     static func readText(_ path: String, what: String) throws -> String {
@@ -86,19 +85,6 @@ struct CampaignSetup {
         }
         guard let text = String(data: data, encoding: .utf8) else { throw UserError("the \(what) \(path) is not UTF-8 text") }
         return text
-    }
-}
-
-/// SplitMix64: a recorded seed gives the same order again.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
