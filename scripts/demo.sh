@@ -42,6 +42,24 @@ $cs lab exec client -- traceroute -T -O syn -n -q 1 -w 1 -m 8 -p 80 $server || t
 say "censorscope investigate: the whole afternoon in one command (verdict, trigger, hop, proof)"
 $cs lab exec client -- $cs investigate $server --port 80 --pcap "${TMPDIR:-/tmp}/censorscope-demo-evidence.pcapng"
 
+say "the far end, as in the story: an agent in the server node traces back and connects from its port 80"
+agentdir=$(mktemp -d /tmp/censorscope-demo-agent-XXXXXX)
+token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+(umask 077; echo "$token" > "$agentdir/token")
+ip netns exec cslab-telegram-2018.server $cs agent serve --listen $server:8443 --token-file "$agentdir/token" \
+    --state-dir "$agentdir/state" --allow-reserved > "$agentdir/agent.log" 2>&1 &
+agent=$!
+trap 'kill $agent 2>/dev/null || true; rm -rf "$agentdir"; $cs lab down telegram-2018 >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 50); do grep -q "listening on" "$agentdir/agent.log" && break; sleep 0.1; done
+cat "$agentdir/agent.log"
+both=(env CENSORSCOPE_KNOWN_AGENTS="$agentdir/known_agents" $cs)
+say "trace --both: the way there crosses transit-a, the way back transit-b (the story's asymmetric return path)"
+$cs lab exec client -- "${both[@]}" trace $server --both --agent https://$server:8443 --token "$token"
+say "investigate --both: the device resets the server's port-80 connection too, in the reverse direction"
+$cs lab exec client -- "${both[@]}" investigate $server --port 80 --both --agent https://$server:8443 --token "$token" | tail -4
+kill $agent 2>/dev/null || true; wait $agent 2>/dev/null || true
+rm -rf "$agentdir"
+
 say "tearing the lab down"
 $cs lab down telegram-2018
 trap - EXIT

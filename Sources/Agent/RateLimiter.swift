@@ -66,7 +66,7 @@ public struct RateLimiter: Sendable {
 
     /// Takes one request from the bucket of (`token`, `client`) at time `now`.
     public mutating func admit(token: Int?, client: IPAddress, now: Double) -> RateDecision {
-        let key = Key(token: token, client: AgentScope.normalised(client))
+        let key = Key(token: token, client: Self.clientKey(client))
         var bucket = buckets[key] ?? Bucket(level: Double(limit.burst), updated: now)
         let elapsed = max(0, now - bucket.updated)
         bucket.level = min(Double(limit.burst), bucket.level + elapsed / limit.secondsPerRequest)
@@ -79,6 +79,15 @@ public struct RateLimiter: Sendable {
         store(key, bucket, now: now)
         let wait = (1 - bucket.level) * limit.secondsPerRequest
         return .refused(retryAfter: max(1, Int(wait.rounded(.up))))
+    }
+
+    /// An IPv6 client counts as its /64 (one host usually holds a whole /64, so per-address
+    /// buckets would let it rotate past the limit); IPv4-mapped addresses as IPv4.
+    public static func clientKey(_ address: IPAddress) -> IPAddress {
+        switch AgentScope.normalised(address) {
+        case .v6(let a): return .v6(IPv6Address(high: a.high, low: 0))
+        case let other: return other
+        }
     }
 
     private mutating func store(_ key: Key, _ bucket: Bucket, now: Double) {

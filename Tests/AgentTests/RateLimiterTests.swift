@@ -81,4 +81,15 @@ import Testing
         #expect(AgentScope.normalised(IPAddress("::10.1.2.3")!) == IPAddress("::10.1.2.3"))
         #expect(AgentScope.normalised(IPAddress("2001:db8::1")!) == IPAddress("2001:db8::1"))
     }
+
+    @Test("An IPv6 client is limited per /64: rotating addresses inside it shares one bucket")
+    func ipv6ClientsCountPerSlash64() {
+        var limiter = RateLimiter(limit: RateLimit(burst: 3, secondsPerRequest: 60))
+        for i in 1...3 { #expect(limiter.admit(token: 0, client: IPAddress("2001:db8:1:2::\(i)")!, now: 0) == .allowed) }
+        #expect(limiter.admit(token: 0, client: IPAddress("2001:db8:1:2:ffff::9")!, now: 0) != .allowed)
+        #expect(limiter.admit(token: 0, client: IPAddress("2001:db8:1:3::1")!, now: 0) == .allowed, "another /64 has its own bucket")
+        #expect(RateLimiter.clientKey(IPAddress("::ffff:198.18.1.2")!) == IPAddress("198.18.1.2"))
+        #expect(RateLimiter.clientKey(IPAddress("198.18.1.2")!) == IPAddress("198.18.1.2"))
+    }
 }
+

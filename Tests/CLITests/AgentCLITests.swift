@@ -58,6 +58,17 @@ import Glibc
 
     /// A free TCP port on loopback, and optionally a socket listening on it (never accepting:
     /// the kernel completes handshakes and acknowledges data all the same).
+    /// A plain TCP connection to 127.0.0.1:`port` (the descriptor, or -1).
+    static func connectTCP(_ port: UInt16) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = port.bigEndian
+        sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let r = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        return r == 0 ? fd : -1
+    }
+
     static func port(listening: Bool) -> (port: UInt16, fd: Int32) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
@@ -93,6 +104,22 @@ import Glibc
 
         let info = try request([])
         #expect(info.status == 0, "\(info.stderr)")
+
+        // Eight connections per client at most: a ninth is closed at once, before TLS.
+        var held: [Int32] = []
+        defer { held.forEach { close($0) } }
+        for _ in 0..<8 { held.append(Self.connectTCP(port)) }
+        #expect(held.allSatisfy { $0 >= 0 })
+        usleep(200_000)
+        let ninth = Self.connectTCP(port)
+        defer { close(ninth) }
+        var byte: UInt8 = 0
+        var poller = pollfd(fd: ninth, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&poller, 1, 2000) == 1 && recv(ninth, &byte, 1, 0) == 0, "the ninth connection is closed by the agent")
+        held.forEach { close($0) }
+        held = []
+        usleep(300_000)
+        #expect(try request([]).status == 0, "closed connections free their places")
         #expect(try CLI.json(info.stdout)["requester"] as? String == "127.0.0.1")
         let cases: [([String], String)] = [
             (["--path", "/v1/trace", "--body", #"{"method":"tcp","port":"80"}"#], "(400 Bad Request): field 'port' must be a whole number"),

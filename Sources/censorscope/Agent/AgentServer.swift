@@ -43,12 +43,19 @@ final class AgentServer: Sendable {
             try? probes.syncShutdownGracefully()
         }
         let sslContext = self.sslContext
+        let connections = ConnectionLimits()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
+                // Bounded connections (in all, and per client, IPv6 per /64) and a lifetime cap:
+                // slow or idle clients cannot hold the agent's descriptors.
+                let client = channel.remoteAddress.flatMap { $0.ipAddress }.flatMap(IPAddress.init).map(RateLimiter.clientKey)
+                guard connections.open(client) else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in connections.close(client) }
+                channel.eventLoop.scheduleTask(in: ConnectionLimits.lifetime) { channel.close(promise: nil) }
+                return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: sslContext))
                     // A client that connects and sends nothing (or half a request) is dropped.
@@ -177,10 +184,21 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Runs a probe on the probe thread and answers with its result, or 500 and its sentence.
+    /// Runs a probe on the probe thread and answers with its result, or 500 and its sentence;
+    /// 503 when too many probes already wait (one thread runs them in turn).
     private func run(context: ChannelHandlerContext, what: String, _ body: @escaping @Sendable () throws -> JSONValue) {
         let log = server.log
+        guard ProbeQueue.shared.enter() else {
+            log("\(what): 503 the probe queue is full")
+            respond(AgentResponse(AgentRefusal(status: 503, message: "the agent is busy with \(ProbeQueue.limit) probes; try again later",
+                                               retryAfterSeconds: 10)), context: context)
+            return
+        }
+        let channel = context.channel
         probes.runIfActive(eventLoop: context.eventLoop) { () -> AgentResponse in
+            defer { ProbeQueue.shared.leave() }
+            // The requester has gone: its probe is not worth the others' wait.
+            guard channel.isActive else { return AgentResponse(AgentRefusal(status: 503, message: "the requester has gone")) }
             do {
                 return AgentResponse(status: 200, body: try body())
             } catch {
@@ -234,3 +252,51 @@ enum RequestFieldsText {
         return String(clipped)
     }
 }
+
+/// Connections the agent holds: at most 256 in all and 8 per client (IPv6: per /64), each
+/// closed after `lifetime` whatever it is doing (the longest probe takes well under that).
+final class ConnectionLimits: Sendable {
+    static let total = 256
+    static let perClient = 8
+    static let lifetime = TimeAmount.seconds(120)
+    private let counts = NIOLockedValueBox<(total: Int, byClient: [IPAddress: Int])>((0, [:]))
+
+    /// Counts a new connection; false (and nothing counted) when a limit is reached.
+    func open(_ client: IPAddress?) -> Bool {
+        counts.withLockedValue { c in
+            let mine = client.map { c.byClient[$0, default: 0] } ?? 0
+            guard c.total < Self.total, mine < Self.perClient else { return false }
+            c.total += 1
+            if let client { c.byClient[client] = mine + 1 }
+            return true
+        }
+    }
+
+    func close(_ client: IPAddress?) {
+        counts.withLockedValue { c in
+            c.total -= 1
+            if let client {
+                let left = c.byClient[client, default: 1] - 1
+                c.byClient[client] = left > 0 ? left : nil
+            }
+        }
+    }
+}
+
+/// Probes waiting for or on the probe thread: bounded, so a flood queues no hours of work.
+final class ProbeQueue: Sendable {
+    static let limit = 8
+    static let shared = ProbeQueue()
+    private let count = NIOLockedValueBox(0)
+
+    func enter() -> Bool {
+        count.withLockedValue { n in
+            guard n < Self.limit else { return false }
+            n += 1
+            return true
+        }
+    }
+
+    func leave() { count.withLockedValue { $0 -= 1 } }
+}
+
