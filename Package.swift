@@ -52,7 +52,7 @@ let package = Package(
         // The namespace testbed: scenario files, topology build/teardown, process supervision.
         .target(
             name: "Lab",
-            dependencies: ["Packets", "JSONSupport", "CLabShims", "ChildProcess", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Packets", "JSONSupport", "CLabShims", "ChildProcess", "YAMLLimits", .product(name: "Yams", package: "Yams")]
         ),
         // Async-signal-safe interrupt flag for `lab up` (a handler may touch only a sig_atomic_t).
         .target(name: "CLabShims"),
@@ -78,8 +78,10 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport"]),
         // Investigation results (JSON) as reports: JSON, OONI JSONL, CSV, Markdown, HTML with SVG, pcapng evidence.
         .target(name: "Reports", dependencies: ["JSONSupport", "Capture", "Packets"]),
+        // Bounds on hostile YAML documents, shared by every YAML reader.
+        .target(name: "YAMLLimits", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Campaigns, pure: experiment scripts (Probes/campaigns/*.yaml), target lists, the plan.
-        .target(name: "Campaigns", dependencies: ["Packets", "Probing", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Campaigns", dependencies: ["Packets", "Probing", "YAMLLimits", .product(name: "Yams", package: "Yams")]),
         // The embedded campaign store: one SQLite file (GRDB, WAL) per campaign, plain values only.
         .target(name: "CampaignStore", dependencies: ["JSONSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // The remote agent, pure: request/response codecs, tokens, rate limits, scope, pins.

@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import YAMLLimits
 
 /// Reads YAML nodes with every failure reported as `FILE:LINE: problem`.
 struct YAMLReader {
@@ -102,78 +103,13 @@ struct Fields {
     }
 }
 
-/// Guards against hostile documents: nesting deep enough to exhaust the stack of the
-/// (recursive) composer, and alias bombs that expand beyond reason once composed.
+/// This reader's bounds on hostile documents (see `YAMLLimits`).
 enum YAMLBudget {
-    static let maximumBytes = 1 << 20
-    static let maximumNodes = 100_000
-    static let maximumFlowDepth = 64
-    static let maximumIndent = 256
-
-    /// Before composing: the line where nesting goes too deep, or nil. Block nesting is
-    /// bounded by the indentation (and `- `/`? ` indicators) before a line's content,
-    /// flow nesting by the open brackets outside quotes and comments.
-    static func tooDeep(_ text: String) -> Int? {
-        var line = 1, depth = 0, column = 0, leading = true
-        var quote: UInt8? = nil
-        var previous: UInt8 = 0x0A
-        var comment = false
-        let bytes = Array(text.utf8)
-        var i = 0
-        while i < bytes.count {
-            let c = bytes[i]
-            defer { previous = c; i += 1 }
-            if c == 0x0A {
-                // A quoted scalar may span lines; its state carries over.
-                line += 1; column = 0; leading = quote == nil; comment = false
-                continue
-            }
-            column += 1
-            if comment { continue }
-            if leading {
-                if c == 0x20 || c == 0x09 || c == UInt8(ascii: "-") || c == UInt8(ascii: "?") {
-                    if column > maximumIndent { return line }
-                    continue
-                }
-                leading = false
-            }
-            if let q = quote {
-                if c == UInt8(ascii: "\\") && q == UInt8(ascii: "\"") { i += 1; continue }   // skip the escaped byte
-                if c == q { quote = nil }
-                continue
-            }
-            switch c {
-            case UInt8(ascii: "\""), UInt8(ascii: "'"):
-                // A quote opens a quoted scalar only where a scalar may start.
-                if [0x20, 0x09, 0x0A, UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: "-")].contains(previous) { quote = c }
-            case UInt8(ascii: "#"):
-                if previous == 0x20 || previous == 0x09 || previous == 0x0A { comment = true }
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                if depth > maximumFlowDepth { return line }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                depth = max(0, depth - 1)
-            default: break
-            }
-        }
-        return nil
-    }
-
-    /// Counts nodes, stopping as soon as the budget is spent; returns the line of the
-    /// node where it ran out, or nil when the document fits.
-    static func exceeded(_ root: Node) -> Int? {
-        var remaining = maximumNodes
-        var stack: [Node] = [root]
-        while let node = stack.popLast() {
-            remaining -= 1
-            if remaining < 0 { return YAMLReader.line(node) }
-            switch node {
-            case .scalar: break
-            case .sequence(let s): stack.append(contentsOf: s)
-            case .mapping(let m):
-                for (k, v) in m { stack.append(k); stack.append(v) }
-            }
-        }
-        return nil
-    }
+    static let limits = YAMLLimits(maximumBytes: 1 << 20, maximumNodes: 100_000)
+    static var maximumBytes: Int { limits.maximumBytes }
+    static var maximumNodes: Int { limits.maximumNodes }
+    static var maximumFlowDepth: Int { limits.maximumFlowDepth }
+    static var maximumIndent: Int { limits.maximumIndent }
+    static func tooDeep(_ text: String) -> Int? { limits.tooDeep(text) }
+    static func exceeded(_ root: Node) -> Int? { limits.exceeded(root) }
 }
