@@ -84,13 +84,28 @@ let package = Package(
         .target(name: "Campaigns", dependencies: ["Packets", "Probing", "YAMLLimits", .product(name: "Yams", package: "Yams")]),
         // The embedded campaign store: one SQLite file (GRDB, WAL) per campaign, plain values only.
         .target(name: "CampaignStore", dependencies: ["JSONSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The measurement engine: one experiment script run for one target, through a network
+        // seam (live, or a recorded capture replayed), with its evidence; trace jobs; targets.
+        .target(
+            name: "Measurement",
+            dependencies: ["Packets", "Capture", "Probing", "ProbeSession", "Analysis", "Campaigns", "JSONSupport"],
+            plugins: ["EmbedFiles"]
+        ),
+        // The files a module embeds (the default experiment), generated from the repository's own at build time.
+        .executableTarget(name: "embed-files", path: "Sources/embed-files"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
+        // Campaign sessions: worker threads over the store's unfinished items, one shared pacer.
+        .target(
+            name: "CampaignScheduler",
+            dependencies: ["Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport"]
+        ),
         // The remote agent, pure: request/response codecs, tokens, rate limits, scope, pins.
         .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing"]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
                 "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns", "CampaignStore",
-                "Agent", "CTLSShim",
+                "Agent", "CTLSShim", "Measurement", "CampaignScheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),

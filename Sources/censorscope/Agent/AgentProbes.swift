@@ -1,3 +1,4 @@
+import Measurement
 import Agent
 import Capture
 import Foundation
@@ -14,13 +15,10 @@ enum AgentProbes {
     static func trace(_ request: AgentTraceRequest, to target: IPAddress) throws -> JSONValue {
         let pcap = temporaryPath("trace")
         defer { unlink(pcap) }
-        var options = try RunOptions.parse([])   // the defaults of `trace`
-        options.allowReserved = true             // the router has decided what may be probed
-        options.json = true
-        options.pcap = pcap
-        let job = TraceJob(target: try ProbeTarget(target.description, options: options),
+        // The router has decided what may be probed; the defaults of `trace` otherwise.
+        let job = TraceJob(target: try ProbeTarget(target.description, allowReserved: true),
                            method: TraceMethod(rawValue: request.method) ?? .tcp, port: request.port,
-                           variant: request.variant ?? "mss", maxTTL: request.maxTTL ?? 30, options: options)
+                           variant: request.variant ?? "mss", maxTTL: request.maxTTL ?? 30, settings: RunSettings(), pcap: pcap)
         let outcome = try job.run()
         guard case .object(var fields) = outcome.json(hops: outcome.trace.hopsJSON) else {
             throw UserError("the trace produced no result object")

@@ -1,3 +1,4 @@
+import Measurement
 import Agent
 import Analysis
 import JSONSupport

@@ -4,6 +4,7 @@ import Campaigns
 import Foundation
 import JSONSupport
 import Lab
+import Measurement
 import Packets
 import ProbeSession
 import Probing
@@ -21,6 +22,9 @@ struct CampaignRunner {
     /// Hop ASNs for the `asn` analysis.
     let asn: ASNDatabase?
     let progress: ProgressDisplay
+    let softwareVersion: String
+    /// The campaign's seed: each item's identifiers are drawn from it and the item's id.
+    let seed: UInt64
 
     struct Summary {
         var finished: Int
@@ -41,7 +45,7 @@ struct CampaignRunner {
         init(done: Int, verdicts: [String: Int]) { state = Mutex(State(done: done, verdicts: verdicts)) }
     }
 
-    func run(_ items: [StoredItem]) throws -> Summary {
+    func run(_ items: [StoredItem]) throws(MeasurementError) -> Summary {
         let status = try storeCall { try self.store.status() }
         let doneBefore = status.done
         let shared = Shared(done: doneBefore, verdicts: status.verdictCounts)
@@ -50,7 +54,9 @@ struct CampaignRunner {
         let interrupted: @Sendable () -> Bool = { LabInterrupts.pending != 0 }
         let workers = max(1, min(pacing.parallel, items.count))
         let group = DispatchGroup()
-        let (store, script, sessionID, evidenceDirectory, asn) = (self.store, self.script, self.sessionID, self.evidenceDirectory, self.asn)
+        let context = ItemContext(store: store, script: script, sessionID: sessionID, pacer: pacer,
+                                  evidenceDirectory: evidenceDirectory, asn: asn, interrupted: interrupted,
+                                  softwareVersion: softwareVersion, seed: seed)
         for _ in 0..<workers {
             group.enter()
             let thread = Thread {
@@ -58,8 +64,7 @@ struct CampaignRunner {
                 while !interrupted() {
                     let index: Int = shared.state.withLock { s in defer { s.next += 1 }; return s.next }
                     guard index < items.count else { return }
-                    let outcome = Self.measure(items[index], script: script, store: store, sessionID: sessionID, pacer: pacer,
-                                               evidenceDirectory: evidenceDirectory, asn: asn, interrupted: interrupted)
+                    let outcome = Self.measure(items[index], context)
                     shared.state.withLock { s in
                         switch outcome {
                         case .recorded(let verdict):
@@ -96,9 +101,22 @@ struct CampaignRunner {
 
     enum ItemOutcome { case recorded(String), failed(String), abandoned }
 
+    /// What every worker shares.
+    struct ItemContext: Sendable {
+        let store: CampaignStore
+        let script: ExperimentScript
+        let sessionID: Int64
+        let pacer: SharedPacer
+        let evidenceDirectory: String?
+        let asn: ASNDatabase?
+        let interrupted: @Sendable () -> Bool
+        let softwareVersion: String
+        let seed: UInt64
+    }
+
     /// One item, start to store. Never throws: a failure is recorded and the item stays unfinished.
-    private static func measure(_ stored: StoredItem, script: ExperimentScript, store: CampaignStore, sessionID: Int64,
-                                pacer: SharedPacer, evidenceDirectory: String?, asn: ASNDatabase?, interrupted: @escaping @Sendable () -> Bool) -> ItemOutcome {
+    private static func measure(_ stored: StoredItem, _ c: ItemContext) -> ItemOutcome {
+        let (store, sessionID) = (c.store, c.sessionID)
         let started = Date()
         func fail(_ message: String) -> ItemOutcome {
             do { try store.recordFailure(itemID: stored.id, message: message, sessionID: sessionID) } catch {
@@ -111,17 +129,21 @@ struct CampaignRunner {
         }
         let route: RouteInfo
         do { route = try Routing.route(to: address) } catch { return fail(error.description) }
-        let item = CampaignItem(id: stored.id, address: address, name: stored.name, port: port)
-        let evidence = evidenceDirectory.map { $0 + "/" + Self.fileName(stored.id, address, port) }
-        let measurement = ItemMeasurement(script: script, item: item, route: route, pacer: pacer, evidencePath: evidence,
-                                          interrupted: interrupted)
-        let outcome: ItemMeasurement.Outcome
-        do { outcome = try measurement.run() } catch is ItemMeasurement.Interrupted {
+        let item = MeasurementItem(id: stored.id, address: address, name: stored.name, port: port)
+        let evidence = c.evidenceDirectory.map { $0 + "/" + Self.fileName(stored.id, address, port) }
+        // One ring per item in flight: 4 MiB each keeps 256 parallel items at 1 GiB.
+        let network = LiveNetwork(route: route, settings: RunSettings(rate: nil, timeout: .milliseconds(c.script.pacing.timeoutMilliseconds)),
+                                  sharedPacer: c.pacer, captureBufferBytes: 4 << 20, shouldStop: c.interrupted)
+        let engine = Engine(script: c.script, network: network, source: route.source, evidence: evidence != nil,
+                            evidencePath: evidence, softwareVersion: c.softwareVersion)
+        let outcome: Engine.Outcome
+        do { outcome = try engine.measure(item, ids: IdentifierSource(seed: itemSeed(c.seed, stored.id))) } catch is Engine.Interrupted {
             return .abandoned
         } catch {
             return fail("\(error)")
         }
-        if interrupted() && outcome.probesSent == 0 { return .abandoned }
+        if c.interrupted() && outcome.probesSent == 0 { return .abandoned }
+        let asn = c.asn
         let r = outcome.result
         var json = outcome.json
         if let asn, case .object(let fields) = json {
@@ -151,6 +173,12 @@ struct CampaignRunner {
         return .recorded(r.verdict.rawValue)
     }
 
+    /// An item's seed: the campaign's, mixed with the item id, so a resumed item repeats its probes.
+    static func itemSeed(_ seed: UInt64, _ id: Int64) -> UInt64 {
+        var g = SplitMix64(seed: seed ^ (UInt64(bitPattern: id) &* 0x9E37_79B9_7F4A_7C15))
+        return g.next()
+    }
+
     /// `ADDRESS-PORT-ID.pcapng`: the item id keeps apart two names on one address.
     static func fileName(_ id: Int64, _ address: IPAddress, _ port: ServicePort) -> String {
         address.description.replacingOccurrences(of: ":", with: "_") + "-" + port.description.replacingOccurrences(of: "/", with: "-")
@@ -159,17 +187,17 @@ struct CampaignRunner {
 }
 
 /// Store errors as the user's one sentence.
-func storeCall<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch { throw UserError("\(error)") }
+public func storeCall<T>(_ body: () throws -> T) throws(MeasurementError) -> T {
+    do { return try body() } catch { throw MeasurementError("\(error)") }
 }
 
 /// The progress bar on a terminal (redrawn in place on stderr), plain lines otherwise.
-struct ProgressDisplay: Sendable {
+public struct ProgressDisplay: Sendable {
     let terminal: Bool
     let quiet: Bool
     var interval: DispatchTimeInterval { terminal ? .milliseconds(200) : .seconds(5) }
 
-    init(quiet: Bool) {
+    public init(quiet: Bool) {
         self.quiet = quiet
         terminal = isatty(2) == 1
     }

@@ -6,25 +6,25 @@ import Probing
 
 /// The investigation's evidence pcapng: the parts written by each phase, merged in order,
 /// and an index from packets to their 1-based frame numbers (as Wireshark numbers them).
-struct EvidenceBundle {
-    let path: String
-    let directory: String
-    private(set) var parts: [String] = []
+public struct EvidenceBundle: Sendable {
+    public let path: String
+    public let directory: String
+    public private(set) var parts: [String] = []
 
     /// `path` nil puts the file in the temporary directory, named after the target and time.
-    init(path: String?, target: IPAddress, port: UInt16, started: Date) throws {
+    public init(path: String?, target: IPAddress, port: UInt16, started: Date) throws(MeasurementError) {
         let stamp = utcText(started, format: "yyyyMMdd'T'HHmmss'Z'")
         let temp = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         let name = "censorscope-\(target.description.replacingOccurrences(of: ":", with: "-"))-\(port)-\(stamp).pcapng"
         self.path = path ?? temp + "/" + name
         directory = temp + "/censorscope-parts-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw UserError("cannot create a temporary directory in \(temp): \(error.localizedDescription)")
+            throw MeasurementError("cannot create a temporary directory in \(temp): \(error.localizedDescription)")
         }
     }
 
     /// A new part's path.
-    mutating func part(_ name: String) -> String {
+    public mutating func part(_ name: String) -> String {
         let p = directory + "/\(parts.count)-\(name).pcapng"
         parts.append(p)
         return p
@@ -32,9 +32,9 @@ struct EvidenceBundle {
 
     /// Writes the merged file and returns the frame index. Parts that are missing (a phase
     /// that did not run) are skipped.
-    func merge() throws -> FrameIndex {
+    public func merge() throws(MeasurementError) -> FrameIndex {
         let writer: PcapngWriter
-        do { writer = try PcapngWriter(path: path) } catch { throw UserError("cannot write the evidence file \(path): \(error.description)") }
+        do { writer = try PcapngWriter(path: path) } catch { throw MeasurementError("cannot write the evidence file \(path): \(error.description)") }
         var interfaces: [LinkType: Int] = [:]
         var index = FrameIndex()
         do {
@@ -53,18 +53,18 @@ struct EvidenceBundle {
             }
             try writer.close()
         } catch {
-            throw UserError("cannot write the evidence file \(path): \(error.description)")
+            throw MeasurementError("cannot write the evidence file \(path): \(error.description)")
         }
         try? FileManager.default.removeItem(atPath: directory)
         return index
     }
 
-    func discard() { try? FileManager.default.removeItem(atPath: directory) }
+    public func discard() { try? FileManager.default.removeItem(atPath: directory) }
 
 }
 
 /// `date` in UTC, formatted with a DateFormatter pattern.
-func utcText(_ date: Date, format: String) -> String {
+public func utcText(_ date: Date, format: String) -> String {
     let f = DateFormatter()
     f.locale = Locale(identifier: "en_US_POSIX")
     f.timeZone = TimeZone(identifier: "UTC")
@@ -73,18 +73,20 @@ func utcText(_ date: Date, format: String) -> String {
 }
 
 /// Packets of the evidence file by content, to name an evidence item's frames.
-struct FrameIndex {
+public struct FrameIndex: Sendable {
+    public init() {}
+
     private var byPacket: [IPPacket: [(Int64, Int)]] = [:]
     private var byLabel: [String: [(IPAddress, UInt8, Int)]] = [:]
 
-    mutating func add(_ captured: CapturedPacket, frame: Int) {
+    public mutating func add(_ captured: CapturedPacket, frame: Int) {
         guard let ip = (try? captured.decode())?.ip else { return }
         byPacket[ip, default: []].append((captured.timestamp.totalNanoseconds, frame))
         if let label = captured.comment { byLabel[label, default: []].append((ip.source, ip.header.ttl, frame)) }
     }
 
     /// Answers by packet and capture time; probes by packet (their first capture).
-    func frames(_ item: EvidenceItem) -> [Int] {
+    public func frames(_ item: EvidenceItem) -> [Int] {
         var out: [Int] = []
         for p in item.probes {
             if let f = byPacket[p.packet]?.first?.1 { out.append(f) }
