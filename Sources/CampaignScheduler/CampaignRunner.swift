@@ -176,7 +176,7 @@ struct CampaignRunner {
     /// An item's seed: the campaign's, mixed with the item id, so a resumed item repeats its probes.
     static func itemSeed(_ seed: UInt64, _ id: Int64) -> UInt64 {
         var g = SplitMix64(seed: seed ^ (UInt64(bitPattern: id) &* 0x9E37_79B9_7F4A_7C15))
-        return g.next()
+        return g.next() & (1 << 53 - 1)   // exact as a JSON number
     }
 
     /// `ADDRESS-PORT-ID.pcapng`: the item id keeps apart two names on one address.

@@ -111,7 +111,7 @@ public struct Engine {
             context.control = PayloadJSON.payload(sweep.control)
         }
         context.extra = [("transport", .string(item.port.transport.rawValue)), ("name", .optional(item.name)),
-                         ("script", .string(script.name))]
+                         ("script", .string(script.name)), ("seed", .number(ids.seed))]
         if let steps = state.payloadSteps { context.extra.append(("payload_sweep", PayloadJSON.steps(steps))) }
         return Outcome(item: item, result: result, context: context, answers: state.answers, probesSent: state.sent,
                        seed: ids.seed, evidenceFile: bundle?.path)

@@ -30,23 +30,20 @@ public struct EvidenceBundle: Sendable {
         return p
     }
 
-    /// Writes the merged file and returns the frame index. Parts that are missing (a phase
-    /// that did not run) are skipped.
+    /// Writes the merged file and returns the frame index. Each part (one run or sweep of
+    /// the engine, in order) is one pcapng interface named after it, empty when the part
+    /// captured nothing: a recorded run can be replayed part by part (`RecordedNetwork`).
     public func merge() throws(MeasurementError) -> FrameIndex {
         let writer: PcapngWriter
         do { writer = try PcapngWriter(path: path) } catch { throw MeasurementError("cannot write the evidence file \(path): \(error.description)") }
-        var interfaces: [LinkType: Int] = [:]
         var index = FrameIndex()
         do {
-            for part in parts where FileManager.default.fileExists(atPath: part) {
-                let (packets, _) = CaptureFileReader.readAll(path: part)
+            for part in parts {
+                let packets = FileManager.default.fileExists(atPath: part) ? CaptureFileReader.readAll(path: part).0 : []
+                let name = (part as NSString).lastPathComponent.replacingOccurrences(of: ".pcapng", with: "")
+                let interface = try writer.addInterface(linkType: packets.first?.linkType ?? .raw, name: name)
                 for var p in packets {
-                    let i: Int
-                    if let known = interfaces[p.linkType] { i = known } else {
-                        i = try writer.addInterface(linkType: p.linkType)
-                        interfaces[p.linkType] = i
-                    }
-                    p.interfaceIndex = i
+                    p.interfaceIndex = interface
                     try writer.write(p)
                     index.add(p, frame: writer.packetsWritten)
                 }

@@ -13,10 +13,11 @@ public struct IdentifierSource: Sendable {
         generator = SplitMix64(seed: seed)
     }
 
-    /// A source seeded from the system's generator.
+    /// A source seeded from the system's generator. Seeds stay below 2^53, so the JSON
+    /// number that records one reads back exactly everywhere.
     public static func random() -> IdentifierSource {
         var system = SystemRandomNumberGenerator()
-        return IdentifierSource(seed: system.next())
+        return IdentifierSource(seed: system.next() & (1 << 53 - 1))
     }
 
     public mutating func next<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type = T.self) -> T {

@@ -58,6 +58,7 @@ struct InvestigateCommand: ParsableCommand {
             throw ValidationError("investigate asks the agent for the reverse direction alongside its own run: add --both")
         }
         if httpHost != nil, sni != nil { throw ValidationError("give at most one of --host and --sni") }
+        if let seed, seed >= 1 << 53 { throw ValidationError("--seed must be below 2^53 (9007199254740992), so JSON keeps it exact") }
         if let port, ServicePort(port) == nil { throw ValidationError("--port must be a port from 1 to 65535, optionally followed by /udp") }
     }
 
