@@ -147,6 +147,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Probing", "Capture"]),
         .testTarget(name: "CampaignsTests", dependencies: ["ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
+        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Campaigns", "Packets", "JSONSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "JSONSupport"]),
         .testTarget(
             name: "CensorTests",
