@@ -99,13 +99,25 @@ let package = Package(
             name: "CampaignScheduler",
             dependencies: ["Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport"]
         ),
+        // The agent's HTTPS server and client (SwiftNIO, NIOSSL), and what it probes.
+        .target(
+            name: "AgentService",
+            dependencies: [
+                "Agent", "Measurement", "Packets", "Capture", "Probing", "ProbeSession", "JSONSupport", "CTLSShim",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // The remote agent, pure: request/response codecs, tokens, rate limits, scope, pins.
         .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing"]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
                 "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns", "CampaignStore",
-                "Agent", "CTLSShim", "Measurement", "CampaignScheduler",
+                "Agent", "AgentService", "CTLSShim", "Measurement", "CampaignScheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import AgentService
 import Analysis
 import ArgumentParser
 import Campaigns
@@ -71,7 +72,7 @@ struct InvestigateCommand: ParsableCommand {
         guard let port = port.flatMap(ServicePort.init) ?? script.ports.first else { throw UserError("the experiment names no port") }
         let asnDatabase = try enrichment.loadDatabase()
         let target = try ProbeTarget(host, options: common)
-        let agent = agentOptions.both ? try InvestigateReverse(options: agentOptions) : nil
+        let agent = agentOptions.both ? try InvestigateReverse(connection: try agentOptions.connection()) : nil
         var names: [PayloadSpec.Kind: String] = [:]
         if let httpHost { names[.http] = httpHost }
         if let sni { names[.tls] = sni }

@@ -21,7 +21,7 @@ enum AgentProbes {
                            variant: request.variant ?? "mss", maxTTL: request.maxTTL ?? 30, settings: RunSettings(), pcap: pcap)
         let outcome = try job.run()
         guard case .object(var fields) = outcome.json(hops: outcome.trace.hopsJSON) else {
-            throw UserError("the trace produced no result object")
+            throw MeasurementError("the trace produced no result object")
         }
         fields.append(("evidence_pcapng", .string(try base64(of: pcap))))
         return .object(fields)
@@ -37,10 +37,10 @@ enum AgentProbes {
         case .bytes(let b): payload = .raw(b)
         }
         guard let bytes = payload.bytes(seed: UInt64.random(in: 1...UInt64.max)) else {
-            throw UserError("a TLS server name must be 1 to \(TLSClientHello.maximumServerNameLength) bytes long")
+            throw MeasurementError("a TLS server name must be 1 to \(TLSClientHello.maximumServerNameLength) bytes long")
         }
         let source: IPAddress
-        do { source = try Routing.route(to: target).source } catch { throw UserError(error.description) }
+        do { source = try Routing.route(to: target).source } catch { throw MeasurementError(error.description) }
         let ttl = request.ttl ?? 64
         var config = PayloadTrace.Configuration(target: target, port: request.destinationPort, test: payload, control: payload,
                                                 ttls: ttl...ttl)
@@ -49,7 +49,7 @@ enum AgentProbes {
         let observation: PayloadObservation
         let captured: [CapturedPacket]
         do { (observation, captured) = try PayloadTrace.probe(config, payload: bytes, ttl: ttl) } catch {
-            throw UserError(error.description)
+            throw MeasurementError(error.description)
         }
         let packets = captured.compactMap { c -> PayloadPacket? in
             guard let ip = (try? c.decode())?.ip else { return nil }
@@ -81,13 +81,13 @@ enum AgentProbes {
             }
             try writer.close()
         } catch {
-            throw UserError("cannot write the agent's evidence: \(error.description)")
+            throw MeasurementError("cannot write the agent's evidence: \(error.description)")
         }
         return try base64(of: path)
     }
 
     static func base64(of path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw UserError("cannot read the agent's evidence file \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw MeasurementError("cannot read the agent's evidence file \(path)") }
         return data.base64EncodedString()
     }
 

@@ -1,4 +1,5 @@
 import Agent
+import Measurement
 import Foundation
 import JSONSupport
 import NIOConcurrencyHelpers
@@ -11,18 +12,20 @@ import NIOSSL
 /// certificate is self-signed, so it is checked by fingerprint only: against `--agent-pin`,
 /// else against known_agents (trust on first use, like SSH); a mismatch stops the
 /// connection before anything (the token included) is sent.
-final class AgentClient: Sendable {
+public final class AgentClient: Sendable {
     /// An answer: the status, Retry-After if any, the body.
-    struct Reply: Sendable {
-        var status: Int
-        var retryAfter: String?
-        var body: [UInt8]
+    public struct Reply: Sendable {
+        public var status: Int
+        public var retryAfter: String?
+        public var body: [UInt8]
     }
 
-    let url: AgentURL
-    let token: String
-    let pin: CertificateFingerprint?
-    let knownAgentsPath: String
+    public let url: AgentURL
+    public let token: String
+    public let pin: CertificateFingerprint?
+    public let knownAgentsPath: String
+    /// Sent as the User-Agent.
+    public let version: String
     /// known_agents as read at start, updated when this client records a certificate.
     private let known: NIOLockedValueBox<KnownAgents>
     private let group: MultiThreadedEventLoopGroup
@@ -32,23 +35,24 @@ final class AgentClient: Sendable {
     /// Seconds to wait for an answer (a trace takes a few seconds; requests queue at the agent).
     static let timeout: Int64 = 180
 
-    init(url: AgentURL, token: String, pin: CertificateFingerprint?, environment: [String: String]) throws {
+    public init(url: AgentURL, token: String, pin: CertificateFingerprint?, environment: [String: String], version: String) throws(MeasurementError) {
         self.url = url
+        self.version = version
         self.token = token
         self.pin = pin
         knownAgentsPath = KnownAgents.path(environment: environment)
-        do { known = NIOLockedValueBox(try KnownAgents.load(path: knownAgentsPath)) } catch { throw UserError(error.description) }
+        do { known = NIOLockedValueBox(try KnownAgents.load(path: knownAgentsPath)) } catch { throw MeasurementError(error.description) }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .noHostnameVerification   // replaced by the fingerprint check below
         tls.minimumTLSVersion = .tlsv12
-        do { sslContext = try NIOSSLContext(configuration: tls) } catch { throw UserError("cannot set up TLS: \(error)") }
+        do { sslContext = try NIOSSLContext(configuration: tls) } catch { throw MeasurementError("cannot set up TLS: \(error)") }
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
     deinit { try? group.syncShutdownGracefully() }
 
     /// Starts `METHOD path` with `body`; the future completes when the agent has answered.
-    func send(method: HTTPMethod, path: String, body: JSONValue?) -> EventLoopFuture<Reply> {
+    public func send(method: HTTPMethod, path: String, body: JSONValue?) -> EventLoopFuture<Reply> {
         let loop = group.next()
         let promise = loop.makePromise(of: Reply.self)
         var bytes: [UInt8] = []
@@ -56,7 +60,7 @@ final class AgentClient: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: url.endpoint)
         headers.add(name: "Authorization", value: "Bearer \(token)")
-        headers.add(name: "User-Agent", value: "censorscope/\(CensorScope.version)")
+        headers.add(name: "User-Agent", value: "censorscope/\(version)")
         headers.add(name: "Connection", value: "close")
         if body != nil { headers.add(name: "Content-Type", value: "application/json") }
         headers.add(name: "Content-Length", value: String(bytes.count))
@@ -89,7 +93,7 @@ final class AgentClient: Sendable {
             .connect(host: url.host, port: url.port)
             .whenFailure { promise.fail($0) }
         let timer = loop.scheduleTask(in: .seconds(Self.timeout)) {
-            promise.fail(UserError("the agent at \(endpoint) did not answer within \(Self.timeout) s"))
+            promise.fail(MeasurementError("the agent at \(endpoint) did not answer within \(Self.timeout) s"))
         }
         promise.futureResult.whenComplete { _ in timer.cancel() }
         return promise.futureResult
@@ -97,27 +101,27 @@ final class AgentClient: Sendable {
 
     /// Waits for `future`; records a first-contact (or newly pinned) certificate in
     /// known_agents, and turns failures into one sentence.
-    func wait(_ future: EventLoopFuture<Reply>) throws -> Reply {
+    public func wait(_ future: EventLoopFuture<Reply>) throws(MeasurementError) -> Reply {
         let outcome = Result { try future.wait() }
         let (presented, decision) = verification.withLockedValue { $0 }
-        if case .refused(let why)? = decision { throw UserError(why) }
+        if case .refused(let why)? = decision { throw MeasurementError(why) }
         switch outcome {
         case .success(let reply):
             if let presented, let decision { try record(presented, decision) }
             return reply
-        case .failure(let error as UserError):
+        case .failure(let error as MeasurementError):
             throw error
         case .failure(let error):
-            throw UserError("cannot reach the agent at \(url.endpoint): \(Self.describe(error))")
+            throw MeasurementError("cannot reach the agent at \(url.endpoint): \(Self.describe(error))")
         }
     }
 
     /// Sends and waits: the reply, or one sentence.
-    func call(method: HTTPMethod, path: String, body: JSONValue?) throws -> Reply {
+    public func call(method: HTTPMethod, path: String, body: JSONValue?) throws(MeasurementError) -> Reply {
         try wait(send(method: method, path: path, body: body))
     }
 
-    private func record(_ presented: CertificateFingerprint, _ decision: PinDecision) throws {
+    private func record(_ presented: CertificateFingerprint, _ decision: PinDecision) throws(MeasurementError) {
         let why: String
         switch decision {
         case .firstContact: why = "first contact"
@@ -125,9 +129,9 @@ final class AgentClient: Sendable {
         default: return
         }
         var store: KnownAgents
-        do { store = try KnownAgents.load(path: knownAgentsPath) } catch { throw UserError(error.description) }
+        do { store = try KnownAgents.load(path: knownAgentsPath) } catch { throw MeasurementError(error.description) }
         store.record(url.endpoint, presented)
-        do { try store.save(path: knownAgentsPath) } catch { throw UserError(error.description) }
+        do { try store.save(path: knownAgentsPath) } catch { throw MeasurementError(error.description) }
         known.withLockedValue { $0.record(url.endpoint, presented) }
         printNote("the agent at \(url.endpoint) presented \(presented) (\(why)); recorded in \(knownAgentsPath)")
     }
@@ -175,7 +179,7 @@ final class AgentExchangeHandler: ChannelInboundHandler, RemovableChannelHandler
         case .body(var buffer):
             guard reply != nil else { return }
             if (reply?.body.count ?? 0) + buffer.readableBytes > Self.maximumBody {
-                promise.fail(UserError("the agent's answer is larger than \(Self.maximumBody >> 20) MiB"))
+                promise.fail(MeasurementError("the agent's answer is larger than \(Self.maximumBody >> 20) MiB"))
                 context.close(promise: nil)
                 return
             }
@@ -187,7 +191,7 @@ final class AgentExchangeHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(UserError("the agent closed the connection without an answer"))
+        promise.fail(MeasurementError("the agent closed the connection without an answer"))
         context.fireChannelInactive()
     }
 

@@ -1,4 +1,5 @@
 import Agent
+import Measurement
 import Foundation
 import JSONSupport
 import NIOConcurrencyHelpers
@@ -11,14 +12,18 @@ import Packets
 /// The agent's HTTPS server: TLS (NIOSSL), HTTP/1.1 (NIOHTTP1), one JSON request per
 /// connection. Requests pass the `AgentRouter` gate on the event loop; probes run one at
 /// a time on a thread of their own, so a trace never overlaps another probe's capture.
-final class AgentServer: Sendable {
+public final class AgentServer: Sendable {
     let listen: ListenAddress
+    /// In the Server header.
+    let version: String
     let router: NIOLockedValueBox<AgentRouter>
     let sslContext: NIOSSLContext
     let log: @Sendable (String) -> Void
 
-    init(listen: ListenAddress, router: AgentRouter, certificate: AgentCertificate, log: @escaping @Sendable (String) -> Void) throws {
+    public init(listen: ListenAddress, router: AgentRouter, certificate: AgentCertificate, version: String,
+                log: @escaping @Sendable (String) -> Void) throws(MeasurementError) {
         self.listen = listen
+        self.version = version
         self.router = NIOLockedValueBox(router)
         self.log = log
         do {
@@ -28,13 +33,13 @@ final class AgentServer: Sendable {
             tls.minimumTLSVersion = .tlsv12
             sslContext = try NIOSSLContext(configuration: tls)
         } catch {
-            throw UserError("cannot use the certificate \(certificate.certificatePath): \(error)")
+            throw MeasurementError("cannot use the certificate \(certificate.certificatePath): \(error)")
         }
     }
 
     /// Serves until `stop` returns (it blocks, e.g. waiting for a signal); `ready` is called
     /// once the socket is bound.
-    func run(ready: () -> Void, stop: () -> Void) throws {
+    public func run(ready: () -> Void, stop: () -> Void) throws(MeasurementError) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let probes = NIOThreadPool(numberOfThreads: 1)
         probes.start()
@@ -68,7 +73,7 @@ final class AgentServer: Sendable {
         do {
             channel = try bootstrap.bind(host: listen.address.description, port: listen.port).wait()
         } catch {
-            throw UserError("cannot listen on \(listen): \(error): is the address configured here and the port free?")
+            throw MeasurementError("cannot listen on \(listen): \(error): is the address configured here and the port free?")
         }
         ready()
         stop()
@@ -202,7 +207,7 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             do {
                 return AgentResponse(status: 200, body: try body())
             } catch {
-                let message = (error as? UserError)?.description ?? "\(error)"
+                let message = (error as? MeasurementError)?.description ?? "\(error)"
                 log("\(what): 500 \(message)")
                 return AgentResponse(AgentRefusal(status: 500, message: message))
             }
@@ -222,7 +227,7 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(bytes.count))
         headers.add(name: "Connection", value: "close")
-        headers.add(name: "Server", value: "censorscope-agent/\(CensorScope.version)")
+        headers.add(name: "Server", value: "censorscope-agent/\(server.version)")
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         let status = HTTPResponseStatus(statusCode: response.status, reasonPhrase: AgentRefusal.reasonPhrase(response.status))
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)

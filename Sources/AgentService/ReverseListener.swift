@@ -1,3 +1,4 @@
+import Measurement
 import Foundation
 import Packets
 #if canImport(Glibc)
@@ -27,7 +28,7 @@ final class ReverseListener: @unchecked Sendable {
     init?(port: UInt16, ipv6: Bool) throws {
         self.port = port
         fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw UserError("cannot open a socket to listen on port \(port): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw MeasurementError("cannot open a socket to listen on port \(port): \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         let any: IPAddress = ipv6 ? .v6(IPv6Address(high: 0, low: 0)) : .v4(IPv4Address(0))
@@ -37,7 +38,7 @@ final class ReverseListener: @unchecked Sendable {
             let code = errno
             close(fd)
             if code == EADDRINUSE { return nil }
-            throw UserError("cannot listen on port \(port) for the agent's connection: \(String(cString: strerror(code)))")
+            throw MeasurementError("cannot listen on port \(port) for the agent's connection: \(String(cString: strerror(code)))")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         Thread.detachNewThread { [self] in

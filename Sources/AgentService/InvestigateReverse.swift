@@ -1,4 +1,5 @@
 import Agent
+import Measurement
 import JSONSupport
 import NIOHTTP1
 import Packets
@@ -7,32 +8,30 @@ import Packets
 /// back from the investigated port to ours and sends the same Host/SNI (or an HTTP GET for
 /// example.com), while a listener here takes the connection. The investigation gains
 /// `reverse` (the agent's result and what our listener saw) and `direction`.
-struct InvestigateReverse {
-    let options: AgentClientOptions
-    let client: AgentClient
+public struct InvestigateReverse {
+    let connection: AgentConnection
 
     /// Connects to the agent and checks the token before the forward run, so a wrong URL,
     /// pin or token stops the investigation before it starts.
-    init(options: AgentClientOptions) throws {
-        self.options = options
-        client = try options.client()
-        _ = try options.request(client, .GET, "/v1/info", nil)
+    public init(connection: AgentConnection) throws(MeasurementError) {
+        self.connection = connection
+        _ = try connection.request(.GET, "/v1/info", nil)
     }
 
     /// What the reverse run adds to the investigation.
-    struct Result {
-        var reverse: JSONValue
-        var direction: JSONValue
-        var line: String
+    public struct Result {
+        public var reverse: JSONValue
+        public var direction: JSONValue
+        public var line: String
     }
 
-    func run(port: UInt16, httpHost: String?, sni: String?, forwardBlocked: Bool, ipv6: Bool) throws -> Result {
+    public func run(port: UInt16, httpHost: String?, sni: String?, forwardBlocked: Bool, ipv6: Bool) throws -> Result {
         let payload: ReversePayload = httpHost.map { .httpHost($0) } ?? sni.map { .tlsSNI($0) } ?? .httpHost("example.com")
         let request = AgentReverseRequest(sourcePort: port, destinationPort: port, payload: payload)
         let listener = try ReverseListener(port: port, ipv6: ipv6)
         let answer: JSONValue
         do {
-            answer = try options.request(client, .POST, "/v1/reverse", request.json)
+            answer = try connection.request(.POST, "/v1/reverse", request.json)
         } catch {
             _ = listener?.stop()
             throw error
