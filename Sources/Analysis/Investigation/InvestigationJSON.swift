@@ -1,123 +1,102 @@
 import JSONSupport
 import Packets
 import Probing
+import Records
 
-/// The `investigate --json` object, schema "censorscope.investigation/1" (Docs/verdicts.md).
+/// The investigation as its record, `censorscope.investigation/1` (Docs/verdicts.md).
 extension Investigation {
     /// Context the analysis does not know: the payloads tried, the run's metadata, and how
     /// to name an evidence item's packets (1-based frames of the evidence file).
     public struct ReportContext {
-        public var test: JSONValue = .null
-        public var control: JSONValue = .null
+        /// The test and control requests, when the investigation sent a payload.
+        public var testRequest: PayloadRequestRecord?
+        public var controlRequest: PayloadRequestRecord?
         public var evidenceFile: String?
         public var frames: (EvidenceItem) -> [Int] = { _ in [] }
         public var measurementStartTime: String = ""
         public var runtimeSeconds: Double = 0
         public var vantage: IPAddress?
         public var softwareVersion: String = ""
-        /// Extra keys (e.g. the payload sweep) appended at the end.
+        /// Campaigns: the item's transport and name, the script's name.
+        public var campaign: InvestigationRecord.CampaignKeys?
+        /// Whether a payload sweep was asked for: its key is written (null when it did not run).
+        public var payloadSweepRequested = false
+
+        /// Until the command line builds typed context (phase 2): the requests as JSON, and
+        /// extra keys appended after the record's own.
+        public var test: JSONValue = .null
+        public var control: JSONValue = .null
         public var extra: [(key: String, value: JSONValue)] = []
 
         public init() {}
     }
 
-    public func json(_ context: ReportContext) -> JSONValue {
+    /// The record; the datagram analysis's result gives the same record.
+    public func record(_ context: ReportContext) -> InvestigationRecord {
         let mainResults = results.filter { $0.trial.port == port }
-        var fields: [(key: String, value: JSONValue)] = [
-            ("schema", "censorscope.investigation/1"),
-            ("target", .string(target.description)),
-            ("port", .number(port)),
-            ("test", context.test),
-            ("control", context.control),
-            ("verdict", .string(verdict.rawValue)),
-            ("blocked", .bool(verdict.isBlocking)),
-            ("summary", .string(summary)),
-            ("trigger", .object([
-                ("kind", .string(trigger.kind)),
-                ("detail", .string(trigger.detail)),
-                ("blocked", .array(trigger.blocked.map { .string($0) })),
-                ("passed", .array(trigger.passed.map { .string($0) })),
-                ("dimensions", .array(trigger.dimensions.map { .string($0) })),
-            ])),
-            ("syn_variants", .array(mainResults.map(Self.variantJSON))),
-            ("other_port", .array(results.filter { $0.trial.port != port }.map(Self.variantJSON))),
-            ("location", location.map(Self.locationJSON) ?? .null),
-            ("injector", injector.map(Self.injectorJSON) ?? .null),
-            ("genuine", genuine.ttl.map { .object([("ttl", .number($0)), ("source", .string(genuine.source))]) } ?? .null),
-            ("path", path.map(Self.pathJSON) ?? .null),
-            ("test_path", testPath.map(Self.pathJSON) ?? .null),
-            ("answers", .array(answers.map { a in
-                .object([("probe", .string(a.probe)), ("from", .string(a.from.description)), ("ttl", .number(a.ttl)),
-                         ("kind", .string(a.kind)), ("forged", .bool(a.forged))])
-            })),
-            ("evidence", .array(evidence.map { e in
-                .object([("claim", .string(e.claim)), ("packets", .array(context.frames(e).map { .number($0) }))])
-            })),
-            ("evidence_file", .optional(context.evidenceFile)),
-            ("measurement_start_time", .string(context.measurementStartTime)),
-            ("runtime_s", .double((context.runtimeSeconds * 1000).rounded() / 1000)),
-            ("vantage", .object([("address", .optional(context.vantage?.description)), ("asn", .null), ("cc", .null)])),
-            ("software", .object([("name", "censorscope"), ("version", .string(context.softwareVersion))])),
-        ]
-        fields += context.extra
-        return .object(fields)
+        var sweep = InvestigationRecord.PayloadSweep.absent
+        if context.payloadSweepRequested { sweep = payloadSteps.map { .steps($0.map(\.record)) } ?? .notRun }
+        return InvestigationRecord(
+            target: target.description,
+            port: Int(port),
+            test: context.testRequest ?? Self.legacyRequest(context.test),
+            control: context.controlRequest ?? Self.legacyRequest(context.control),
+            verdict: verdict.rawValue,
+            blocked: verdict.isBlocking,
+            summary: summary,
+            trigger: InvestigationRecord.Trigger(kind: trigger.kind, detail: trigger.detail, blocked: trigger.blocked,
+                                                 passed: trigger.passed, dimensions: trigger.dimensions),
+            synVariants: mainResults.map(Self.variantRecord),
+            otherPort: results.filter { $0.trial.port != port }.map(Self.variantRecord),
+            location: location.map(Self.locationRecord),
+            injector: injector.map(Self.injectorRecord),
+            genuine: genuine.ttl.map { InvestigationRecord.Genuine(ttl: Int($0), source: genuine.source) },
+            path: path.map(Self.pathRecord),
+            testPath: testPath.map(Self.pathRecord),
+            answers: answers.map { InvestigationRecord.ObservedAnswer(probe: $0.probe, from: $0.from.description, ttl: Int($0.ttl),
+                                                                       kind: $0.kind, forged: $0.forged) },
+            evidence: evidence.map { InvestigationRecord.EvidenceClaim(claim: $0.claim, packets: context.frames($0)) },
+            evidenceFile: context.evidenceFile,
+            measurementStartTime: context.measurementStartTime,
+            runtimeSeconds: (context.runtimeSeconds * 1000).rounded() / 1000,
+            vantage: InvestigationRecord.Vantage(address: context.vantage?.description),
+            softwareName: "censorscope",
+            softwareVersion: context.softwareVersion,
+            campaign: context.campaign,
+            payloadSweep: sweep,
+            additionalFields: context.extra)
     }
 
-    static func variantJSON(_ r: SYNTrialResult) -> JSONValue {
-        let f = r.response?.fingerprint
-        return .object([
-            ("variant", .string(r.trial.shape.name)),
-            ("size", .number(r.trial.size)),
-            ("port", .number(r.trial.port)),
-            ("padded", .bool(r.trial.shape.padded)),
-            ("options", .array(r.trial.optionNames.map { .string($0) })),
-            ("result", .string(r.outcome.resultWord)),
-            ("injected", .bool(!r.forged.isEmpty)),
-            ("blocked", .bool(r.blocked)),
-            ("response", f.map { f in
-                .object([("ttl", .number(f.ttl)), ("ip_id", .optional(f.ipID)), ("df", .bool(f.dontFragment)),
-                         ("window", .optional(f.window)), ("flags", .optional(f.flags?.letters)), ("source", .string(f.source.description))])
-            } ?? .null),
-            ("rtt_ms", r.response?.rttMilliseconds.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
-        ])
+    /// The `investigate --json` object: the record, encoded.
+    public func json(_ context: ReportContext) -> JSONValue { record(context).json }
+
+    /// A request the command line still hands over as JSON (it built it a line before).
+    static func legacyRequest(_ json: JSONValue) -> PayloadRequestRecord? {
+        guard case .object = json else { return nil }
+        return PayloadRequestRecord(json: json)
     }
 
-    static func locationJSON(_ l: Location) -> JSONValue {
-        .object([
-            ("ttl", .number(l.ttl)),
-            ("address", .optional(l.address?.description)),
-            ("before", .optional(l.before?.description)),
-            ("on_path", .bool(l.onPath)),
-            ("confidence", .string(l.confidence.rawValue)),
-            ("reason", .string(l.reason)),
-        ])
+    static func variantRecord(_ r: SYNTrialResult) -> InvestigationRecord.SYNVariant {
+        InvestigationRecord.SYNVariant(
+            variant: r.trial.shape.name, size: r.trial.size, port: Int(r.trial.port), padded: r.trial.shape.padded,
+            options: r.trial.optionNames, result: r.outcome.resultWord, injected: !r.forged.isEmpty, blocked: r.blocked,
+            response: r.response?.fingerprint.record(.synResponse),
+            rttMilliseconds: roundedMilliseconds(r.response?.rttMilliseconds))
     }
 
-    static func injectorJSON(_ i: InjectorProfile) -> JSONValue {
-        .object([
-            ("ttl", .number(i.ttl)),
-            ("ip_id", .optional(i.ipID)),
-            ("df", .bool(i.dontFragment)),
-            ("window", .optional(i.window)),
-            ("flags", .optional(i.flags)),
-            ("copies", .number(i.copies)),
-            ("ttl_copies_probe", .bool(i.ttlCopiesProbe)),
-            ("reasons", .array(i.reasons.map { .string($0) })),
-        ])
+    static func locationRecord(_ l: Location) -> InvestigationRecord.Location {
+        InvestigationRecord.Location(ttl: l.ttl, address: l.address?.description, before: l.before?.description, onPath: l.onPath,
+                                     confidence: l.confidence.rawValue, reason: l.reason)
+    }
+
+    static func injectorRecord(_ i: InjectorProfile) -> InvestigationRecord.Injector {
+        InvestigationRecord.Injector(ttl: Int(i.ttl), ipID: i.ipID.map(Int.init), df: i.dontFragment, window: i.window.map(Int.init),
+                                     flags: i.flags, copies: i.copies, ttlCopiesProbe: i.ttlCopiesProbe, reasons: i.reasons)
     }
 
     /// Hop by hop: ttl, address (null if silent), rtt_ms, kind; asn and as_name for enrichment.
-    public static func pathJSON(_ t: TraceRun) -> JSONValue {
-        .array(t.trace.hops.map { hop in
-            let first = hop.responses.first
-            return .object([
-                ("ttl", .number(hop.ttl)),
-                ("address", .optional(hop.address?.description ?? first?.address.description)),
-                ("rtt_ms", first?.rttMilliseconds.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
-                ("kind", .optional(first?.kind.rawValue)),
-                ("asn", .null),
-                ("as_name", .null),
-            ])
-        })
-    }
+    public static func pathRecord(_ t: TraceRun) -> [HopRecord] { t.trace.hops.map(\.pathRecord) }
+
+    /// The path as JSON (kept for callers of phase 1).
+    public static func pathJSON(_ t: TraceRun) -> JSONValue { .array(pathRecord(t).map(\.json)) }
 }

@@ -1,82 +1,51 @@
 import JSONSupport
 import Packets
+import Records
 
-/// The `routes compare --json` object (Docs/routes.md).
+/// The comparison as its record, `routes compare --json` (Docs/routes.md).
 extension RouteComparison {
-    /// The comparison as the `routes compare --json` object (Docs/routes.md).
-    public var json: JSONValue {
-        .object([
-            ("asymmetric", .bool(asymmetric)),
-            ("summary", .string(summary)),
-            ("client", .optional(client?.description)),
-            ("server", .optional(server?.description)),
-            ("forward", .array(forward.map(\.json))),
-            ("reverse", .array(reverse.map(\.json))),
-            ("forward_as_path", Self.asList(forwardASPath)),
-            ("reverse_as_path", Self.asList(reverseASPath)),
-            ("as_names", .object(unique(forwardASPath + reverseASPath).compactMap { asn in
-                asNames[asn].map { (key: "AS\(asn)", value: .string($0)) }
-            })),
-            ("shared_hops", Self.addressList(sharedHops)),
-            ("forward_only_hops", Self.addressList(forwardOnlyHops)),
-            ("reverse_only_hops", Self.addressList(reverseOnlyHops)),
-            ("shared_subnets", .array(sharedSubnets.map { s in
-                .object([
-                    ("subnet", .string(s.subnet.description)),
-                    ("forward", Self.addressList(s.forward)),
-                    ("reverse", Self.addressList(s.reverse)),
-                    ("ends", Self.addressList(s.ends)),
-                ])
-            })),
-            ("shared_ases", Self.asList(sharedASes)),
-            ("forward_only_ases", Self.asList(forwardOnlyASes)),
-            ("reverse_only_ases", Self.asList(reverseOnlyASes)),
-            ("routers", .object([("total", .number(routerCount)), ("shared", .number(sharedRouterCount))])),
-            ("censor", censor.map(\.json) ?? .null),
-            ("aligned", .array(aligned.map { row in
-                .object([
-                    ("forward_ttl", .optional(row.forwardTTL)),
-                    ("reverse_ttl", .optional(row.reverseTTL)),
-                    ("match", .optional(row.match?.rawValue)),
-                ])
-            })),
-        ])
+    /// The record, with where each path came from (the file name given and the path read
+    /// from it) and the reading notes.
+    public func record(notes: [String], forward: (file: String, path: RoutePath)? = nil,
+                       reverse: (file: String, path: RoutePath)? = nil) -> RouteComparisonRecord {
+        func source(_ s: (file: String, path: RoutePath)?) -> RouteComparisonRecord.Source? {
+            s.map { .init(file: $0.file, format: $0.path.source, origin: $0.path.origin?.description,
+                          destination: $0.path.destination?.description) }
+        }
+        func ases(_ values: [UInt32]) -> [Int] { values.map { Int($0) } }
+        func addresses(_ values: [IPAddress]) -> [String] { values.map(\.description) }
+        return RouteComparisonRecord(
+            asymmetric: asymmetric, summary: summary, client: client?.description, server: server?.description,
+            forward: self.forward.map(\.record), reverse: self.reverse.map(\.record),
+            forwardASPath: ases(forwardASPath), reverseASPath: ases(reverseASPath),
+            asNames: Self.unique(forwardASPath + reverseASPath).compactMap { asn in asNames[asn].map { (key: "AS\(asn)", value: $0) } },
+            sharedHops: addresses(sharedHops), forwardOnlyHops: addresses(forwardOnlyHops), reverseOnlyHops: addresses(reverseOnlyHops),
+            sharedSubnets: sharedSubnets.map {
+                .init(subnet: $0.subnet.description, forward: addresses($0.forward), reverse: addresses($0.reverse), ends: addresses($0.ends))
+            },
+            sharedASes: ases(sharedASes), forwardOnlyASes: ases(forwardOnlyASes), reverseOnlyASes: ases(reverseOnlyASes),
+            routerCount: routerCount, sharedRouterCount: sharedRouterCount,
+            censor: censor.map {
+                .init(address: $0.address.description, forwardTTL: $0.forwardTTL, reverseTTL: $0.reverseTTL,
+                      forwardAddress: $0.forwardAddress?.description, reverseAddress: $0.reverseAddress?.description,
+                      forwardMatch: $0.forwardMatch?.rawValue, reverseMatch: $0.reverseMatch?.rawValue)
+            },
+            aligned: aligned.map { .init(forwardTTL: $0.forwardTTL, reverseTTL: $0.reverseTTL, match: $0.match?.rawValue) },
+            forwardSource: source(forward), reverseSource: source(reverse), notes: notes)
     }
 
-    private func unique(_ values: [UInt32]) -> [UInt32] { Self.unique(values) }
-
-    static func asList(_ values: [UInt32]) -> JSONValue { .array(values.map { .number($0) }) }
-
-    static func addressList(_ values: [IPAddress]) -> JSONValue { .array(values.map { .string($0.description) }) }
+    /// The comparison's own keys (without `sources` and `notes`), as phase 1 left callers.
+    public var json: JSONValue {
+        guard case .object(let fields) = record(notes: []).json else { return .null }
+        return .object(fields.filter { $0.key != "sources" && $0.key != "notes" })
+    }
 }
 
 extension RouteComparison.Hop {
     /// {ttl, address, asn, as_name, addresses, rtt_ms, silent, match}.
-    public var json: JSONValue {
-        .object([
-            ("ttl", .number(ttl)),
-            ("address", .optional(address?.description)),
-            ("asn", .optional(asn)),
-            ("as_name", .optional(asName)),
-            ("addresses", RouteComparison.addressList(addresses)),
-            ("rtt_ms", rttMilliseconds.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
-            ("silent", .bool(silent)),
-            ("match", .optional(match?.rawValue)),
-        ])
-    }
-}
-
-extension RouteComparison.CensorPlacement {
-    /// {address, forward_ttl, reverse_ttl, forward_address, reverse_address, forward_match, reverse_match}.
-    public var json: JSONValue {
-        .object([
-            ("address", .string(address.description)),
-            ("forward_ttl", .optional(forwardTTL)),
-            ("reverse_ttl", .optional(reverseTTL)),
-            ("forward_address", .optional(forwardAddress?.description)),
-            ("reverse_address", .optional(reverseAddress?.description)),
-            ("forward_match", .optional(forwardMatch?.rawValue)),
-            ("reverse_match", .optional(reverseMatch?.rawValue)),
-        ])
+    public var record: RouteComparisonRecord.Hop {
+        .init(ttl: ttl, address: address?.description, asn: asn.map { Int($0) }, asName: asName,
+              addresses: addresses.map(\.description), rttMilliseconds: roundedMilliseconds(rttMilliseconds), silent: silent,
+              match: match?.rawValue)
     }
 }
