@@ -42,6 +42,11 @@ public struct InvestigationRecord: JSONRecord, Equatable {
     /// Keys this version does not know, kept in their order after the known ones (a newer
     /// writer's result passes through a report unchanged).
     public var additionalFields: [(key: String, value: JSONValue)]
+    /// The object exactly as a file held it, when the record was read from one: `report
+    /// --format json|ooni` pass it through unchanged (Docs/reports.md), so a hand-written or
+    /// older result keeps its keys. Nil for records made here. For every output of this
+    /// version it equals `json` (the golden round-trip tests show it).
+    public private(set) var asRead: JSONValue?
 
     public init(target: String, port: Int?, test: PayloadRequestRecord? = nil, control: PayloadRequestRecord? = nil,
                 verdict: String, blocked: Bool?, summary: String?, trigger: Trigger?, synVariants: [SYNVariant] = [],
@@ -182,6 +187,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
             direction: json.object("direction").map(DirectionRecord.init),
             additionalFields: fields.filter { !Self.knownKeys.contains($0.key) })
         schemaName = json.string("schema")
+        asRead = json
     }
 
     /// "host:port" (IPv6 in brackets), or the bare target when the port is unknown.

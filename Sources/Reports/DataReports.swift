@@ -23,11 +23,12 @@ extension ReportFormat {
     }
 }
 
-/// The records, pretty-printed: the single object, or an array of them. What a file held
-/// is written back in the record's own order; keys this version does not know follow.
+/// The objects as read (a record made here: as encoded), pretty-printed: the single object,
+/// or an array of them.
 public enum JSONReport {
     public static func render(_ investigations: [InvestigationRecord]) -> String {
-        let value: JSONValue = investigations.count == 1 ? investigations[0].json : .array(investigations.map(\.json))
+        let objects = investigations.map(\.passThrough)
+        let value: JSONValue = objects.count == 1 ? objects[0] : .array(objects)
         return value.prettySerialized() + "\n"
     }
 }
@@ -56,7 +57,7 @@ public enum OONIReport {
         if let kind = inv.test?.kind { annotations.append(("censorscope_test_kind", .string(kind))) }
         // The vantage holds the probe's own address: OONI redacts it, so it stays out of test_keys.
         var keys: [(key: String, value: JSONValue)] = []
-        if case .object(let fields) = inv.json {
+        if case .object(let fields) = inv.passThrough {
             keys = fields.filter { !["schema", "vantage", "software", "measurement_start_time", "runtime_s"].contains($0.key) }
         }
         let fields: [(key: String, value: JSONValue)] = [
@@ -91,7 +92,7 @@ public enum OONIReport {
         let compact = time.filter { $0 != "-" && $0 != ":" }.replacingOccurrences(" ", with: "T")
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for inv in investigations {
-            for byte in inv.json.serialized().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            for byte in inv.passThrough.serialized().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
         }
         let hex = String(hash, radix: 16)
         let asn = investigations.first?.vantageASN ?? "AS0"

@@ -21,6 +21,9 @@ extension InvestigationRecord {
     /// The control path, empty when there is none.
     var controlPath: [HopRecord] { path ?? [] }
 
+    /// What the pass-through formats (json, ooni) print: the object as read, else as encoded.
+    public var passThrough: JSONValue { asRead ?? json }
+
     /// "AS1234" for the vantage, when known.
     var vantageASN: String? { vantage?.asn.map { "AS\($0)" } }
 }
