@@ -81,3 +81,44 @@ extension PayloadObservation {
 extension PayloadStep {
     public var record: PayloadStepRecord { PayloadStepRecord(ttl: ttl, test: test.record, control: control.record) }
 }
+
+extension ProbeResultRecord {
+    /// `probe syn --json` for one SYN: `result` is the first answer's word (`timeout` when
+    /// none), `assessments` go with `answers` one for one, `reference` is the echo reply's.
+    public static func syn(target: IPAddress, port: UInt16, variant: String, probe: Probe, result: String, answers: [Answer],
+                           assessments: [InjectionAssessment], reference: Fingerprint?) -> ProbeResultRecord {
+        let tcp = probe.packet.transport.tcp
+        let first = answers.first
+        return ProbeResultRecord(
+            target: target.description, port: Int(port), variant: variant, size: probe.bytes.count,
+            probe: .syn(source: probe.source.description, sourcePort: tcp.map { Int($0.sourcePort) },
+                        sequence: tcp.map { Int($0.sequenceNumber) }, ttl: Int(probe.ttl), flags: tcp?.flags.letters,
+                        window: tcp.map { Int($0.window) }, options: (tcp?.options ?? []).map(\.name),
+                        payloadLength: tcp?.payload.count, length: probe.bytes.count),
+            result: result, injected: assessments.first?.injected ?? false, injectionReasons: assessments.first?.reasons ?? [],
+            response: first?.fingerprint.record(), rttMilliseconds: roundedMilliseconds(first?.rttMilliseconds),
+            icmp: ICMPDetailRecord(first), answers: zip(answers, assessments).map { $0.record(injection: $1) },
+            reference: reference?.record())
+    }
+
+    /// `probe icmp|udp|stun|dns --json` for one probe; `kindFields` are the kind's own
+    /// (e.g. `mapped_address`), written before `answers`.
+    public static func datagram(target: IPAddress, kind: String, port: UInt16?, probe: Probe, result: String, answers: [Answer],
+                                kindFields: [(key: String, value: JSONValue)] = []) -> ProbeResultRecord {
+        let first = answers.first
+        return ProbeResultRecord(
+            target: target.description, kind: kind, port: port.map(Int.init),
+            probe: .datagram(index: probe.index, ttl: Int(probe.ttl), length: probe.bytes.count, label: probe.label),
+            result: result, response: first?.fingerprint.record(), rttMilliseconds: roundedMilliseconds(first?.rttMilliseconds),
+            icmp: ICMPDetailRecord(first), kindFields: kindFields, answers: answers.map { $0.record() })
+    }
+}
+
+extension ICMPDetailRecord {
+    /// The `icmp` object of a result whose answer is an ICMP error; nil otherwise.
+    public init?(_ answer: Answer?) {
+        guard let answer, let type = answer.fingerprint.icmpType else { return nil }
+        self.init(type: Int(type), code: answer.fingerprint.icmpCode.map(Int.init), kind: answer.kind.rawValue,
+                  from: answer.fingerprint.source.description)
+    }
+}
