@@ -86,7 +86,7 @@ let package = Package(
         // Campaigns, pure: experiment scripts (Probes/campaigns/*.yaml), target lists, the plan.
         .target(name: "Campaigns", dependencies: ["Packets", "Probing", "YAMLLimits", .product(name: "Yams", package: "Yams")]),
         // The embedded campaign store: one SQLite file (GRDB, WAL) per campaign, plain values only.
-        .target(name: "CampaignStore", dependencies: ["JSONSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CampaignStore", dependencies: ["JSONSupport", "Records", .product(name: "GRDB", package: "GRDB.swift")]),
         // The remote agent, pure: request/response codecs, tokens, rate limits, scope, pins.
         .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing"]),
         .executableTarget(
@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Probing", "Capture"]),
         .testTarget(name: "CampaignsTests", dependencies: ["ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
-        .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "JSONSupport"]),
+        .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "Records", "JSONSupport"]),
         .testTarget(
             name: "CensorTests",
             dependencies: ["ChildProcess", "Censor", "Lab", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]
