@@ -88,7 +88,7 @@ let package = Package(
         // The embedded campaign store: one SQLite file (GRDB, WAL) per campaign, plain values only.
         .target(name: "CampaignStore", dependencies: ["JSONSupport", "Records", .product(name: "GRDB", package: "GRDB.swift")]),
         // The remote agent, pure: request/response codecs, tokens, rate limits, scope, pins.
-        .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing"]),
+        .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing", "Analysis", "Records"]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Analysis", "Records", "JSONSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "Records", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "JSONSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Probing", "Capture"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Records", "Probing", "Capture"]),
         .testTarget(name: "CampaignsTests", dependencies: ["ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
         .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "Records", "JSONSupport"]),

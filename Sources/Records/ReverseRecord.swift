@@ -94,6 +94,14 @@ public struct ReverseRecord: JSONRecord, Equatable {
         self.listener = listener
     }
 
+    /// A result with nothing known (what a body that is not an object reads as).
+    public init() {
+        self.init(target: nil, source: nil, sourcePort: nil, destinationPort: nil, payloadKind: nil, payloadValue: nil, ttl: nil,
+                  connected: nil, payloadSent: nil, outcome: nil, from: nil, resetBy: nil, injected: nil, injectionReasons: [],
+                  blocked: nil, fingerprint: nil, peerFingerprint: nil, rttMilliseconds: nil, responseBytes: nil, firstLine: nil,
+                  timeExceededFrom: nil, timedOut: nil, socketError: nil, evidencePCAPNG: nil)
+    }
+
     public var json: JSONValue {
         var fields: [(key: String, value: JSONValue)] = [
             ("target", .optional(target)),
