@@ -34,7 +34,6 @@ public struct PayloadRequestRecord: Sendable, Equatable {
     public init(json: JSONValue) {
         kind = json.string("kind")
         value = json.string("host") ?? json.string("sni") ?? json.string("hex")
-        if kind == nil, json.string("sni") != nil { kind = "tls" }
     }
 
     static func optional(_ json: JSONValue?) -> PayloadRequestRecord? {
