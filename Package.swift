@@ -28,7 +28,7 @@ let package = Package(
         // An ordered JSON value and its serialiser, shared by every --json output.
         .target(name: "JSONSupport"),
         // Typed, versioned result records (investigation, trace, probe result, route
-        // comparison, sweep): each encoded in one place, decoded only at the boundaries. Pure.
+        // comparison, sweep, …): each encoded in one place, decoded only at the boundaries. Pure.
         .target(name: "Records", dependencies: ["JSONSupport"]),
         // Human (tcpdump -v style) and JSON views of decoded packets. Pure.
         .target(name: "Decoding", dependencies: ["Packets", "JSONSupport"]),
@@ -79,7 +79,7 @@ let package = Package(
         // From correlated observations (live or from pcap files) to verdicts: injection,
         // trigger, location. Pure.
         .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport", "Records"]),
-        // Investigation results (JSON) as reports: JSON, OONI JSONL, CSV, Markdown, HTML with SVG, pcapng evidence.
+        // Investigation records as reports: JSON, OONI JSONL, CSV, Markdown, HTML with SVG, pcapng evidence.
         .target(name: "Reports", dependencies: ["JSONSupport", "Records", "Capture", "Packets"]),
         // Bounds on hostile YAML documents, shared by every YAML reader.
         .target(name: "YAMLLimits", dependencies: [.product(name: "Yams", package: "Yams")]),

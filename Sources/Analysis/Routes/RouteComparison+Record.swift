@@ -1,4 +1,3 @@
-import JSONSupport
 import Packets
 import Records
 
@@ -32,12 +31,6 @@ extension RouteComparison {
             },
             aligned: aligned.map { .init(forwardTTL: $0.forwardTTL, reverseTTL: $0.reverseTTL, match: $0.match?.rawValue) },
             forwardSource: source(forward), reverseSource: source(reverse), notes: notes)
-    }
-
-    /// The comparison's own keys (without `sources` and `notes`), as phase 1 left callers.
-    public var json: JSONValue {
-        guard case .object(let fields) = record(notes: []).json else { return .null }
-        return .object(fields.filter { $0.key != "sources" && $0.key != "notes" })
     }
 }
 
