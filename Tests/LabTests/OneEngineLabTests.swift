@@ -55,7 +55,7 @@ struct OneEngineLabTests {
             }
             #expect(fromCampaign.count == Self.targets.count)
             for (target, port, verdict) in Self.targets {
-                let r = Subprocess.run(inClient + ["investigate", target, "--port", String(port), "--json"], timeout: 120)
+                let r = Subprocess.run(inClient + ["investigate", target, "--port", String(port), "--json", "--allow-reserved"], timeout: 120)
                 try #require(r.status == 0 || r.status == 2 || r.status == 3, "investigate \(target) \(port): \(r.stderr)")
                 let single = try LabHarness.json(r.stdout)
                 let campaign = try #require(fromCampaign["\(target) \(port)"], "no campaign verdict for \(target) port \(port)")
