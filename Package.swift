@@ -27,6 +27,9 @@ let package = Package(
         .target(name: "Packets"),
         // An ordered JSON value and its serialiser, shared by every --json output.
         .target(name: "JSONSupport"),
+        // Typed, versioned result records (investigation, trace, probe result, route
+        // comparison, sweep, …): each encoded in one place, decoded only at the boundaries. Pure.
+        .target(name: "Records", dependencies: ["JSONSupport"]),
         // Human (tcpdump -v style) and JSON views of decoded packets. Pure.
         .target(name: "Decoding", dependencies: ["Packets", "JSONSupport"]),
         // libpcap live capture, pcap/pcapng files. The only module that reads packets from the OS.
@@ -75,22 +78,49 @@ let package = Package(
         .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims"]),
         // From correlated observations (live or from pcap files) to verdicts: injection,
         // trigger, location. Pure.
-        .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport"]),
-        // Investigation results (JSON) as reports: JSON, OONI JSONL, CSV, Markdown, HTML with SVG, pcapng evidence.
-        .target(name: "Reports", dependencies: ["JSONSupport", "Capture", "Packets"]),
+        .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport", "Records"]),
+        // Investigation records as reports: JSON, OONI JSONL, CSV, Markdown, HTML with SVG, pcapng evidence.
+        .target(name: "Reports", dependencies: ["JSONSupport", "Records", "Capture", "Packets"]),
         // Bounds on hostile YAML documents, shared by every YAML reader.
         .target(name: "YAMLLimits", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Campaigns, pure: experiment scripts (Probes/campaigns/*.yaml), target lists, the plan.
         .target(name: "Campaigns", dependencies: ["Packets", "Probing", "YAMLLimits", .product(name: "Yams", package: "Yams")]),
         // The embedded campaign store: one SQLite file (GRDB, WAL) per campaign, plain values only.
-        .target(name: "CampaignStore", dependencies: ["JSONSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CampaignStore", dependencies: ["JSONSupport", "Records", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The measurement engine: one experiment script run for one target, through a network
+        // seam (live, or a recorded capture replayed), with its evidence; trace jobs; targets.
+        .target(
+            name: "Measurement",
+            dependencies: ["Packets", "Capture", "Probing", "ProbeSession", "Analysis", "Campaigns", "JSONSupport", "Records"],
+            plugins: ["EmbedFiles"]
+        ),
+        // The files a module embeds (the default experiment), generated from the repository's own at build time.
+        .executableTarget(name: "embed-files", path: "Sources/embed-files"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
+        // Campaign sessions: worker threads over the store's unfinished items, one shared pacer.
+        .target(
+            name: "CampaignScheduler",
+            dependencies: ["Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport"]
+        ),
+        // The agent's HTTPS server and client (SwiftNIO, NIOSSL), and what it probes.
+        .target(
+            name: "AgentService",
+            dependencies: [
+                "Agent", "Measurement", "Packets", "Capture", "Probing", "ProbeSession", "JSONSupport", "CTLSShim",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // The remote agent, pure: request/response codecs, tokens, rate limits, scope, pins.
-        .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing"]),
+        .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing", "Analysis", "Records"]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
-                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns", "CampaignStore",
-                "Agent", "CTLSShim",
+                "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Records", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns", "CampaignStore",
+                "Agent", "AgentService", "CTLSShim", "Measurement", "CampaignScheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -127,12 +157,14 @@ let package = Package(
             name: "ProbingTests",
             dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Censor", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "AnalysisTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Analysis", "JSONSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Probing", "Capture"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Analysis", "Records", "JSONSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "Records", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
+        .testTarget(name: "RecordsTests", dependencies: ["Records", "JSONSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Records", "Probing", "Capture"]),
         .testTarget(name: "CampaignsTests", dependencies: ["ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
-        .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "JSONSupport"]),
+        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Campaigns", "Packets", "JSONSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "Records", "JSONSupport"]),
         .testTarget(
             name: "CensorTests",
             dependencies: ["ChildProcess", "Censor", "Lab", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]

@@ -75,6 +75,23 @@ public enum ReversePayload: Hashable, Sendable {
     public static let maximumNameLength = 253
 
     /// The request's `payload` object.
+    /// The key the payload goes under and its value.
+    public var key: String {
+        switch self {
+        case .httpHost: return "http_host"
+        case .tlsSNI: return "tls_sni"
+        case .bytes: return "hex"
+        }
+    }
+
+    public var value: String {
+        switch self {
+        case .httpHost(let h): return h
+        case .tlsSNI(let s): return s
+        case .bytes(let b): return Hex.encode(b)
+        }
+    }
+
     public var json: JSONValue {
         switch self {
         case .httpHost(let h): return .object([("http_host", .string(h))])

@@ -1,4 +1,6 @@
+import Analysis
 import JSONSupport
+import Records
 import Packets
 import Probing
 
@@ -116,10 +118,13 @@ public enum DirectionVerdict {
         }
     }
 
-    /// The `direction` object of an investigation.
-    public static func json(forward: Bool, reverse: Bool?) -> JSONValue {
-        .object([("forward", .bool(forward)), ("reverse", .optional(reverse)), ("summary", .string(summary(forward: forward, reverse: reverse)))])
+    /// The `direction` record of an investigation.
+    public static func record(forward: Bool, reverse: Bool?) -> DirectionRecord {
+        DirectionRecord(forward: forward, reverse: reverse, summary: summary(forward: forward, reverse: reverse))
     }
+
+    /// The `direction` object of an investigation.
+    public static func json(forward: Bool, reverse: Bool?) -> JSONValue { record(forward: forward, reverse: reverse).json }
 }
 
 /// The agent's answer to `POST /v1/reverse`, built on the agent and read back by the client.
@@ -150,60 +155,48 @@ public struct ReverseReport: Sendable {
 
     public var blocked: Bool? { DirectionVerdict.reverseBlocked(outcome: observation.outcome, injected: assessment.injected) }
 
-    /// The response body (Docs/agent.md).
-    public var json: JSONValue {
+    /// The response body (Docs/agent.md) as its record.
+    public var record: ReverseRecord {
         let o = observation
-        return .object([
-            ("target", .string(target.description)),
-            ("source", .string(source.description)),
-            ("sport", .number(request.sourcePort)),
-            ("dport", .number(request.destinationPort)),
-            ("payload", request.payload.json),
-            ("ttl", .number(request.ttl ?? 64)),
-            ("connected", .bool(handshake)),
-            ("payload_sent", .bool(payloadSent)),
-            ("outcome", .string(o.outcome.rawValue)),
-            ("from", .optional(o.from?.description)),
-            ("reset_by", .optional(assessment.resetBy)),
-            ("injected", .bool(assessment.injected)),
-            ("injection_reasons", .array(assessment.reasons.map { .string($0) })),
-            ("blocked", .optional(blocked)),
-            ("fingerprint", o.fingerprint?.json ?? .null),
-            ("peer_fingerprint", assessment.peer?.json ?? .null),
-            ("rtt_ms", o.rttMilliseconds.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
-            ("response_bytes", .number(o.responseBytes)),
-            ("first_line", .optional(o.firstBytes)),
-            ("time_exceeded_from", .optional(o.timeExceededFrom?.description)),
-            ("timed_out", .bool(o.outcome == .timeout)),
-            ("socket_error", .optional(o.socketError)),
-            ("evidence_pcapng", .string(evidenceBase64)),
-        ])
+        return ReverseRecord(
+            target: target.description, source: source.description, sourcePort: Int(request.sourcePort),
+            destinationPort: Int(request.destinationPort), payloadKind: request.payload.key, payloadValue: request.payload.value,
+            ttl: Int(request.ttl ?? 64), connected: handshake, payloadSent: payloadSent, outcome: o.outcome.rawValue,
+            from: o.from?.description, resetBy: assessment.resetBy, injected: assessment.injected,
+            injectionReasons: assessment.reasons, blocked: blocked, fingerprint: o.fingerprint?.record(),
+            peerFingerprint: assessment.peer?.record(), rttMilliseconds: roundedMilliseconds(o.rttMilliseconds),
+            responseBytes: o.responseBytes, firstLine: o.firstBytes, timeExceededFrom: o.timeExceededFrom?.description,
+            timedOut: o.outcome == .timeout, socketError: o.socketError, evidencePCAPNG: evidenceBase64)
     }
 
-    /// One line for people from a response body: "reset by an injector (ttl 57, ip id 1, no DF) …".
-    public static func line(_ body: JSONValue) -> String {
-        let outcome = string(body["outcome"]) ?? "?"
-        let sport = int(body["sport"]).map(String.init) ?? "?", dport = int(body["dport"]).map(String.init) ?? "?"
-        var text = "reverse \(string(body["source"]) ?? "?"):\(sport) > \(string(body["target"]) ?? "?"):\(dport): "
-        let f = body["fingerprint"]
-        let detail = int(f?["ttl"]).map { ttl in
-            " (ttl \(ttl)" + (int(f?["ip_id"]).map { ", ip id \($0)" } ?? "") + (bool(f?["df"]) == true ? ", DF" : ", no DF") + ")"
+    /// The response body (Docs/agent.md).
+    public var json: JSONValue { record.json }
+
+    /// One line for people from a response: "reset by an injector (ttl 57, ip id 1, no DF) …".
+    public static func line(_ body: ReverseRecord) -> String {
+        let outcome = body.outcome ?? "?"
+        let sport = body.sourcePort.map(String.init) ?? "?", dport = body.destinationPort.map(String.init) ?? "?"
+        var text = "reverse \(body.source ?? "?"):\(sport) > \(body.target ?? "?"):\(dport): "
+        let f = body.fingerprint
+        let detail = f?.ttl.map { ttl in
+            " (ttl \(ttl)" + (f?.ipID.map { ", ip id \($0)" } ?? "") + (f?.dontFragment == true ? ", DF" : ", no DF") + ")"
         } ?? ""
-        let early = bool(body["connected"]) == true && bool(body["payload_sent"]) == false ? " after the handshake, before the payload" : ""
-        switch (outcome, string(body["reset_by"])) {
+        let early = body.connected == true && body.payloadSent == false ? " after the handshake, before the payload" : ""
+        switch (outcome, body.resetBy) {
         case ("rst", "injector"?): text += "reset by an injector" + early + detail
         case ("rst", "peer"?): text += "reset by the requester itself" + early + detail
         case ("rst", _): text += "reset" + early + detail
-        case ("not-connected", _): text += "no connection" + (string(body["socket_error"]).map { ": \($0)" } ?? "")
+        case ("not-connected", _): text += "no connection" + (body.socketError.map { ": \($0)" } ?? "")
         case ("timeout", _): text += "no answer to the payload"
         default:
-            text += outcome + (string(body["from"]).map { " from \($0)" } ?? "") + detail
-            if bool(body["injected"]) == true { text += ", forged" }
+            text += outcome + (body.from.map { " from \($0)" } ?? "") + detail
+            if body.injected == true { text += ", forged" }
         }
         return text
     }
 
-    static func string(_ v: JSONValue?) -> String? { if case .string(let s)? = v { return s }; return nil }
-    static func int(_ v: JSONValue?) -> Int? { if case .int(let i)? = v { return Int(exactly: i) }; return nil }
-    static func bool(_ v: JSONValue?) -> Bool? { if case .bool(let b)? = v { return b }; return nil }
+    /// The line from a response body as the client received it (a boundary: the agent's answer).
+    public static func line(_ body: JSONValue) -> String {
+        line((try? ReverseRecord(json: body)) ?? ReverseRecord())
+    }
 }

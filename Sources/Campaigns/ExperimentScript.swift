@@ -129,13 +129,27 @@ public enum ScriptStep: Sendable, Hashable {
 }
 
 public struct SYNStep: Sendable, Hashable {
+    /// The port the unpadded variants also go to (port vs address).
+    public enum SecondPort: Sendable, Hashable {
+        case fixed(UInt16)
+        /// 443, or 80 when the item's port is 443: the other port every web host opens.
+        case auto
+
+        /// The port for an item probed on `main`.
+        public func port(for main: UInt16) -> UInt16 {
+            switch self {
+            case .fixed(let p): return p
+            case .auto: return main == 443 ? 80 : 443
+            }
+        }
+    }
     public var variants: [SYNVariant]
     /// Variants also padded (EOL) to every larger variant size: size vs options.
     public var pad: [SYNVariant]
     /// The unpadded variants also go to this TCP port: port vs address.
-    public var secondPort: UInt16?
+    public var secondPort: SecondPort?
 
-    public init(variants: [SYNVariant], pad: [SYNVariant] = [], secondPort: UInt16? = nil) {
+    public init(variants: [SYNVariant], pad: [SYNVariant] = [], secondPort: SecondPort? = nil) {
         self.variants = variants
         self.pad = pad
         self.secondPort = secondPort
@@ -148,6 +162,9 @@ public struct TraceStep: Sendable, Hashable {
         case variant(SYNVariant)
         /// The smallest blocked SYN shape of the earlier SYN step (with `when: blocked`).
         case blocked
+        /// A shape that passed at full TTL (mss first, as traceroute -T -O syn): the control
+        /// path when the usual shape is itself blocked. Skipped when none passed.
+        case passing
     }
     public var method: TraceMethod
     /// TCP traces only; nil for ICMP and UDP.
@@ -164,7 +181,12 @@ public struct TraceStep: Sendable, Hashable {
 }
 
 public struct PayloadSpec: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable { case http, tls }
+    public enum Kind: String, Sendable, Hashable {
+        case http, tls
+        /// The kind the item asks for (`investigate --host` or `--sni`); for a campaign
+        /// target, tls on the TLS ports (443, 853, 8443, …) and http elsewhere.
+        case auto
+    }
     /// Where the test name (Host or SNI) comes from.
     public enum Name: Sendable, Hashable {
         /// The target's host name from the target list (targets given as addresses skip the step).

@@ -76,7 +76,13 @@ struct StepBuilder {
                 throw reader.fail(item, "`pad` names '\(variant.rawValue)', which is not in `variants`; pad only variants the step sends")
             }
         }
-        if let n = fields["second_port"] { step.secondPort = UInt16(try reader.int(n, "second_port", 1...65535)) }
+        if let n = fields["second_port"] {
+            guard case .scalar(let s) = n, s.string == "auto" || (UInt16(s.string).map { $0 > 0 } ?? false) else {
+                let text = (try? reader.scalar(n, "second_port")).map { "'\(ScriptReader.clip($0))'" } ?? ScriptReader.kind(n)
+                throw reader.fail(n, "`second_port` must be a port from 1 to 65535 or `auto` (443, or 80 for items on 443), not \(text)")
+            }
+            step.secondPort = s.string == "auto" ? .auto : .fixed(UInt16(s.string) ?? 443)
+        }
         return step
     }
 
@@ -112,13 +118,18 @@ struct StepBuilder {
             guard method == .tcp else {
                 throw reader.fail(shapeNode, "`shape` is for tcp traces only; remove it or use `method: tcp`")
             }
-            let names = SYNVariant.allCases.map(\.rawValue) + ["blocked"]
+            let names = SYNVariant.allCases.map(\.rawValue) + ["blocked", "passing"]
             let text = try reader.word(shapeNode, "shape", names)
             if text == "blocked" {
                 guard step.when == .blocked else {
                     throw reader.fail(shapeNode, "`shape: blocked` traces the smallest blocked SYN shape, so the step needs `when: blocked`")
                 }
                 step.shape = .blocked
+            } else if text == "passing" {
+                guard earlierSYN else {
+                    throw reader.fail(shapeNode, "`shape: passing` traces a SYN shape that passed, so an earlier syn step must send some; add one before this step")
+                }
+                step.shape = .passing
             } else if let variant = SYNVariant(rawValue: text) {
                 step.shape = .variant(variant)
             }
@@ -128,8 +139,8 @@ struct StepBuilder {
 
     func payload(_ fields: Fields, earlierSYN: Bool, earlierLinuxSYN: Bool) throws(CampaignError) -> PayloadSpec {
         let kindNode = try fields.required("kind", "say what to send: http (a Host header) or tls (a ClientHello with SNI)")
-        guard let kind = PayloadSpec.Kind(rawValue: try reader.word(kindNode, "kind", ["http", "tls"])) else {
-            throw reader.fail(kindNode, "`kind` must be http or tls")
+        guard let kind = PayloadSpec.Kind(rawValue: try reader.word(kindNode, "kind", ["http", "tls", "auto"])) else {
+            throw reader.fail(kindNode, "`kind` must be http, tls or auto")
         }
         var spec = PayloadSpec(kind: kind)
         if let n = fields["name"] {

@@ -8,6 +8,12 @@ public struct CorrelatedRunResult: Sendable {
     public var correlator: Correlator
     public var statistics: RunStatistics
 
+    public init(probes: [Probe], correlator: Correlator, statistics: RunStatistics) {
+        self.probes = probes
+        self.correlator = correlator
+        self.statistics = statistics
+    }
+
     public func answers(for index: Int) -> [Answer] { correlator.answers(for: index) }
 }
 

@@ -1,4 +1,5 @@
 import JSONSupport
+import Records
 
 /// The report formats of `censorscope report`.
 public enum ReportFormat: String, Sendable, CaseIterable {
@@ -22,10 +23,12 @@ extension ReportFormat {
     }
 }
 
-/// The objects as read, pretty-printed: the single object, or an array of them.
+/// The objects as read (a record made here: as encoded), pretty-printed: the single object,
+/// or an array of them.
 public enum JSONReport {
     public static func render(_ investigations: [InvestigationRecord]) -> String {
-        let value: JSONValue = investigations.count == 1 ? investigations[0].raw : .array(investigations.map(\.raw))
+        let objects = investigations.map(\.passThrough)
+        let value: JSONValue = objects.count == 1 ? objects[0] : .array(objects)
         return value.prettySerialized() + "\n"
     }
 }
@@ -50,11 +53,11 @@ public enum OONIReport {
     public static func measurement(_ inv: InvestigationRecord, reportID: String, testStartTime: String?) -> JSONValue {
         let start = inv.measurementStartTime.flatMap(normalisedTime)
         var annotations: [(key: String, value: JSONValue)] = [("engine_name", "censorscope")]
-        if let schema = inv.raw.string("schema") { annotations.append(("censorscope_schema", .string(schema))) }
+        if let schema = inv.schemaName { annotations.append(("censorscope_schema", .string(schema))) }
         if let kind = inv.test?.kind { annotations.append(("censorscope_test_kind", .string(kind))) }
         // The vantage holds the probe's own address: OONI redacts it, so it stays out of test_keys.
         var keys: [(key: String, value: JSONValue)] = []
-        if case .object(let fields) = inv.raw {
+        if case .object(let fields) = inv.passThrough {
             keys = fields.filter { !["schema", "vantage", "software", "measurement_start_time", "runtime_s"].contains($0.key) }
         }
         let fields: [(key: String, value: JSONValue)] = [
@@ -63,7 +66,7 @@ public enum OONIReport {
             ("input", .string(inv.endpoint)),
             ("measurement_start_time", .optional(start)),
             ("probe_asn", .string(inv.vantageASN ?? "AS0")),
-            ("probe_cc", .string(countryCode(inv.vantageCC) ?? "ZZ")),
+            ("probe_cc", .string(countryCode(inv.vantage?.cc) ?? "ZZ")),
             ("probe_ip", "127.0.0.1"),
             ("report_id", .string(reportID)),
             ("software_name", .string(inv.softwareName ?? "censorscope")),
@@ -72,7 +75,7 @@ public enum OONIReport {
             ("test_name", .string(testName)),
             ("test_runtime", inv.runtimeSeconds.map { .double($0) } ?? .null),
             ("test_start_time", .optional(testStartTime ?? start)),
-            ("test_version", .string(testVersion(inv.raw.string("schema")))),
+            ("test_version", .string(testVersion(inv.schemaName))),
         ]
         return .object(fields)
     }
@@ -89,7 +92,7 @@ public enum OONIReport {
         let compact = time.filter { $0 != "-" && $0 != ":" }.replacingOccurrences(" ", with: "T")
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for inv in investigations {
-            for byte in inv.raw.serialized().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            for byte in inv.passThrough.serialized().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
         }
         let hex = String(hash, radix: 16)
         let asn = investigations.first?.vantageASN ?? "AS0"

@@ -1,4 +1,5 @@
 import Capture
+import Records
 
 /// The pcapng report: the investigations' evidence files copied packet by packet, each
 /// packet keeping its comment, and packets that an evidence claim names gaining a

@@ -1,3 +1,5 @@
+import Records
+
 /// One self-contained HTML page: inline CSS, inline SVG, no scripts and no external
 /// resources (a Content-Security-Policy forbids both), every input string escaped.
 public enum HTMLReport {
@@ -42,7 +44,7 @@ public enum HTMLReport {
         if !inv.displayPath.isEmpty {
             s += "<h3>Path</h3>\n" + table(ReportText.hopHeader, inv.displayPath.map(ReportText.hopRow))
         }
-        if let testPath = inv.testPath, !testPath.isEmpty, !inv.path.isEmpty {
+        if let testPath = inv.testPath, !testPath.isEmpty, !inv.controlPath.isEmpty {
             s += "<h3>Path seen by the blocked probes</h3>\n" + table(ReportText.hopHeader, testPath.map(ReportText.hopRow))
         }
         if !inv.answers.isEmpty {

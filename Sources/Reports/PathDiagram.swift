@@ -1,3 +1,5 @@
+import Records
+
 /// An inline SVG of one investigation's path: the client, hop 1 … the target left to
 /// right, silent hops as "*", the censor's hop boxed, and each answer an arrow back to
 /// the client, red when forged and green when genuine.
@@ -52,7 +54,7 @@ public enum PathDiagram {
 
     /// Which column each thing sits in: 0 is the client, column n is TTL n.
     struct Layout {
-        var hops: [Int: InvestigationRecord.Hop] = [:]
+        var hops: [Int: HopRecord] = [:]
         var targetColumn: Int
         var censorColumn: Int?
         var target: String
@@ -79,7 +81,7 @@ public enum PathDiagram {
             targetColumn = targetTTL ?? (last + 1)
             if let c = censorColumn, c > targetColumn { censorColumn = nil }
             // A hop is silent when it did not answer the control probes, or the blocked probes.
-            let testSilent = (inv.path.isEmpty ? [] : inv.testPath ?? []).filter { $0.address == nil }.compactMap(\.ttl)
+            let testSilent = (inv.controlPath.isEmpty ? [] : inv.testPath ?? []).filter { $0.address == nil }.compactMap(\.ttl)
             silent = Set((1..<max(targetColumn, 1)).filter { hops[$0]?.address == nil }).union(
                 testSilent.filter { $0 >= 1 && $0 < targetColumn })
         }

@@ -1,3 +1,5 @@
+import Records
+
 /// Plain-text sentences and table cells shared by the Markdown and HTML reports; each
 /// format escapes them its own way.
 enum ReportText {
@@ -49,15 +51,16 @@ enum ReportText {
     }
 
     static func genuine(_ inv: InvestigationRecord) -> String? {
-        guard inv.genuineTTL != nil || inv.genuineSource != nil else { return nil }
-        var text = inv.genuineTTL.map { "TTL \($0)" } ?? "TTL ?"
-        if let source = inv.genuineSource { text += " (\(source))" }
+        guard let genuine = inv.genuine, genuine.ttl != nil || genuine.source != nil else { return nil }
+        var text = genuine.ttl.map { "TTL \($0)" } ?? "TTL ?"
+        if let source = genuine.source { text += " (\(source))" }
         return text
     }
 
-    static func request(_ request: InvestigationRecord.Request?) -> String? {
-        guard let request, !request.text.isEmpty else { return nil }
-        return request.text
+    static func request(_ request: PayloadRequestRecord?) -> String? {
+        guard let request else { return nil }
+        let text = [request.kind, request.name].compactMap { $0 }.joined(separator: " ")
+        return text.isEmpty ? nil : text
     }
 
     /// The facts listed under each investigation, in order, absent ones left out.
@@ -83,14 +86,14 @@ enum ReportText {
 
     static func synVariantRow(_ v: InvestigationRecord.SYNVariant) -> [String] {
         [v.variant ?? "?", v.size.map { "\($0) bytes" } ?? "", v.result ?? "", v.injected.map { $0 ? "yes" : "no" } ?? "",
-         v.responseTTL.map(String.init) ?? "", v.responseIPID.map(String.init) ?? "", v.responseFlags ?? "",
+         v.response?.ttl.map(String.init) ?? "", v.response?.ipID.map(String.init) ?? "", v.response?.flags ?? "",
          v.rttMilliseconds.map { formatNumber($0) } ?? ""]
     }
 
     static let hopHeader = ["TTL", "Address", "RTT (ms)", "Kind", "AS"]
 
-    static func hopRow(_ hop: InvestigationRecord.Hop) -> [String] {
-        let asText = [hop.asn, hop.asName].compactMap { $0 }.joined(separator: " ")
+    static func hopRow(_ hop: HopRecord) -> [String] {
+        let asText = [hop.asLabel, hop.asName].compactMap { $0 }.joined(separator: " ")
         return [hop.ttl.map(String.init) ?? "?", hop.address ?? "*", hop.rttMilliseconds.map { formatNumber($0) } ?? "",
                 hop.kind ?? "", asText]
     }
@@ -127,7 +130,7 @@ public enum MarkdownReport {
             if !inv.displayPath.isEmpty {
                 out += "\n### Path\n\n" + table(ReportText.hopHeader, inv.displayPath.map(ReportText.hopRow))
             }
-            if let testPath = inv.testPath, !testPath.isEmpty, !inv.path.isEmpty {
+            if let testPath = inv.testPath, !testPath.isEmpty, !inv.controlPath.isEmpty {
                 out += "\n### Path seen by the blocked probes\n\n" + table(ReportText.hopHeader, testPath.map(ReportText.hopRow))
             }
             if !inv.answers.isEmpty {
@@ -167,4 +170,13 @@ public enum MarkdownReport {
         }
         return out
     }
+}
+
+/// A number for people: integers without a fraction, others with up to `digits` decimals.
+func formatNumber(_ value: Double, digits: Int = 2) -> String {
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    var scale = 1.0
+    for _ in 0..<max(0, min(digits, 9)) { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    return rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int64(rounded)) : String(rounded)
 }

@@ -1,10 +1,10 @@
-import JSONSupport
+import Records
 
 /// One self-contained HTML page for a `routes compare --json` object: the verdict, an
 /// inline SVG with the forward path on top (client to server, left to right) and the
 /// reverse path below (server to client, right to left), shared routers linked and the
 /// censor boxed, then the side-by-side table. Same rules as `HTMLReport`: no scripts, no
-/// external resources, every input string escaped, the JSON read leniently.
+/// external resources, every input string escaped.
 public enum RoutesHTML {
     /// Rows beyond this are not drawn (a hostile file must not make a mile-wide picture).
     public static let maxRows = 64
@@ -17,7 +17,7 @@ public enum RoutesHTML {
     static let lineColour = "#9e9e9e"
 
     /// The page; `title` heads it (e.g. the two file names).
-    public static func render(_ comparison: JSONValue, title: String = "Route comparison") -> String {
+    public static func render(_ comparison: RouteComparisonRecord, title: String = "Route comparison") -> String {
         let record = Record(comparison)
         var out = """
             <!DOCTYPE html>
@@ -54,7 +54,7 @@ public enum RoutesHTML {
     }
 
     /// The SVG element alone; `id` makes marker ids unique within one page.
-    public static func svg(_ comparison: JSONValue, id: Int = 1) -> String {
+    public static func svg(_ comparison: RouteComparisonRecord, id: Int = 1) -> String {
         let record = Record(comparison)
         let rows = Array(record.aligned.prefix(maxRows))
         let serverColumn = rows.count + 1
@@ -194,7 +194,7 @@ public enum RoutesHTML {
         .verdict.unknown{background:#757575}
         """
 
-    /// The comparison JSON, read leniently.
+    /// What the page draws of a comparison record.
     struct Record {
         struct Hop {
             var ttl: Int
@@ -232,39 +232,36 @@ public enum RoutesHTML {
         var censor: Censor?
         var notes: [String]
 
-        init(_ json: JSONValue) {
-            asymmetric = json.bool("asymmetric")
-            summary = json.string("summary")
-            client = json.string("client")
-            server = json.string("server")
-            func hops(_ key: String) -> [Hop] {
-                json.objects(key).compactMap { h in
-                    guard let ttl = h.int("ttl") else { return nil }
-                    return Hop(ttl: ttl, address: h.string("address"), addresses: h.strings("addresses"), asn: h.int("asn"),
-                               silent: h.bool("silent") ?? (h.string("address") == nil), match: h.string("match"))
+        /// The drawable part of a comparison: hops without a TTL are left out, a hop without
+        /// `silent` is silent when it has no address.
+        init(_ c: RouteComparisonRecord) {
+            asymmetric = c.asymmetric
+            summary = c.summary
+            client = c.client
+            server = c.server
+            func hops(_ list: [RouteComparisonRecord.Hop]) -> [Hop] {
+                list.compactMap { h in
+                    guard let ttl = h.ttl else { return nil }
+                    return Hop(ttl: ttl, address: h.address, addresses: h.addresses, asn: h.asn,
+                               silent: h.silent ?? (h.address == nil), match: h.match)
                 }
             }
-            forward = hops("forward")
-            reverse = hops("reverse")
-            aligned = json.objects("aligned").map {
-                Row(forwardTTL: $0.int("forward_ttl"), reverseTTL: $0.int("reverse_ttl"), match: $0.string("match"))
+            forward = hops(c.forward)
+            reverse = hops(c.reverse)
+            aligned = c.aligned.map { Row(forwardTTL: $0.forwardTTL, reverseTTL: $0.reverseTTL, match: $0.match) }
+            forwardASPath = c.forwardASPath
+            reverseASPath = c.reverseASPath
+            for (key, name) in c.asNames { asNames[key] = name }
+            forwardOnlyHops = c.forwardOnlyHops
+            reverseOnlyHops = c.reverseOnlyHops
+            sharedSubnets = c.sharedSubnets.compactMap { s in
+                s.subnet.map { Subnet(subnet: $0, forward: s.forward, reverse: s.reverse, ends: s.ends) }
             }
-            forwardASPath = (json["forward_as_path"]?.arrayValue ?? []).compactMap(\.intValue)
-            reverseASPath = (json["reverse_as_path"]?.arrayValue ?? []).compactMap(\.intValue)
-            if case .object(let fields)? = json["as_names"] {
-                for field in fields { if let name = field.value.stringValue { asNames[field.key] = name } }
+            censor = c.censor.map {
+                Censor(address: $0.address, forwardTTL: $0.forwardTTL, reverseTTL: $0.reverseTTL, forwardAddress: $0.forwardAddress,
+                       reverseAddress: $0.reverseAddress, forwardMatch: $0.forwardMatch, reverseMatch: $0.reverseMatch)
             }
-            forwardOnlyHops = json.strings("forward_only_hops")
-            reverseOnlyHops = json.strings("reverse_only_hops")
-            sharedSubnets = json.objects("shared_subnets").compactMap { s in
-                s.string("subnet").map { Subnet(subnet: $0, forward: s.strings("forward"), reverse: s.strings("reverse"), ends: s.strings("ends")) }
-            }
-            censor = json.object("censor").map {
-                Censor(address: $0.string("address"), forwardTTL: $0.int("forward_ttl"), reverseTTL: $0.int("reverse_ttl"),
-                       forwardAddress: $0.string("forward_address"), reverseAddress: $0.string("reverse_address"),
-                       forwardMatch: $0.string("forward_match"), reverseMatch: $0.string("reverse_match"))
-            }
-            notes = json.strings("notes")
+            notes = c.notes
         }
     }
 }

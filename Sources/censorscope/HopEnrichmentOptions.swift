@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import JSONSupport
+import Measurement
 import Packets
 import ProbeSession
 
@@ -48,16 +49,7 @@ struct HopEnrichmentOptions: ParsableArguments {
     }
 }
 
-/// An ASN database, loaded before anything is sent; a bad file is a `UserError`, and
-/// skipped malformed lines are reported on stderr.
+/// An ASN database, loaded before anything is sent; skipped malformed lines are reported on stderr.
 func loadASNDatabase(_ path: String) throws -> ASNDatabase {
-    let database: ASNDatabase
-    do { database = try ASNDatabase(contentsOf: path) } catch let failure as ASNDatabase.Failure {
-        throw UserError(failure.description)
-    }
-    if database.malformedLineCount > 0 {
-        let first = database.firstMalformedLine.map { ", the first at line \($0)" } ?? ""
-        printWarning("skipped \(database.malformedLineCount) malformed line\(database.malformedLineCount == 1 ? "" : "s") in ASN database '\(path)'\(first)")
-    }
-    return database
+    try ASNLoading.load(path, warn: printWarning)
 }

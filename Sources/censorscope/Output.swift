@@ -1,5 +1,6 @@
 import ArgumentParser
 import JSONSupport
+import Measurement
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,6 +54,10 @@ func runReportingUserErrors(_ body: (inout StandardOutput) throws -> Void) throw
     do {
         try body(&out)
     } catch let e as UserError {
+        out.flush()
+        printError(e.description)
+        throw ExitCode.failure
+    } catch let e as MeasurementError {
         out.flush()
         printError(e.description)
         throw ExitCode.failure

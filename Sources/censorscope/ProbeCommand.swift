@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import Measurement
 import JSONSupport
 import Packets
 import ProbeSession
@@ -25,11 +26,14 @@ struct ProbeCommand: ParsableCommand {
 
 /// Options every probing command shares.
 struct RunOptions: ParsableArguments {
-    @Option(help: "Probes per second; 0 sends as fast as the socket takes them.")
-    var rate: Double = 500
+    @Option(name: .customLong("rate"), help: "Probes per second; 0 sends as fast as the socket takes them (default 500; investigate: the experiment's).")
+    var rateOption: Double?
 
-    @Option(help: "Seconds to wait for answers after the last probe.")
-    var timeout: Double = 2
+    @Option(name: .customLong("timeout"), help: "Seconds to wait for answers after the last probe (default 2; investigate: the experiment's).")
+    var timeoutOption: Double?
+
+    var rate: Double { rateOption ?? 500 }
+    var timeout: Double { timeoutOption ?? 2 }
 
     @Option(help: "Write every packet sent and received to this pcapng file, each commented with its probe.")
     var pcap: String?
@@ -50,14 +54,14 @@ struct RunOptions: ParsableArguments {
 
     var reservedAllowed: Bool { reservedRangesAllowed(flag: allowReserved) }
 
+    /// How runs send and listen, as these options say.
+    var settings: RunSettings {
+        RunSettings(rate: rate > 0 ? rate : nil, timeout: .milliseconds(Int64(timeout * 1000)), interface: interface)
+    }
+
     /// The run's configuration towards `destination`, from `source` out of the routed interface.
     func configuration(source: IPAddress, interface routed: String, destinations: [IPAddress]) -> RunConfiguration {
-        var c = RunConfiguration(interface: interface ?? routed,
-                                 filter: CaptureFilter.forRun(source: source, destinations: destinations))
-        c.rate = rate > 0 ? rate : nil
-        c.burst = rate > 0 ? max(1, min(10, Int(rate / 100))) : 1
-        c.timeout = .milliseconds(Int64(timeout * 1000))
-        return c
+        settings.configuration(route: RouteInfo(source: source, interface: routed), destinations: destinations)
     }
 
     func evidenceFile() throws -> EvidenceFile? {
@@ -66,83 +70,25 @@ struct RunOptions: ParsableArguments {
     }
 }
 
-/// `--allow-reserved`, or CENSORSCOPE_ALLOW_RESERVED=1, which `lab exec` sets.
-func reservedRangesAllowed(flag: Bool) -> Bool {
-    flag || getenv("CENSORSCOPE_ALLOW_RESERVED").map { String(cString: $0) == "1" } == true
-}
+func reservedRangesAllowed(flag: Bool) -> Bool { ReservedRanges.allowed(flag: flag) }
 
-/// Where probes go: the address (a name is resolved), refused if special-purpose unless allowed,
-/// and the kernel's route to it.
-struct ProbeTarget {
-    var address: IPAddress
-    var route: RouteInfo
-
+extension ProbeTarget {
+    /// The target of a probing command: resolved, refused if special-purpose unless allowed.
     init(_ host: String, options: RunOptions) throws {
-        guard let address = IPAddress(host) ?? Self.resolve(host) else {
-            throw UserError("cannot resolve '\(host)': give an IPv4 or IPv6 address or a name the resolver knows")
-        }
-        if let refusal = SpecialPurposeRanges.refusal(for: address, allowReserved: options.reservedAllowed) {
-            throw UserError(refusal)
-        }
-        self.address = address
-        do { route = try Routing.route(to: address) } catch { throw UserError(error.description) }
-    }
-
-    static func resolve(_ host: String) -> IPAddress? {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return nil }
-        defer { freeaddrinfo(first) }
-        var node: UnsafeMutablePointer<addrinfo>? = first
-        while let n = node {
-            if n.pointee.ai_family == AF_INET, let sa = n.pointee.ai_addr {
-                let v = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
-                return .v4(IPv4Address(UInt32(bigEndian: v)))
-            }
-            if n.pointee.ai_family == AF_INET6, let sa = n.pointee.ai_addr {
-                let bytes = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in
-                    withUnsafeBytes(of: p.pointee.sin6_addr) { Array($0) }
-                }
-                if let a = IPv6Address(bytes: bytes) { return .v6(a) }
-            }
-            node = n.pointee.ai_next
-        }
-        return nil
+        try self.init(host, allowReserved: options.reservedAllowed)
     }
 }
 
 /// Runs probes, turning the shell's errors into one sentence for the user.
 func runProbes(_ probes: [Probe], _ configuration: RunConfiguration, _ evidence: EvidenceFile?,
                settled: ((Correlator) -> Bool)? = nil) throws -> CorrelatedRunResult {
-    do {
-        let result = try CorrelatedRun.run(probes, configuration: configuration, evidence: evidence, settled: settled)
-        try evidence?.close()
-        return result
-    } catch {
-        try? evidence?.close()
-        throw UserError(error.description)
-    }
+    try LiveNetwork.correlate(probes, configuration, evidence, settled: settled)
 }
 
 /// A random value for identifiers (source ports, sequence numbers, echo ids).
 func randomIdentifier<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type = T.self) -> T {
     var generator = SystemRandomNumberGenerator()
     return T.random(in: T.min...T.max, using: &generator)
-}
-
-/// Source ports come from above the kernel's ephemeral range (32768–60999), so a probe's
-/// port is never one of the host's own connections.
-enum SourcePorts {
-    static let range: ClosedRange<UInt16> = 61000...65535
-
-    /// The i-th port of a run starting at `first`, wrapping within the range (past 4536
-    /// probes ports repeat; the sequence numbers still keep probes apart).
-    static func port(_ first: UInt16, _ i: Int) -> UInt16 {
-        let base = Int(max(first, range.lowerBound)) - Int(range.lowerBound)
-        let size = Int(range.upperBound) - Int(range.lowerBound) + 1
-        return UInt16(Int(range.lowerBound) + (base + i) % size)
-    }
 }
 
 func randomSourcePort() -> UInt16 { UInt16.random(in: SourcePorts.range) }

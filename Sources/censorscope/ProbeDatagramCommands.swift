@@ -1,3 +1,4 @@
+import Measurement
 import ArgumentParser
 import JSONSupport
 import Packets

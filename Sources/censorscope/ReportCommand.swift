@@ -1,4 +1,5 @@
 import ArgumentParser
+import Records
 import Reports
 #if canImport(Glibc)
 import Glibc

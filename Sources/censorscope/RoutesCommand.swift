@@ -104,32 +104,19 @@ struct RoutesCompareCommand: ParsableCommand {
         let censorAddress = censor.flatMap(IPAddress.init) ?? forwardPath.censor
         let comparison = RouteComparison.compare(forward: forwardPath, reverse: reversePath, asn: database, censor: censorAddress)
         let notes = Self.unique(forwardPath.notes + reversePath.notes)
-        let document = Self.document(comparison, notes: notes, forward: (forwardName, forwardPath), reverse: (reverse ?? forwardName, reversePath))
+        let record = comparison.record(notes: notes, forward: (forwardName, forwardPath), reverse: (reverse ?? forwardName, reversePath))
         if let html {
             let title = "Routes: \(forwardName) and \(reverse ?? forwardName)"
-            try writeFile(html, Array(RoutesHTML.render(document, title: title).utf8))
+            try writeFile(html, Array(RoutesHTML.render(record, title: title).utf8))
         }
         if json {
-            out.json(document)
+            out.json(record.json)
             return
         }
         RoutesText.print(comparison, forwardSource: "\(forwardPath.source ?? "?"), \(forwardName)",
                          reverseSource: "\(reversePath.source ?? "?"), \(reverse ?? forwardName)",
                          hasDatabase: database != nil, notes: notes, into: &out)
         if let html { out.line("wrote \(html)") }
-    }
-
-    /// The comparison's JSON with where each path came from and the reading notes.
-    static func document(_ comparison: RouteComparison, notes: [String], forward: (String, RoutePath),
-                         reverse: (String, RoutePath)) -> JSONValue {
-        guard case .object(var fields) = comparison.json else { return comparison.json }
-        func source(_ s: (String, RoutePath)) -> JSONValue {
-            .object([("file", .string(s.0)), ("format", .optional(s.1.source)),
-                     ("origin", .optional(s.1.origin?.description)), ("destination", .optional(s.1.destination?.description))])
-        }
-        fields.append(("sources", .object([("forward", source(forward)), ("reverse", source(reverse))])))
-        fields.append(("notes", .array(notes.map { .string($0) })))
-        return .object(fields)
     }
 
     static func unique(_ notes: [String]) -> [String] {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import JSONSupport
+import Measurement
 import Packets
 import ProbeSession
 import Probing
@@ -95,7 +96,8 @@ struct TraceCommand: ParsableCommand {
     /// The trace these options describe, towards `target`.
     func job(target: ProbeTarget) -> TraceJob {
         TraceJob(target: target, method: TraceMethod(rawValue: method) ?? .tcp, port: port, variant: variant, size: size,
-                 firstTTL: firstTTL, maxTTL: maxTTL, queries: queries, gap: gap, sport: sport, options: common)
+                 firstTTL: firstTTL, maxTTL: maxTTL, queries: queries, gap: gap, sport: sport, settings: common.settings,
+                 pcap: common.pcap)
     }
 
     /// One hop as traceroute prints it: ` 3  198.18.3.2  0.438 ms`, `*` when silent, a
@@ -139,103 +141,5 @@ struct TraceCommand: ParsableCommand {
         case 9, 10, 13: return "!X"
         default: return "!<\(code)>"
         }
-    }
-}
-
-/// One Paris traceroute as `trace` runs it: by the command, and by the agent towards its requester.
-struct TraceJob {
-    var target: ProbeTarget
-    var method: TraceMethod
-    var port: UInt16?
-    /// The SYN variant's name (tcp).
-    var variant: String = "mss"
-    var size: Int?
-    var firstTTL = 1
-    var maxTTL = 30
-    var queries = 1
-    var gap = 5
-    var sport: UInt16?
-    var options: RunOptions
-
-    /// What a run gave, and its JSON and text forms.
-    struct Outcome {
-        var job: TraceJob
-        var trace: Trace
-        var probes: [Probing.Probe]
-        var result: CorrelatedRunResult
-        var elapsed: Duration
-
-        var flowPorts: (UInt16, UInt16)? {
-            probes.first.flatMap { p -> (UInt16, UInt16)? in
-                if let t = p.packet.transport.tcp { return (t.sourcePort, t.destinationPort) }
-                if let u = p.packet.transport.udp { return (u.sourcePort, u.destinationPort) }
-                return nil
-            }
-        }
-
-        /// The trace object of `trace --json`, with `hops` (and any enrichment) as given.
-        func json(hops: [(key: String, value: JSONValue)]) -> JSONValue {
-            var fields: [(key: String, value: JSONValue)] = [
-                ("target", .string(job.target.address.description)),
-                ("source", .string(job.target.route.source.description)),
-                ("method", .string(job.method.rawValue)),
-                ("port", .optional(flowPorts?.1)),
-                ("sport", .optional(flowPorts?.0)),
-                ("variant", job.method == .tcp ? .string(job.variant) : .null),
-                ("probe_size", .optional(probes.first?.bytes.count)),
-            ]
-            fields += hops
-            fields += [
-                ("probes_sent", .number(result.statistics.sent)),
-                ("answers", .number(result.correlator.counts.answers)),
-                ("duration_ms", .double((Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000).rounded())),
-            ]
-            return .object(fields)
-        }
-
-        var header: String {
-            let first = probes.first
-            let what: String
-            switch job.method {
-            case .tcp: what = "tcp port \(flowPorts?.1 ?? 0), \(first?.bytes.count ?? 0)-byte SYN (\(job.variant))"
-            case .udp: what = "udp port \(flowPorts?.1 ?? 0), \(first?.bytes.count ?? 0)-byte packets"
-            case .icmp: what = "icmp echo, \(first?.bytes.count ?? 0)-byte packets"
-            }
-            return "trace to \(job.target.address) from \(job.target.route.source), \(job.maxTTL) hops max, \(what)"
-        }
-
-        var footer: String { "\(trace.stopReason): \(result.statistics.sent) probes, \(result.correlator.counts.answers) answers" }
-    }
-
-    /// Runs the trace; the evidence goes to `options.pcap` when set.
-    func run() throws -> Outcome {
-        let ipv6: Bool
-        if case .v6 = target.address { ipv6 = true } else { ipv6 = false }
-        var shape: TCPProbeShape?
-        if method == .tcp {
-            guard let v = SYNVariant(rawValue: variant) else { throw UserError("unknown variant '\(variant)'; use bare, mss, linux, windows or macos") }
-            var s = TCPProbeShape.variant(v, ipv6: ipv6)
-            s.size = size
-            shape = s
-        }
-        let plan: TracePlan
-        let probes: [Probing.Probe]
-        do {
-            plan = try TracePlan(method: method, source: target.route.source, destination: target.address,
-                                 destinationPort: port, sourcePort: sport ?? randomSourcePort(), shape: shape,
-                                 firstTTL: firstTTL, maxTTL: maxTTL, queries: queries, seed: randomIdentifier())
-            probes = try plan.probes()
-        } catch { throw UserError("\(error)") }
-        let configuration = options.configuration(source: target.route.source, interface: target.route.interface,
-                                                  destinations: [target.address])
-        let destination = target.address
-        let started = ContinuousClock.now
-        let result = try runProbes(probes, configuration, try options.evidenceFile()) { c in
-            TraceAssembler.isSettled(probes: probes, answers: { c.answers(for: $0) }, destination: destination)
-        }
-        let elapsed = ContinuousClock.now - started
-        let trace = TraceAssembler.assemble(probes: probes, answers: { result.answers(for: $0) },
-                                            destination: destination, gapLimit: gap)
-        return Outcome(job: self, trace: trace, probes: probes, result: result, elapsed: elapsed)
     }
 }

@@ -1,6 +1,7 @@
 import JSONSupport
 import Packets
 import Probing
+import Records
 import Testing
 @testable import Analysis
 
@@ -65,5 +66,30 @@ import Testing
         #expect(fields.filter { $0.key == "asn" }.count == 1 && twice["asn"] == .int(13335) && twice["hostname"] == .null)
         // Values that are not hops pass through.
         #expect(HopEnrichment.annotatingHop(.string("x"), with: annotations, includeHostname: true) == .string("x"))
+    }
+
+    /// Enrichment on typed records: a trace's hops and responses, an investigation's paths.
+    @Test func typedRecordsGainTheFields() throws {
+        let db = try ASNDatabase(text: ASNSamples.iptoasn)
+        let hops = [TraceHop(ttl: 1, responses: [Self.response("1.0.0.1", probe: 0)]), TraceHop(ttl: 2, responses: [])]
+        let trace = Trace(destination: IPAddress("1.0.0.1")!, hops: hops, reached: true, destinationTTL: 1, stopReason: "reached")
+        let record = trace.record(target: IPAddress("1.0.0.1")!, source: IPAddress("198.18.1.2")!, method: "icmp", port: nil,
+                                  sourcePort: nil, variant: nil, probeSize: 84, probesSent: 2, answers: 1, durationMilliseconds: 5)
+        let addresses = hops.flatMap { $0.responses.map(\.address) }
+        let annotations = HopEnrichment.annotate(addresses, database: db, hostnames: [addresses[0]: "one.example"])
+        let enriched = HopEnrichment.annotating(record, with: annotations, includeHostname: true)
+        #expect(enriched.hops[0].asn == 13335 && enriched.hops[0].asName == "CLOUDFLARENET" && enriched.hops[0].hostname == "one.example")
+        #expect(enriched.hops[0].responses?[0].annotation?.asn == 13335)
+        #expect(enriched.hops[1].asn == nil && enriched.hops[1].annotation == .afterAddress(hostname: true))
+        // The typed path and the JSON wrapper the command line still calls write the same.
+        let viaJSON = HopEnrichment.annotatingHops(.array(hops.map(\.json)), with: annotations, includeHostname: true)
+        #expect(JSONValue.array(enriched.hops.map(\.json)) == viaJSON)
+        #expect(try TraceRecord(json: enriched.json) == enriched)
+
+        let investigation = InvestigationRecord(target: "1.0.0.1", port: 80, verdict: "reachable", blocked: false, summary: nil,
+                                                trigger: nil, path: hops.map(\.pathRecord))
+        #expect(investigation.path?[0].json.serialized() == #"{"ttl":1,"address":"1.0.0.1","rtt_ms":1.5,"kind":"time-exceeded","asn":null,"as_name":null}"#)
+        let annotated = HopEnrichment.annotating(investigation, with: annotations, includeHostname: false)
+        #expect(annotated.path?[0].json.serialized() == #"{"ttl":1,"address":"1.0.0.1","asn":13335,"as_name":"CLOUDFLARENET","rtt_ms":1.5,"kind":"time-exceeded"}"#)
     }
 }

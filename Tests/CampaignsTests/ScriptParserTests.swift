@@ -64,7 +64,7 @@ import Testing
             pacing: Pacing(rate: 250.5, parallel: 16, targetGapMilliseconds: 100, timeoutMilliseconds: 1500),
             steps: [
                 .echo(count: 4),
-                .syn(SYNStep(variants: [.bare, .mss, .linux, .windows, .macos], pad: [.bare, .mss], secondPort: 8443)),
+                .syn(SYNStep(variants: [.bare, .mss, .linux, .windows, .macos], pad: [.bare, .mss], secondPort: .fixed(8443))),
                 .trace(TraceStep(method: .icmp, shape: nil, maxTTL: 20, when: .always)),
                 .trace(TraceStep(method: .tcp, shape: .blocked, maxTTL: 40, when: .blocked)),
                 .trace(TraceStep(method: .tcp, shape: .variant(.linux), maxTTL: 30, when: .always)),

@@ -3,6 +3,7 @@ import ChildProcess
 import Foundation
 import JSONSupport
 import Packets
+import Records
 import Reports
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import JSONSupport
+import Records
 import Reports
 
 /// The realistic investigation results in Fixtures/.

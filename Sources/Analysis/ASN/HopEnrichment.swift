@@ -1,5 +1,6 @@
 import JSONSupport
 import Packets
+import Records
 
 /// What is known about one hop address beyond the trace itself.
 public struct HopAnnotation: Hashable, Sendable {
@@ -49,32 +50,33 @@ public enum HopEnrichment {
         return out
     }
 
-    /// A hop (or hop response) JSON object with `asn`, `as_name` and, if `includeHostname`,
-    /// `hostname` inserted after its `address` key (null when unknown); the hop's
-    /// `responses` are annotated the same way. Values without an `address` key are returned as given.
+    /// What `annotations` knows of an address given as text, for the records' `annotated`.
+    public static func lookup(_ annotations: [IPAddress: HopAnnotation]) -> (String) -> HopAnnotationValues? {
+        { text in
+            guard let address = IPAddress(text), let a = annotations[address] else { return nil }
+            return HopAnnotationValues(asn: a.asn.map(Int.init), asName: a.asName, hostname: a.hostname)
+        }
+    }
+
+    /// Every hop and hop response of a trace with `asn`, `as_name` and, if `includeHostname`,
+    /// `hostname` right after its address (null when unknown).
+    public static func annotating(_ trace: TraceRecord, with annotations: [IPAddress: HopAnnotation],
+                                  includeHostname: Bool) -> TraceRecord {
+        trace.annotated(hostname: includeHostname, lookup(annotations))
+    }
+
+    /// Both paths of an investigation annotated the same way.
+    public static func annotating(_ investigation: InvestigationRecord, with annotations: [IPAddress: HopAnnotation],
+                                  includeHostname: Bool) -> InvestigationRecord {
+        investigation.annotated(hostname: includeHostname, lookup(annotations))
+    }
+
+    /// Phase-1 wrapper for the command line, which still builds hops as JSON: the hop read
+    /// as a `HopRecord` (our own output, a line before), annotated, encoded again.
     public static func annotatingHop(_ hop: JSONValue, with annotations: [IPAddress: HopAnnotation],
                                      includeHostname: Bool) -> JSONValue {
-        guard case .object(var fields) = hop,
-              let addressAt = fields.firstIndex(where: { $0.key == "address" }) else { return hop }
-        var address: IPAddress?
-        if case .string(let text) = fields[addressAt].value { address = IPAddress(text) }
-        let annotation = address.flatMap { annotations[$0] }
-        var added: [(key: String, value: JSONValue)] = [
-            ("asn", .optional(annotation?.asn)),
-            ("as_name", .optional(annotation?.asName)),
-        ]
-        if includeHostname { added.append(("hostname", .optional(annotation?.hostname))) }
-        let addedKeys = Set(added.map(\.key))
-        fields.removeAll { addedKeys.contains($0.key) }
-        let insertAt = (fields.firstIndex(where: { $0.key == "address" }) ?? fields.count - 1) + 1
-        fields.insert(contentsOf: added, at: min(insertAt, fields.count))
-        if let responsesAt = fields.firstIndex(where: { $0.key == "responses" }),
-           case .array(let responses) = fields[responsesAt].value {
-            fields[responsesAt].value = .array(responses.map {
-                annotatingHop($0, with: annotations, includeHostname: includeHostname)
-            })
-        }
-        return .object(fields)
+        guard hop.isObjectWithAddress else { return hop }
+        return HopRecord(json: hop).annotated(hostname: includeHostname, lookup(annotations)).json
     }
 
     /// Every hop object of a `hops` array annotated (see `annotatingHop`).
@@ -82,5 +84,12 @@ public enum HopEnrichment {
                                       includeHostname: Bool) -> JSONValue {
         guard case .array(let items) = hops else { return hops }
         return .array(items.map { annotatingHop($0, with: annotations, includeHostname: includeHostname) })
+    }
+}
+
+private extension JSONValue {
+    var isObjectWithAddress: Bool {
+        guard case .object(let fields) = self else { return false }
+        return fields.contains { $0.key == "address" }
     }
 }

@@ -1,55 +1,70 @@
 import JSONSupport
 import Packets
+import Records
 
 /// The JSON importers, one per tool. Each takes one result object already classified by
 /// `RouteImport.kind(of:)`; fields of the wrong type read as absent.
 enum RouteJSONFormats {
     // MARK: - censorscope
 
-    /// `trace --json` (or one half of `trace --both --json`): `target`, `source`, and `hops`
-    /// of {ttl, address, rtt_ms, kind, responses: [{address, rtt_ms, …}]}.
+    /// `trace --json` (or one half of `trace --both --json`), read by the trace record's
+    /// decoder: `target`, `source`, and `hops` of {ttl, address, rtt_ms, kind, responses}.
     static func censorscopeTrace(_ object: JSONValue, name: String) throws(RouteImportError) -> RoutePath {
-        guard let hops = RouteJSON.array(object["hops"]) else {
+        guard let trace = try? TraceRecord(json: object) else {
             throw RouteImportError("\(name) holds a censorscope trace without a hops list.")
         }
-        let collector = collectCensorscopeHops(hops)
-        return RoutePath(source: RouteFormat.censorscope.rawValue, origin: RouteJSON.address(object["source"]),
-                         destination: RouteJSON.address(object["target"]), hops: collector.hops(),
+        let collector = collectCensorscopeHops(trace.hops, others: nonObjects(object["hops"]))
+        return RoutePath(source: RouteFormat.censorscope.rawValue, origin: address(trace.source),
+                         destination: address(trace.target), hops: collector.hops(),
                          notes: skippedNote(collector, name: name))
     }
 
-    /// `investigate --json`: the control probes' `path` (else the blocked probes'
-    /// `test_path`), `target`, `vantage.address`, and the censor at `location.address`.
+    /// `investigate --json`, read by the investigation record's decoder: the control probes'
+    /// `path` (else the blocked probes' `test_path`), `target`, `vantage.address`, and the
+    /// censor at `location.address`.
     static func investigation(_ object: JSONValue, name: String) throws(RouteImportError) -> RoutePath {
-        let chosen = RouteJSON.array(object["path"]).flatMap { $0.isEmpty ? nil : $0 } ?? RouteJSON.array(object["test_path"])
-        guard let hops = chosen, !hops.isEmpty else {
+        let record = try? InvestigationRecord(json: object)
+        let control = record?.path ?? []
+        let hops = control.isEmpty ? record?.testPath ?? [] : control
+        let key = control.isEmpty ? "test_path" : "path"
+        let others = nonObjects(object[key])
+        guard !hops.isEmpty || others > 0 else {
             throw RouteImportError("\(name) is an investigate result without a path (the run traced nothing), so there is no path to compare.")
         }
-        let collector = collectCensorscopeHops(hops)
-        return RoutePath(source: RouteFormat.censorscope.rawValue, origin: RouteJSON.address(object["vantage"]?["address"]),
-                         destination: RouteJSON.address(object["target"]), hops: collector.hops(),
-                         censor: RouteJSON.address(object["location"]?["address"]),
+        let collector = collectCensorscopeHops(hops, others: others)
+        return RoutePath(source: RouteFormat.censorscope.rawValue, origin: address(record?.vantage?.address),
+                         destination: address(record?.target), hops: collector.hops(), censor: address(record?.location?.address),
                          notes: skippedNote(collector, name: name))
     }
 
-    static func collectCensorscopeHops(_ hops: [JSONValue]) -> HopCollector {
+    /// The hops of a censorscope path; `others` entries of the list were not objects and
+    /// count as skipped.
+    static func collectCensorscopeHops(_ hops: [HopRecord], others: Int = 0) -> HopCollector {
         var collector = HopCollector()
+        for _ in 0..<others { collector.add(ttl: nil, address: nil, rtt: nil, answered: false) }
         for hop in hops {
-            let ttl = RouteJSON.int(hop["ttl"])
-            let responses = RouteJSON.array(hop["responses"]) ?? []
+            let responses = hop.responses ?? []
             if !responses.isEmpty {
                 for response in responses {
-                    collector.add(ttl: ttl, address: RouteJSON.address(response["address"]),
-                                  rtt: RouteJSON.double(response["rtt_ms"]), answered: true)
+                    collector.add(ttl: hop.ttl, address: address(response.address), rtt: response.rttMilliseconds, answered: true)
                 }
                 continue
             }
-            let address = RouteJSON.address(hop["address"])
-            let kind = RouteJSON.string(hop["kind"])
-            let answered = address != nil || (kind != nil && kind != "silent")
-            collector.add(ttl: ttl, address: address, rtt: RouteJSON.double(hop["rtt_ms"]), answered: answered)
+            let at = address(hop.address)
+            let answered = at != nil || (hop.kind != nil && hop.kind != "silent")
+            collector.add(ttl: hop.ttl, address: at, rtt: hop.rttMilliseconds, answered: answered)
         }
         return collector
+    }
+
+    static func address(_ text: String?) -> IPAddress? {
+        guard let text, text.utf8.count <= 64 else { return nil }
+        return IPAddress(text)
+    }
+
+    /// How many entries of a JSON list are not objects.
+    static func nonObjects(_ list: JSONValue?) -> Int {
+        (RouteJSON.array(list) ?? []).filter { if case .object = $0 { return false }; return true }.count
     }
 
     // MARK: - RIPE Atlas

@@ -1,6 +1,7 @@
 import JSONSupport
 import Packets
 import Probing
+import Records
 
 /// One payload sweep (CenTrace's method): per TTL a fresh connection, then one payload
 /// (HTTP Host or TLS SNI) with its IP TTL limited to that TTL, and what it drew.
@@ -75,33 +76,21 @@ public struct PayloadSweep: Hashable, Sendable {
         }
     }
 
-    /// One object: target, port, domain, label, and one row per TTL.
-    public func json() -> JSONValue {
-        .object([
-            ("target", .string(target.description)),
-            ("port", .number(port)),
-            ("domain", .optional(domain)),
-            ("label", .optional(label)),
-            ("ttls", .array(ttls.map { ttl in
-                .object([
-                    ("ttl", .number(ttl)),
-                    ("probes", .array(probes(at: ttl).map(Self.json))),
-                ])
-            })),
-        ])
+    /// The sweep as the `test`/`control` part of the `analyze --json` record: target, port,
+    /// domain, label, and one row per TTL.
+    public var record: SweepRecord.Sweep {
+        SweepRecord.Sweep(target: target.description, port: Int(port), domain: domain, label: label,
+                          ttls: ttls.map { ttl in (ttl: ttl, probes: probes(at: ttl).map(Self.record)) })
     }
 
-    static func json(_ probe: Probe) -> JSONValue {
+    /// The sweep's JSON (phase-1 wrapper for the command line).
+    public func json() -> JSONValue { record.json }
+
+    static func record(_ probe: Probe) -> SweepRecord.Probe {
         let o = probe.observation
-        return .object([
-            ("outcome", .string(o.outcome.rawValue)),
-            ("from", .optional(o.from?.description)),
-            ("arrival_ttl", .optional(o.fingerprint?.ttl)),
-            ("flags", .optional(o.fingerprint?.flags?.letters)),
-            ("first_line", .optional(o.firstBytes)),
-            ("time_exceeded_from", .optional(o.timeExceededFrom?.description)),
-            ("frames", .array(probe.frames.map { .number($0) })),
-        ])
+        return SweepRecord.Probe(outcome: o.outcome.rawValue, from: o.from?.description, arrivalTTL: o.fingerprint.map { Int($0.ttl) },
+                                 flags: o.fingerprint?.flags?.letters, firstLine: o.firstBytes,
+                                 timeExceededFrom: o.timeExceededFrom?.description, frames: probe.frames)
     }
 }
 

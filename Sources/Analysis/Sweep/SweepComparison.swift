@@ -1,5 +1,6 @@
 import JSONSupport
 import Packets
+import Records
 
 /// What comparing a test sweep with a control sweep concludes (DESIGN.md's `analyze`).
 public struct SweepComparison: Hashable, Sendable {
@@ -68,27 +69,21 @@ public struct SweepComparison: Hashable, Sendable {
         self.reasons = reasons
     }
 
+    /// The `analyze --json` record: the conclusion, then both sweeps and the reading notes.
+    public func record(test: PayloadSweep?, control: PayloadSweep?, notes: [String]) -> SweepRecord {
+        SweepRecord(outcome: outcome.rawValue, mechanism: mechanism, terminatingTTLTest: terminatingTTL.test,
+                    terminatingTTLControl: terminatingTTL.control,
+                    middlebox: middlebox.map { .init(address: $0.address?.description, before: $0.before?.description,
+                                                     after: $0.after?.description) },
+                    onPath: onPath, injectorCopiesTTL: injectorCopiesTTL, confidence: confidence.rawValue, reasons: reasons,
+                    test: test?.record, control: control?.record, notes: notes)
+    }
+
     /// outcome, mechanism, terminating_ttl {test, control}, middlebox {address, before,
-    /// after} or null, on_path, injector_copies_ttl, confidence, reasons.
+    /// after} or null, on_path, injector_copies_ttl, confidence, reasons: the record's
+    /// conclusion alone (phase-1 wrapper for the command line, which appends the rest).
     public func json() -> JSONValue {
-        .object([
-            ("outcome", .string(outcome.rawValue)),
-            ("mechanism", .optional(mechanism)),
-            ("terminating_ttl", .object([
-                ("test", .optional(terminatingTTL.test)),
-                ("control", .optional(terminatingTTL.control)),
-            ])),
-            ("middlebox", middlebox.map { m in
-                .object([
-                    ("address", .optional(m.address?.description)),
-                    ("before", .optional(m.before?.description)),
-                    ("after", .optional(m.after?.description)),
-                ])
-            } ?? .null),
-            ("on_path", .optional(onPath)),
-            ("injector_copies_ttl", .bool(injectorCopiesTTL)),
-            ("confidence", .string(confidence.rawValue)),
-            ("reasons", .array(reasons.map { .string($0) })),
-        ])
+        guard case .object(let fields) = record(test: nil, control: nil, notes: []).json else { return .null }
+        return .object(fields.filter { !["test", "control", "notes"].contains($0.key) })
     }
 }

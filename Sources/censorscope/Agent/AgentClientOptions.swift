@@ -1,8 +1,7 @@
 import Agent
+import AgentService
 import ArgumentParser
 import Foundation
-import JSONSupport
-import NIOHTTP1
 
 /// `--agent URL --token TOKEN [--agent-pin SHA256:HEX] [--both] [--reverse-pcap FILE]`,
 /// shared by `trace` and `investigate`.
@@ -43,51 +42,11 @@ struct AgentClientOptions: ParsableArguments {
 
     var resolvedToken: String? {
         if let token, !token.isEmpty { return token }
-        return ProcessInfo.processInfo.environment["CENSORSCOPE_AGENT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        return AgentConnection.environmentToken
     }
 
-    /// The client for `--agent`.
-    func client() throws -> AgentClient {
-        do {
-            let url = try AgentURL(parsing: agent ?? "")
-            let pin = try agentPin.map { s throws(AgentClientError) in try CertificateFingerprint(parsing: s) }
-            guard let token = resolvedToken else { throw UserError("--agent needs --token TOKEN") }
-            return try AgentClient(url: url, token: token, pin: pin, environment: ProcessInfo.processInfo.environment)
-        } catch let e as AgentClientError {
-            throw UserError(e.description)
-        }
-    }
-
-    /// The JSON object of a 2xx reply; otherwise the agent's refusal as one sentence.
-    static func body(_ reply: AgentClient.Reply, agent: AgentURL) throws -> JSONValue {
-        let value = try? JSONParser.parse(bytes: reply.body)
-        guard (200..<300).contains(reply.status) else {
-            var message = "the agent at \(agent.endpoint) refused the request (\(reply.status) \(AgentRefusal.reasonPhrase(reply.status)))"
-            if case .string(let why)? = value?["error"] { message += ": " + why }
-            if let wait = reply.retryAfter { message += " (Retry-After: \(wait) s)" }
-            throw UserError(message)
-        }
-        guard let value, case .object = value else {
-            throw UserError("the agent at \(agent.endpoint) answered \(reply.status) without a JSON object")
-        }
-        return value
-    }
-
-    /// `value` without its `evidence_pcapng`, which goes to --reverse-pcap when given.
-    func takingEvidence(_ value: JSONValue) throws -> JSONValue {
-        guard case .object(let fields) = value else { return value }
-        if let reversePcap, case .string(let base64)? = value["evidence_pcapng"] {
-            guard let data = Data(base64Encoded: base64) else { throw UserError("the agent's evidence is not valid base64") }
-            guard FileManager.default.createFile(atPath: reversePcap, contents: data) else {
-                throw UserError("cannot write the agent's evidence to \(reversePcap)")
-            }
-        }
-        return .object(fields.filter { $0.key != "evidence_pcapng" })
-    }
-
-    /// Sends one request to the agent and returns its JSON result (evidence taken out).
-    func request(_ client: AgentClient, _ method: HTTPMethod, _ path: String, _ body: JSONValue?) throws -> JSONValue {
-        let reply = try client.call(method: method, path: path, body: body)
-        return try takingEvidence(try Self.body(reply, agent: client.url))
+    /// The connection for `--agent`.
+    func connection() throws -> AgentConnection {
+        try AgentConnection(url: agent ?? "", token: resolvedToken, pin: agentPin, reversePcap: reversePcap, version: CensorScope.version)
     }
 }

@@ -1,4 +1,5 @@
 import Agent
+import AgentService
 import ArgumentParser
 import Foundation
 import JSONSupport
@@ -60,48 +61,18 @@ struct AgentServe: ParsableCommand {
         try runReportingUserErrors { out in
             let address: ListenAddress
             do { address = try ListenAddress(parsing: listen) } catch { throw UserError("\(error)") }
-            let tokens = try Self.readTokens(tokenFile)
             let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/root"
-            let certificate = try AgentCertificate(directory: stateDir ?? home + "/.censorscope/agent", name: address.address.description)
-            let router = AgentRouter(tokens: tokens, limit: RateLimit(parsing: rateLimit) ?? .standard,
-                                     allowReserved: reservedRangesAllowed(flag: allowReserved), version: CensorScope.version)
-            // SIGINT and SIGTERM are taken by sigwait below; blocked before any thread starts,
-            // so every thread inherits the mask and none is interrupted.
-            var signals = sigset_t()
-            sigemptyset(&signals)
-            sigaddset(&signals, SIGINT)
-            sigaddset(&signals, SIGTERM)
-            pthread_sigmask(SIG_BLOCK, &signals, nil)
-            let server = try AgentServer(listen: address, router: router, certificate: certificate) { line in
+            let configuration = AgentDaemon.Configuration(
+                listen: address, tokenFile: tokenFile, stateDirectory: stateDir ?? home + "/.censorscope/agent",
+                rateLimit: RateLimit(parsing: rateLimit) ?? .standard, allowReserved: reservedRangesAllowed(flag: allowReserved),
+                version: CensorScope.version)
+            try AgentDaemon.run(configuration, say: { line in
+                out.line(line)
+                out.flush()
+            }, log: { line in
                 let text = Array(("agent: " + line + "\n").utf8)
                 _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            }
-            try server.run(ready: {
-                if certificate.generated { out.line("made a new certificate in \(certificate.certificatePath)") }
-                out.line("fingerprint \(certificate.fingerprint)")
-                out.line("listening on https://\(address)")
-                out.flush()
-            }, stop: {
-                var signal: Int32 = 0
-                sigwait(&signals, &signal)
-                out.line("stopping (signal \(signal))")
-                out.flush()
             })
-        }
-    }
-
-    /// Reads and parses the token file, refusing one other users can read.
-    static func readTokens(_ path: String) throws -> TokenFile {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw UserError("cannot read the token file \(path): \(String(cString: strerror(errno)))")
-        }
-        if let problem = TokenFile.permissionProblem(mode: UInt32(info.st_mode), path: path) {
-            throw UserError("the token file " + problem)
-        }
-        guard let data = FileManager.default.contents(atPath: path) else { throw UserError("cannot read the token file \(path)") }
-        do { return try TokenFile(text: String(decoding: data, as: UTF8.self), name: path) } catch {
-            throw UserError(error.description)
         }
     }
 }
@@ -139,15 +110,13 @@ struct AgentRequest: ParsableCommand {
 
     func run() throws {
         try runReportingUserErrors { out in
-            var options = try AgentClientOptions.parse(["--agent", url] + (token.map { ["--token", $0] } ?? [])
-                + (agentPin.map { ["--agent-pin", $0] } ?? []))
-            options.reversePcap = evidence
-            let client = try options.client()
+            let connection = try AgentConnection(url: url, token: token.flatMap { $0.isEmpty ? nil : $0 } ?? AgentConnection.environmentToken,
+                                                 pin: agentPin, reversePcap: evidence, version: CensorScope.version)
             var json: JSONValue?
             if let body {
                 do { json = try JSONParser.parse(body) } catch { throw UserError("--body is not valid JSON (\(error))") }
             }
-            let result = try options.request(client, json == nil ? .GET : .POST, path, json)
+            let result = try connection.request(json == nil ? .GET : .POST, path, json)
             out.json(result)
         }
     }

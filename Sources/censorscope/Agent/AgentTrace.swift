@@ -1,4 +1,6 @@
+import Measurement
 import Agent
+import AgentService
 import Analysis
 import JSONSupport
 import NIOHTTP1
@@ -13,14 +15,15 @@ enum AgentTrace {
         let asnDatabase = try command.enrichment.loadDatabase()
         let target = try options.both ? command.host.map { try ProbeTarget($0, options: command.common) } : nil
         if options.both, target == nil { throw UserError("give the target HOST to trace with --both") }
-        let client = try options.client()
+        let connection = try options.connection()
+        let client = connection.client
         let request = AgentTraceRequest(method: command.method, port: command.method == "icmp" ? nil : command.port,
                                         variant: command.method == "tcp" ? command.variant : nil, maxTTL: min(command.maxTTL, 64))
         // The agent's trace runs while ours does: the two directions are measured together.
         let pending = client.send(method: .POST, path: "/v1/trace", body: request.json)
         let forward = try target.map { try command.job(target: $0).run() }
         let reply = try client.wait(pending)
-        var reverse = try options.takingEvidence(try AgentClientOptions.body(reply, agent: client.url))
+        var reverse = try connection.takingEvidence(try AgentConnection.body(reply, agent: client.url))
         guard case .array? = reverse["hops"] else {
             throw UserError("the agent at \(client.url.endpoint) answered without a trace (no hops)")
         }

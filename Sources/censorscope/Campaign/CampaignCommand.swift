@@ -1,8 +1,9 @@
 import ArgumentParser
+import CampaignScheduler
 import CampaignStore
 import Campaigns
 import Foundation
-import Lab
+import Measurement
 import Packets
 import ProbeSession
 import Probing
@@ -40,20 +41,21 @@ struct CampaignPacingOptions: ParsableArguments {
         if let parallel, !(1...256).contains(parallel) { throw ValidationError("--parallel must be 1 to 256") }
     }
 
-    /// The script's pacing with these overrides; `stored` are the options a run recorded.
-    func pacing(_ base: Pacing, stored: [String: String] = [:]) -> Pacing {
-        var p = base
-        let rateText = rate ?? stored["rate"]
-        if let rateText { p.rate = rateText == "max" ? nil : Double(rateText) ?? p.rate }
-        if let n = parallel ?? stored["parallel"].flatMap(Int.init) { p.parallel = n }
-        return p
-    }
+    var overrides: PacingOverrides { PacingOverrides(rate: rate, parallel: parallel, evidenceDirectory: evidenceDirectory) }
 
-    var recorded: [String: String] {
-        var o: [String: String] = [:]
-        if let rate { o["rate"] = rate }
-        if let parallel { o["parallel"] = String(parallel) }
-        return o
+    /// Runs a session and prints its status; an interrupted or incomplete session exits non-zero.
+    func execute(_ execution: CampaignExecution, into out: inout StandardOutput) throws {
+        var execution = execution
+        execution.quiet = quiet || json
+        let result = try execution.execute()
+        if json { out.json(result.status.json) } else { for line in result.status.textLines { out.line(line) } }
+        out.flush()
+        guard let problem = result.problem(dbPath: execution.dbPath) else { return }
+        if result.interrupted {
+            printError(problem)
+            throw ExitCode(130)
+        }
+        throw UserError(problem)
     }
 }
 
@@ -103,9 +105,17 @@ struct CampaignRunCommand: ParsableCommand {
 
     func run() throws {
         try runReportingUserErrors { out in
-            let setup = try CampaignSetup.prepare(self)
-            try CampaignExecution(store: setup.store, script: setup.script, pacing: pacing.pacing(setup.script.pacing),
-                                  options: pacing, database: setup.asn, dbPath: db).execute(&out)
+            var request = CampaignRequest(script: script, targets: targets, db: db)
+            request.maxTargets = maxTargets
+            request.seed = seed
+            request.resolver = resolver.flatMap(IPAddress.init)
+            request.asnDatabase = asnDatabase
+            request.allowReserved = allowReserved
+            request.overrides = pacing.overrides
+            request.command = CommandLine.arguments.joined(separator: " ")
+            request.softwareVersion = CensorScope.version
+            let setup = try CampaignSetup.prepare(request, warn: printWarning)
+            try pacing.execute(CampaignExecution(setup: setup, request: request), into: &out)
         }
     }
 }
@@ -125,16 +135,10 @@ struct CampaignResumeCommand: ParsableCommand {
 
     func run() throws {
         try runReportingUserErrors { out in
-            let store = try storeCall { try CampaignStore.open(at: db) }
-            let meta = try storeCall { try store.metadata() }
-            let script: ExperimentScript
-            do { script = try ExperimentScript.parse(meta.scriptText, source: meta.scriptPath) } catch {
-                throw UserError("the script stored in \(db) no longer parses: \(error)")
-            }
-            // Only the asn analysis needs the database; a stored path that moved is then an error.
-            let asn = script.analyses.contains(.asn) ? try CampaignSetup.loadASN(asnDatabase ?? meta.options["asn_db"]) : nil
-            try CampaignExecution(store: store, script: script, pacing: pacing.pacing(script.pacing, stored: meta.options),
-                                  options: pacing, database: asn, dbPath: db).execute(&out)
+            let execution = try CampaignExecution.resume(db: db, overrides: pacing.overrides, asnDatabase: asnDatabase,
+                                                         command: CommandLine.arguments.joined(separator: " "),
+                                                         softwareVersion: CensorScope.version, warn: printWarning)
+            try pacing.execute(execution, into: &out)
         }
     }
 }

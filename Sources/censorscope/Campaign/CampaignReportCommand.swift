@@ -1,4 +1,6 @@
+import Measurement
 import ArgumentParser
+import CampaignScheduler
 import CampaignStore
 import Foundation
 import Reports

@@ -1,0 +1,68 @@
+import Agent
+import Foundation
+import Measurement
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `agent serve`: the agent's HTTPS API on `listen` until SIGINT or SIGTERM.
+public enum AgentDaemon {
+    public struct Configuration: Sendable {
+        public var listen: ListenAddress
+        public var tokenFile: String
+        /// Where the certificate and key live.
+        public var stateDirectory: String
+        public var rateLimit: RateLimit
+        public var allowReserved: Bool
+        public var version: String
+
+        public init(listen: ListenAddress, tokenFile: String, stateDirectory: String, rateLimit: RateLimit, allowReserved: Bool, version: String) {
+            self.listen = listen
+            self.tokenFile = tokenFile
+            self.stateDirectory = stateDirectory
+            self.rateLimit = rateLimit
+            self.allowReserved = allowReserved
+            self.version = version
+        }
+    }
+
+    /// Serves until a signal; `say` prints the start-up lines (fingerprint, address), `log`
+    /// each request.
+    public static func run(_ c: Configuration, say: (String) -> Void, log: @escaping @Sendable (String) -> Void) throws(MeasurementError) {
+        let tokens = try readTokens(c.tokenFile)
+        let certificate = try AgentCertificate(directory: c.stateDirectory, name: c.listen.address.description)
+        let router = AgentRouter(tokens: tokens, limit: c.rateLimit, allowReserved: c.allowReserved, version: c.version)
+        // SIGINT and SIGTERM are taken by sigwait below; blocked before any thread starts,
+        // so every thread inherits the mask and none is interrupted.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let server = try AgentServer(listen: c.listen, router: router, certificate: certificate, version: c.version, log: log)
+        try server.run(ready: {
+            if certificate.generated { say("made a new certificate in \(certificate.certificatePath)") }
+            say("fingerprint \(certificate.fingerprint)")
+            say("listening on https://\(c.listen)")
+        }, stop: {
+            var signal: Int32 = 0
+            sigwait(&signals, &signal)
+            say("stopping (signal \(signal))")
+        })
+    }
+
+    /// Reads and parses the token file, refusing one other users can read.
+    public static func readTokens(_ path: String) throws(MeasurementError) -> TokenFile {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw MeasurementError("cannot read the token file \(path): \(String(cString: strerror(errno)))")
+        }
+        if let problem = TokenFile.permissionProblem(mode: UInt32(info.st_mode), path: path) {
+            throw MeasurementError("the token file " + problem)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw MeasurementError("cannot read the token file \(path)") }
+        do { return try TokenFile(text: String(decoding: data, as: UTF8.self), name: path) } catch {
+            throw MeasurementError(error.description)
+        }
+    }
+}

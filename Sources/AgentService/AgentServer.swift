@@ -1,0 +1,307 @@
+import Agent
+import Measurement
+import Foundation
+import JSONSupport
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Packets
+
+/// The agent's HTTPS server: TLS (NIOSSL), HTTP/1.1 (NIOHTTP1), one JSON request per
+/// connection. Requests pass the `AgentRouter` gate on the event loop; probes run one at
+/// a time on a thread of their own, so a trace never overlaps another probe's capture.
+public final class AgentServer: Sendable {
+    let listen: ListenAddress
+    /// In the Server header.
+    let version: String
+    let router: NIOLockedValueBox<AgentRouter>
+    let sslContext: NIOSSLContext
+    let log: @Sendable (String) -> Void
+
+    public init(listen: ListenAddress, router: AgentRouter, certificate: AgentCertificate, version: String,
+                log: @escaping @Sendable (String) -> Void) throws(MeasurementError) {
+        self.listen = listen
+        self.version = version
+        self.router = NIOLockedValueBox(router)
+        self.log = log
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate.certificatePath)
+            let key = try NIOSSLPrivateKey(file: certificate.keyPath, format: .pem)
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            tls.minimumTLSVersion = .tlsv12
+            sslContext = try NIOSSLContext(configuration: tls)
+        } catch {
+            throw MeasurementError("cannot use the certificate \(certificate.certificatePath): \(error)")
+        }
+    }
+
+    /// Serves until `stop` returns (it blocks, e.g. waiting for a signal); `ready` is called
+    /// once the socket is bound.
+    public func run(ready: () -> Void, stop: () -> Void) throws(MeasurementError) {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let probes = NIOThreadPool(numberOfThreads: 1)
+        probes.start()
+        defer {
+            try? group.syncShutdownGracefully()
+            try? probes.syncShutdownGracefully()
+        }
+        let sslContext = self.sslContext
+        let connections = ConnectionLimits()
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelInitializer { [self] channel in
+                // Bounded connections (in all, and per client, IPv6 per /64) and a lifetime cap:
+                // slow or idle clients cannot hold the agent's descriptors.
+                let client = channel.remoteAddress.flatMap { $0.ipAddress }.flatMap(IPAddress.init).map(RateLimiter.clientKey)
+                guard connections.open(client) else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in connections.close(client) }
+                channel.eventLoop.scheduleTask(in: ConnectionLimits.lifetime) { channel.close(promise: nil) }
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(NIOSSLServerHandler(context: sslContext))
+                    // A client that connects and sends nothing (or half a request) is dropped.
+                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(20)))
+                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    try sync.addHandler(AgentHTTPHandler(server: self, probes: probes))
+                }
+            }
+        let channel: Channel
+        do {
+            channel = try bootstrap.bind(host: listen.address.description, port: listen.port).wait()
+        } catch {
+            throw MeasurementError("cannot listen on \(listen): \(error): is the address configured here and the port free?")
+        }
+        ready()
+        stop()
+        try? channel.close().wait()
+    }
+
+    /// The gate's decision for one request.
+    func route(method: String, path: String, authorization: String?, body: [UInt8], requester: IPAddress) -> AgentAction {
+        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        return router.withLockedValue {
+            $0.route(method: method, path: path, authorization: authorization, body: body, requester: requester, now: now)
+        }
+    }
+}
+
+/// One JSON response.
+struct AgentResponse: Sendable {
+    var status: Int
+    var body: JSONValue
+    var headers: [(String, String)] = []
+
+    init(status: Int, body: JSONValue, headers: [(String, String)] = []) {
+        self.status = status
+        self.body = body
+        self.headers = headers
+    }
+
+    init(_ refusal: AgentRefusal) {
+        status = refusal.status
+        body = refusal.json
+        if let wait = refusal.retryAfterSeconds { headers.append(("Retry-After", String(wait))) }
+        if refusal.status == 401 { headers.append(("WWW-Authenticate", "Bearer")) }
+    }
+}
+
+/// Reads one request (the body up to `AgentRouter.maximumBody`), answers it, closes.
+final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let server: AgentServer
+    private let probes: NIOThreadPool
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    /// A response is on its way (or sent): nothing more is read.
+    private var answered = false
+    /// Bytes of an oversized body still to drop before closing.
+    private var draining: Int?
+
+    init(server: AgentServer, probes: NIOThreadPool) {
+        self.server = server
+        self.probes = probes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if let left = draining {
+            // After a 413: read and drop the rest (up to 1 MiB), so closing does not reset
+            // the connection before the client has read the answer.
+            if case .body(let buffer) = unwrapInboundIn(data), buffer.readableBytes < left {
+                draining = left - buffer.readableBytes
+            } else {
+                draining = nil
+                context.close(promise: nil)
+            }
+            return
+        }
+        guard !answered else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = []
+            if let length = h.headers.first(name: "content-length").flatMap(Int.init), length > AgentRouter.maximumBody { refuseLarge(context) }
+        case .body(var buffer):
+            if body.count + buffer.readableBytes > AgentRouter.maximumBody { refuseLarge(context); return }
+            if let bytes = buffer.readBytes(length: buffer.readableBytes) { body += bytes }
+        case .end:
+            guard let head else { return }
+            answered = true
+            handle(head, context: context)
+        }
+    }
+
+    /// Answers 413 at once; the rest of the body is dropped, not stored.
+    private func refuseLarge(_ context: ChannelHandlerContext) {
+        answered = true
+        draining = 1 << 20
+        respond(AgentResponse(AgentRefusal(status: 413, message: "the request body is larger than \(AgentRouter.maximumBody) bytes")),
+                context: context, close: false)
+    }
+
+    private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard let peer = context.channel.remoteAddress?.ipAddress.flatMap(IPAddress.init) else {
+            respond(AgentResponse(AgentRefusal(status: 400, message: "the agent cannot tell the address this request came from")), context: context)
+            return
+        }
+        let action = server.route(method: head.method.rawValue, path: head.uri, authorization: head.headers.first(name: "authorization"),
+                                  body: body, requester: peer)
+        let log = server.log
+        let what = "\(head.method.rawValue) \(RequestFieldsText.clip(head.uri)) from \(AgentScope.normalised(peer))"
+        switch action {
+        case .refuse(let refusal):
+            log("\(what): \(refusal.status) \(refusal.message)")
+            respond(AgentResponse(refusal), context: context)
+        case .info(let body):
+            log("\(what): 200")
+            respond(AgentResponse(status: 200, body: body), context: context)
+        case .trace(let request, let target):
+            log("\(what): tracing to \(target) (\(request.method))")
+            run(context: context, what: what) { try AgentProbes.trace(request, to: target) }
+        case .reverse(let request, let target):
+            log("\(what): connecting from port \(request.sourcePort) to \(target) port \(request.destinationPort)")
+            run(context: context, what: what) { try AgentProbes.reverse(request, to: target) }
+        }
+    }
+
+    /// Runs a probe on the probe thread and answers with its result, or 500 and its sentence;
+    /// 503 when too many probes already wait (one thread runs them in turn).
+    private func run(context: ChannelHandlerContext, what: String, _ body: @escaping @Sendable () throws -> JSONValue) {
+        let log = server.log
+        guard ProbeQueue.shared.enter() else {
+            log("\(what): 503 the probe queue is full")
+            respond(AgentResponse(AgentRefusal(status: 503, message: "the agent is busy with \(ProbeQueue.limit) probes; try again later",
+                                               retryAfterSeconds: 10)), context: context)
+            return
+        }
+        let channel = context.channel
+        probes.runIfActive(eventLoop: context.eventLoop) { () -> AgentResponse in
+            defer { ProbeQueue.shared.leave() }
+            // The requester has gone: its probe is not worth the others' wait.
+            guard channel.isActive else { return AgentResponse(AgentRefusal(status: 503, message: "the requester has gone")) }
+            do {
+                return AgentResponse(status: 200, body: try body())
+            } catch {
+                let message = (error as? MeasurementError)?.description ?? "\(error)"
+                log("\(what): 500 \(message)")
+                return AgentResponse(AgentRefusal(status: 500, message: message))
+            }
+        }.assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success(let response): respond(response, context: context)
+            case .failure: respond(AgentResponse(AgentRefusal(status: 503, message: "the agent is shutting down")), context: context)
+            }
+        }
+    }
+
+    private func respond(_ response: AgentResponse, context: ChannelHandlerContext, close: Bool = true) {
+        var bytes: [UInt8] = []
+        response.body.write(into: &bytes)
+        bytes.append(0x0A)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(bytes.count))
+        headers.add(name: "Connection", value: "close")
+        headers.add(name: "Server", value: "censorscope-agent/\(server.version)")
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        let status = HTTPResponseStatus(statusCode: response.status, reasonPhrase: AgentRefusal.reasonPhrase(response.status))
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if close { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Idle while the request is incomplete: drop it. Idle while a probe runs: keep waiting.
+        if event is IdleStateHandler.IdleStateEvent {
+            if !answered || draining != nil { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)   // TLS failures, resets: nothing to answer
+    }
+}
+
+/// Request text made safe for the log.
+enum RequestFieldsText {
+    static func clip(_ text: String) -> String {
+        let clipped = text.unicodeScalars.prefix(80).map { $0.value < 0x20 || $0.value > 0x7E ? "?" : Character($0) }
+        return String(clipped)
+    }
+}
+
+/// Connections the agent holds: at most 256 in all and 8 per client (IPv6: per /64), each
+/// closed after `lifetime` whatever it is doing (the longest probe takes well under that).
+final class ConnectionLimits: Sendable {
+    static let total = 256
+    static let perClient = 8
+    static let lifetime = TimeAmount.seconds(120)
+    private let counts = NIOLockedValueBox<(total: Int, byClient: [IPAddress: Int])>((0, [:]))
+
+    /// Counts a new connection; false (and nothing counted) when a limit is reached.
+    func open(_ client: IPAddress?) -> Bool {
+        counts.withLockedValue { c in
+            let mine = client.map { c.byClient[$0, default: 0] } ?? 0
+            guard c.total < Self.total, mine < Self.perClient else { return false }
+            c.total += 1
+            if let client { c.byClient[client] = mine + 1 }
+            return true
+        }
+    }
+
+    func close(_ client: IPAddress?) {
+        counts.withLockedValue { c in
+            c.total -= 1
+            if let client {
+                let left = c.byClient[client, default: 1] - 1
+                c.byClient[client] = left > 0 ? left : nil
+            }
+        }
+    }
+}
+
+/// Probes waiting for or on the probe thread: bounded, so a flood queues no hours of work.
+final class ProbeQueue: Sendable {
+    static let limit = 8
+    static let shared = ProbeQueue()
+    private let count = NIOLockedValueBox(0)
+
+    func enter() -> Bool {
+        count.withLockedValue { n in
+            guard n < Self.limit else { return false }
+            n += 1
+            return true
+        }
+    }
+
+    func leave() { count.withLockedValue { $0 -= 1 } }
+}
+

@@ -1,0 +1,104 @@
+import Measurement
+import Foundation
+import Packets
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plain TCP listener on our port for the agent's reverse connection: it accepts and
+/// reads, so the handshake completes and the payload has somewhere to go. What it saw
+/// (a reset, say, when a device resets both ends) is secondary evidence.
+final class ReverseListener: @unchecked Sendable {
+    /// What arrived on the port while listening.
+    struct Seen: Sendable {
+        var accepted = 0
+        var bytes = 0
+        var reset = false
+    }
+
+    let port: UInt16
+    private let fd: Int32
+    private let lock = NSLock()
+    private var seen = Seen()
+    private var stopping = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Listens on `port` of every address of `family`'s; nil when something already
+    /// listens there (it will take the connection instead).
+    init?(port: UInt16, ipv6: Bool) throws {
+        self.port = port
+        fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw MeasurementError("cannot open a socket to listen on port \(port): \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let any: IPAddress = ipv6 ? .v6(IPv6Address(high: 0, low: 0)) : .v4(IPv4Address(0))
+        let socketFD = fd
+        let bound = withSocketAddress(any, port) { bind(socketFD, $0, $1) } == 0 && listen(fd, 8) == 0
+        if !bound {
+            let code = errno
+            close(fd)
+            if code == EADDRINUSE { return nil }
+            throw MeasurementError("cannot listen on port \(port) for the agent's connection: \(String(cString: strerror(code)))")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        Thread.detachNewThread { [self] in
+            serve()
+            finished.signal()
+        }
+    }
+
+    /// Stops listening and says what was seen.
+    func stop() -> Seen {
+        lock.withLock { stopping = true }
+        finished.wait()
+        close(fd)
+        return lock.withLock { seen }
+    }
+
+    private var isStopping: Bool { lock.withLock { stopping } }
+
+    private func serve() {
+        while !isStopping {
+            guard readable(fd, milliseconds: 100) else { continue }
+            let connection = accept(fd, nil, nil)
+            guard connection >= 0 else { continue }
+            lock.withLock { seen.accepted += 1 }
+            read(connection)
+            close(connection)
+        }
+    }
+
+    /// Reads until the peer closes or resets, or we stop.
+    private func read(_ connection: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !isStopping {
+            guard readable(connection, milliseconds: 100) else { continue }
+            let n = recv(connection, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n > 0 { lock.withLock { seen.bytes += n }; continue }
+            if n < 0, errno == EAGAIN || errno == EINTR { continue }
+            if n < 0, errno == ECONNRESET { lock.withLock { seen.reset = true } }
+            return
+        }
+    }
+
+    private func readable(_ fd: Int32, milliseconds: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, milliseconds) > 0
+    }
+
+    private func withSocketAddress<R>(_ address: IPAddress, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        switch address {
+        case .v4(let a):
+            var sa = sockaddr_in()
+            sa.sin_family = sa_family_t(AF_INET)
+            sa.sin_port = port.bigEndian
+            sa.sin_addr.s_addr = a.value.bigEndian
+            return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        case .v6:
+            var sa = sockaddr_in6()
+            sa.sin6_family = sa_family_t(AF_INET6)
+            sa.sin6_port = port.bigEndian
+            return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        }
+    }
+}

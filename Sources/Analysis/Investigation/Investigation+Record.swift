@@ -1,0 +1,102 @@
+import JSONSupport
+import Packets
+import Probing
+import Records
+
+/// The investigation as its record, `censorscope.investigation/1` (Docs/verdicts.md).
+extension Investigation {
+    /// Context the analysis does not know: the payloads tried, the run's metadata, and how
+    /// to name an evidence item's packets (1-based frames of the evidence file).
+    public struct ReportContext {
+        /// The test and control requests, when the investigation sent a payload.
+        public var testRequest: PayloadRequestRecord?
+        public var controlRequest: PayloadRequestRecord?
+        public var evidenceFile: String?
+        public var frames: (EvidenceItem) -> [Int] = { _ in [] }
+        public var measurementStartTime: String = ""
+        public var runtimeSeconds: Double = 0
+        public var vantage: IPAddress?
+        public var softwareVersion: String = ""
+        /// Campaigns: the item's transport and name, the script's name.
+        public var campaign: InvestigationRecord.CampaignKeys?
+        /// Whether a payload sweep was asked for: its key is written (null when it did not run).
+        public var payloadSweepRequested = false
+
+        /// Until the command line builds typed context (phase 2): the requests as JSON, and
+        /// extra keys appended after the record's own.
+        public var test: JSONValue = .null
+        public var control: JSONValue = .null
+        public var extra: [(key: String, value: JSONValue)] = []
+
+        public init() {}
+    }
+
+    /// The record; the datagram analysis's result gives the same record.
+    public func record(_ context: ReportContext) -> InvestigationRecord {
+        let mainResults = results.filter { $0.trial.port == port }
+        var sweep = InvestigationRecord.PayloadSweep.absent
+        if context.payloadSweepRequested { sweep = payloadSteps.map { .steps($0.map(\.record)) } ?? .notRun }
+        return InvestigationRecord(
+            target: target.description,
+            port: Int(port),
+            test: context.testRequest ?? Self.legacyRequest(context.test),
+            control: context.controlRequest ?? Self.legacyRequest(context.control),
+            verdict: verdict.rawValue,
+            blocked: verdict.isBlocking,
+            summary: summary,
+            trigger: InvestigationRecord.Trigger(kind: trigger.kind, detail: trigger.detail, blocked: trigger.blocked,
+                                                 passed: trigger.passed, dimensions: trigger.dimensions),
+            synVariants: mainResults.map(Self.variantRecord),
+            otherPort: results.filter { $0.trial.port != port }.map(Self.variantRecord),
+            location: location.map(Self.locationRecord),
+            injector: injector.map(Self.injectorRecord),
+            genuine: genuine.ttl.map { InvestigationRecord.Genuine(ttl: Int($0), source: genuine.source) },
+            path: path.map(Self.pathRecord),
+            testPath: testPath.map(Self.pathRecord),
+            answers: answers.map { InvestigationRecord.ObservedAnswer(probe: $0.probe, from: $0.from.description, ttl: Int($0.ttl),
+                                                                       kind: $0.kind, forged: $0.forged) },
+            evidence: evidence.map { InvestigationRecord.EvidenceClaim(claim: $0.claim, packets: context.frames($0)) },
+            evidenceFile: context.evidenceFile,
+            measurementStartTime: context.measurementStartTime,
+            runtimeSeconds: (context.runtimeSeconds * 1000).rounded() / 1000,
+            vantage: InvestigationRecord.Vantage(address: context.vantage?.description),
+            softwareName: "censorscope",
+            softwareVersion: context.softwareVersion,
+            campaign: context.campaign,
+            payloadSweep: sweep,
+            additionalFields: context.extra)
+    }
+
+    /// The `investigate --json` object: the record, encoded.
+    public func json(_ context: ReportContext) -> JSONValue { record(context).json }
+
+    /// A request the command line still hands over as JSON (it built it a line before).
+    static func legacyRequest(_ json: JSONValue) -> PayloadRequestRecord? {
+        guard case .object = json else { return nil }
+        return PayloadRequestRecord(json: json)
+    }
+
+    static func variantRecord(_ r: SYNTrialResult) -> InvestigationRecord.SYNVariant {
+        InvestigationRecord.SYNVariant(
+            variant: r.trial.shape.name, size: r.trial.size, port: Int(r.trial.port), padded: r.trial.shape.padded,
+            options: r.trial.optionNames, result: r.outcome.resultWord, injected: !r.forged.isEmpty, blocked: r.blocked,
+            response: r.response?.fingerprint.record(.synResponse),
+            rttMilliseconds: roundedMilliseconds(r.response?.rttMilliseconds))
+    }
+
+    static func locationRecord(_ l: Location) -> InvestigationRecord.Location {
+        InvestigationRecord.Location(ttl: l.ttl, address: l.address?.description, before: l.before?.description, onPath: l.onPath,
+                                     confidence: l.confidence.rawValue, reason: l.reason)
+    }
+
+    static func injectorRecord(_ i: InjectorProfile) -> InvestigationRecord.Injector {
+        InvestigationRecord.Injector(ttl: Int(i.ttl), ipID: i.ipID.map(Int.init), df: i.dontFragment, window: i.window.map(Int.init),
+                                     flags: i.flags, copies: i.copies, ttlCopiesProbe: i.ttlCopiesProbe, reasons: i.reasons)
+    }
+
+    /// Hop by hop: ttl, address (null if silent), rtt_ms, kind; asn and as_name for enrichment.
+    public static func pathRecord(_ t: TraceRun) -> [HopRecord] { t.trace.hops.map(\.pathRecord) }
+
+    /// The path as JSON (kept for callers of phase 1).
+    public static func pathJSON(_ t: TraceRun) -> JSONValue { .array(pathRecord(t).map(\.json)) }
+}

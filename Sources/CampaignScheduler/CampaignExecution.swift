@@ -1,0 +1,133 @@
+import Analysis
+import CampaignStore
+import Campaigns
+import Foundation
+import Lab
+import Measurement
+import Packets
+import ProbeSession
+
+/// A session of a campaign (run or resume): measure what is unfinished, record the session.
+public struct CampaignExecution {
+    public let store: CampaignStore
+    public let script: ExperimentScript
+    public let pacing: Pacing
+    public let overrides: PacingOverrides
+    public let database: ASNDatabase?
+    public let dbPath: String
+    public let seed: UInt64
+    public var command: String
+    public var softwareVersion: String
+    /// No progress bar or lines.
+    public var quiet = false
+
+    /// How a session ended.
+    public struct Result: Sendable {
+        public var status: CampaignStatus
+        public var interrupted: Bool
+        /// Items finished in this session, and left unfinished after it.
+        public var finished: Int
+        public var left: Int
+        public var firstFailure: String?
+
+        /// The sentence for an interrupted or incomplete session (nil when every item is done).
+        public func problem(dbPath: String) -> String? {
+            if interrupted {
+                return "interrupted: \(finished) targets and ports finished in this session, \(left) left; continue with `censorscope campaign resume --db \(dbPath)`"
+            }
+            if left > 0 {
+                return "\(left) targets and ports failed (first: \(firstFailure ?? "unknown")); `censorscope campaign resume --db \(dbPath)` retries them"
+            }
+            return nil
+        }
+    }
+
+    /// A new campaign's first session.
+    public init(setup: CampaignSetup, request: CampaignRequest) {
+        store = setup.store
+        script = setup.script
+        pacing = request.overrides.pacing(setup.script.pacing)
+        overrides = request.overrides
+        database = setup.asn
+        dbPath = request.db
+        seed = setup.seed
+        command = request.command
+        softwareVersion = request.softwareVersion
+    }
+
+    /// A later session of the campaign in `db`: the stored script, pacing and seed.
+    public static func resume(db: String, overrides: PacingOverrides, asnDatabase: String?, command: String, softwareVersion: String,
+                              warn: (String) -> Void) throws(MeasurementError) -> CampaignExecution {
+        let store = try storeCall { try CampaignStore.open(at: db) }
+        let meta = try storeCall { try store.metadata() }
+        let script: ExperimentScript
+        do { script = try ExperimentScript.parse(meta.scriptText, source: meta.scriptPath) } catch {
+            throw MeasurementError("the script stored in \(db) no longer parses: \(error)")
+        }
+        // Only the asn analysis needs the database; a stored path that moved is then an error.
+        let path = asnDatabase ?? meta.options["asn_db"]
+        let asn = script.analyses.contains(.asn) ? try path.map { p throws(MeasurementError) in try ASNLoading.load(p, warn: warn) } : nil
+        return CampaignExecution(store: store, script: script, pacing: overrides.pacing(script.pacing, stored: meta.options),
+                                 overrides: overrides, database: asn, dbPath: db,
+                                 seed: meta.options["seed"].flatMap { UInt64($0) } ?? 0, command: command,
+                                 softwareVersion: softwareVersion)
+    }
+
+    init(store: CampaignStore, script: ExperimentScript, pacing: Pacing, overrides: PacingOverrides, database: ASNDatabase?,
+         dbPath: String, seed: UInt64, command: String, softwareVersion: String) {
+        self.store = store
+        self.script = script
+        self.pacing = pacing
+        self.overrides = overrides
+        self.database = database
+        self.dbPath = dbPath
+        self.seed = seed
+        self.command = command
+        self.softwareVersion = softwareVersion
+    }
+
+    public func execute() throws(MeasurementError) -> Result {
+        if let dir = overrides.evidenceDirectory { try CampaignSetup.makeEvidenceDirectory(dir) }
+        let lock = try CampaignLock(dbPath)
+        defer { lock.release() }
+        let unfinished = try storeCall { try store.unfinishedItems() }
+        LabInterrupts.catchSignals()
+        defer { LabInterrupts.release() }
+        let vantage = try? unfinished.first.flatMap { IPAddress($0.address) }.map { try Routing.route(to: $0).source }
+        let session = try storeCall {
+            try store.beginSession(command: command, pid: getpid(), at: Date(), vantageAddress: vantage?.description)
+        }
+        let runner = CampaignRunner(store: store, script: script, pacing: pacing, sessionID: session,
+                                    evidenceDirectory: overrides.evidenceDirectory, asn: script.analyses.contains(.asn) ? database : nil,
+                                    progress: ProgressDisplay(quiet: quiet), softwareVersion: softwareVersion, seed: seed)
+        let summary = try runner.run(unfinished)
+        let left = try storeCall { try store.unfinishedItems().count }
+        let outcome = summary.interrupted ? "interrupted" : left == 0 ? "finished" : "incomplete"
+        try storeCall { try store.endSession(session, outcome: outcome, at: Date()) }
+        if left == 0 { _ = try storeCall { try store.finish(at: Date()) } }
+        let status = try storeCall { try store.status() }
+        return Result(status: status, interrupted: summary.interrupted, finished: summary.finished, left: left,
+                      firstFailure: summary.firstFailure)
+    }
+}
+
+/// One session per store at a time: an exclusive flock on the database file (SQLite's own
+/// locks are fcntl locks, which flock does not touch), held for the session.
+struct CampaignLock {
+    let fd: Int32
+
+    init(_ path: String) throws(MeasurementError) {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw MeasurementError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw MeasurementError("another censorscope is running the campaign in \(path); wait for it to end or stop it first")
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+

@@ -1,0 +1,226 @@
+import Analysis
+import CampaignStore
+import Campaigns
+import Foundation
+import JSONSupport
+import Lab
+import Measurement
+import Packets
+import ProbeSession
+import Probing
+import Synchronization
+
+/// Runs a campaign's unfinished items: `parallel` worker threads take items in their stored
+/// (shuffled) order, all pacing their sends through one shared pacer; each finished item is
+/// one store transaction, so an interruption of any kind loses at most the items in flight.
+struct CampaignRunner {
+    let store: CampaignStore
+    let script: ExperimentScript
+    let pacing: Pacing
+    let sessionID: Int64
+    let evidenceDirectory: String?
+    /// Hop ASNs for the `asn` analysis.
+    let asn: ASNDatabase?
+    let progress: ProgressDisplay
+    let softwareVersion: String
+    /// The campaign's seed: each item's identifiers are drawn from it and the item's id.
+    let seed: UInt64
+
+    struct Summary {
+        var finished: Int
+        var failed: Int
+        var interrupted: Bool
+        var firstFailure: String?
+    }
+
+    private final class Shared: Sendable {
+        struct State {
+            var next = 0
+            var done: Int
+            var failed = 0
+            var verdicts: [String: Int]
+            var firstFailure: String?
+        }
+        let state: Mutex<State>
+        init(done: Int, verdicts: [String: Int]) { state = Mutex(State(done: done, verdicts: verdicts)) }
+    }
+
+    func run(_ items: [StoredItem]) throws(MeasurementError) -> Summary {
+        let status = try storeCall { try self.store.status() }
+        let doneBefore = status.done
+        let shared = Shared(done: doneBefore, verdicts: status.verdictCounts)
+        let pacer = SharedPacer(rate: pacing.rate)
+        let start = ContinuousClock.now
+        let interrupted: @Sendable () -> Bool = { LabInterrupts.pending != 0 }
+        let workers = max(1, min(pacing.parallel, items.count))
+        let group = DispatchGroup()
+        let context = ItemContext(store: store, script: script, sessionID: sessionID, pacer: pacer,
+                                  evidenceDirectory: evidenceDirectory, asn: asn, interrupted: interrupted,
+                                  softwareVersion: softwareVersion, seed: seed)
+        for _ in 0..<workers {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                while !interrupted() {
+                    let index: Int = shared.state.withLock { s in defer { s.next += 1 }; return s.next }
+                    guard index < items.count else { return }
+                    let outcome = Self.measure(items[index], context)
+                    shared.state.withLock { s in
+                        switch outcome {
+                        case .recorded(let verdict):
+                            s.done += 1
+                            s.verdicts[verdict, default: 0] += 1
+                        case .failed(let message):
+                            s.failed += 1
+                            if s.firstFailure == nil { s.firstFailure = message }
+                        case .abandoned:
+                            break
+                        }
+                    }
+                }
+            }
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+        let total = status.total
+        func snapshot() -> CampaignProgress {
+            shared.state.withLock { s in
+                let elapsed = (ContinuousClock.now - start).components
+                return CampaignProgress(total: total, done: s.done, doneBefore: doneBefore, failed: s.failed,
+                                        elapsed: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, verdicts: s.verdicts)
+            }
+        }
+        while group.wait(timeout: .now() + progress.interval) == .timedOut {
+            progress.show(snapshot())
+        }
+        progress.finish(snapshot())
+        return shared.state.withLock { s in
+            Summary(finished: s.done - doneBefore, failed: s.failed, interrupted: interrupted(), firstFailure: s.firstFailure)
+        }
+    }
+
+    enum ItemOutcome { case recorded(String), failed(String), abandoned }
+
+    /// What every worker shares.
+    struct ItemContext: Sendable {
+        let store: CampaignStore
+        let script: ExperimentScript
+        let sessionID: Int64
+        let pacer: SharedPacer
+        let evidenceDirectory: String?
+        let asn: ASNDatabase?
+        let interrupted: @Sendable () -> Bool
+        let softwareVersion: String
+        let seed: UInt64
+    }
+
+    /// One item, start to store. Never throws: a failure is recorded and the item stays unfinished.
+    private static func measure(_ stored: StoredItem, _ c: ItemContext) -> ItemOutcome {
+        let (store, sessionID) = (c.store, c.sessionID)
+        let started = Date()
+        func fail(_ message: String) -> ItemOutcome {
+            do { try store.recordFailure(itemID: stored.id, message: message, sessionID: sessionID) } catch {
+                return .failed("\(message); and the store refused the failure: \(error)")
+            }
+            return .failed("\(stored.address) port \(stored.port): \(message)")
+        }
+        guard let address = IPAddress(stored.address), let port = ServicePort(stored.port) else {
+            return fail("the store holds a malformed item (\(stored.address) \(stored.port))")
+        }
+        let route: RouteInfo
+        do { route = try Routing.route(to: address) } catch { return fail(error.description) }
+        let item = MeasurementItem(id: stored.id, address: address, name: stored.name, port: port)
+        let evidence = c.evidenceDirectory.map { $0 + "/" + Self.fileName(stored.id, address, port) }
+        // One ring per item in flight: 4 MiB each keeps 256 parallel items at 1 GiB.
+        let network = LiveNetwork(route: route, settings: RunSettings(rate: nil, timeout: .milliseconds(c.script.pacing.timeoutMilliseconds)),
+                                  sharedPacer: c.pacer, captureBufferBytes: 4 << 20, shouldStop: c.interrupted)
+        let engine = Engine(script: c.script, network: network, source: route.source, evidence: evidence != nil,
+                            evidencePath: evidence, softwareVersion: c.softwareVersion)
+        let outcome: Engine.Outcome
+        do { outcome = try engine.measure(item, ids: IdentifierSource(seed: itemSeed(c.seed, stored.id))) } catch is Engine.Interrupted {
+            return .abandoned
+        } catch {
+            return fail("\(error)")
+        }
+        if c.interrupted() && outcome.probesSent == 0 { return .abandoned }
+        let asn = c.asn
+        let r = outcome.result
+        var json = outcome.json
+        if let asn, case .object(let fields) = json {
+            let hops = [r.path, r.testPath].compactMap { $0 }.flatMap { $0.trace.hops.flatMap { $0.responses.map(\.address) } }
+            let annotations = HopEnrichment.annotate(Array(Set(hops)), database: asn, hostnames: [:])
+            json = .object(fields.map { f in
+                f.key == "path" || f.key == "test_path" ? (f.key, HopEnrichment.annotatingHops(f.value, with: annotations, includeHostname: false)) : f
+            })
+        }
+        let result = ItemResult(
+            itemID: stored.id, verdict: r.verdict.rawValue, trigger: r.trigger.kind,
+            confidence: r.location?.confidence.rawValue, json: json.serialized(),
+            answers: outcome.answers.map { probe, a in
+                RecordedAnswer(probeIndex: probe.index, probeLabel: probe.label, kind: a.kind.rawValue,
+                               source: a.fingerprint.source.description, ttl: Int(a.fingerprint.ttl),
+                               ipID: a.fingerprint.ipID.map(Int.init), rttMilliseconds: a.rttMilliseconds,
+                               capturedAt: Double(a.timestamp.seconds) + Double(a.timestamp.nanoseconds) / 1e9,
+                               bytes: a.packet.serialized(fillLengths: false, fillChecksums: false))
+            },
+            probesSent: outcome.probesSent, startedAt: started, finishedAt: Date(), evidenceFile: evidence, sessionID: sessionID)
+        do {
+            // false: already done (another session got there first); nothing was written.
+            guard try store.record(result) else { return .abandoned }
+        } catch {
+            return .failed("the store refused the result of \(address) port \(port): \(error)")
+        }
+        return .recorded(r.verdict.rawValue)
+    }
+
+    /// An item's seed: the campaign's, mixed with the item id, so a resumed item repeats its probes.
+    static func itemSeed(_ seed: UInt64, _ id: Int64) -> UInt64 {
+        var g = SplitMix64(seed: seed ^ (UInt64(bitPattern: id) &* 0x9E37_79B9_7F4A_7C15))
+        return g.next() & (1 << 53 - 1)   // exact as a JSON number
+    }
+
+    /// `ADDRESS-PORT-ID.pcapng`: the item id keeps apart two names on one address.
+    static func fileName(_ id: Int64, _ address: IPAddress, _ port: ServicePort) -> String {
+        address.description.replacingOccurrences(of: ":", with: "_") + "-" + port.description.replacingOccurrences(of: "/", with: "-")
+            + "-\(id).pcapng"
+    }
+}
+
+/// Store errors as the user's one sentence.
+public func storeCall<T>(_ body: () throws -> T) throws(MeasurementError) -> T {
+    do { return try body() } catch { throw MeasurementError("\(error)") }
+}
+
+/// The progress bar on a terminal (redrawn in place on stderr), plain lines otherwise.
+public struct ProgressDisplay: Sendable {
+    let terminal: Bool
+    let quiet: Bool
+    var interval: DispatchTimeInterval { terminal ? .milliseconds(200) : .seconds(5) }
+
+    public init(quiet: Bool) {
+        self.quiet = quiet
+        terminal = isatty(2) == 1
+    }
+
+    func show(_ p: CampaignProgress) {
+        guard !quiet else { return }
+        if terminal {
+            var size = winsize()
+            let width = ioctl(2, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+            emit("\r" + p.bar(width: width - 1) + "\u{1B}[K")
+        } else {
+            emit(p.line + "\n")
+        }
+    }
+
+    func finish(_ p: CampaignProgress) {
+        guard !quiet else { return }
+        show(p)
+        if terminal { emit("\n") }
+    }
+
+    private func emit(_ s: String) {
+        let bytes = Array(s.utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}

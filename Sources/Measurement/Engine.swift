@@ -1,0 +1,126 @@
+import Analysis
+import Campaigns
+import Foundation
+import JSONSupport
+import Packets
+import ProbeSession
+import Probing
+
+/// Runs an experiment script for one target: the measurement of `investigate`, of every
+/// campaign item and of the agent alike. Consecutive steps with the same condition share
+/// one paced run; a conditional step waits for the analysis of what came before; a payload
+/// step is a sweep of kernel connections. Everything goes through `network`, so the same
+/// code measures the live network or replays a recorded one.
+public struct Engine {
+    public var script: ExperimentScript
+    public var network: any ProbeNetwork
+    /// Our address towards the target (the route's source): the probes' source.
+    public var source: IPAddress
+    /// Replaces every trace's and sweep's `max_ttl` (`investigate --max-ttl`).
+    public var maxTTL: Int?
+    /// Replaces every payload step's control name (`investigate --control`).
+    public var control: String?
+    /// Whether to keep the run's packets in a pcapng, and where (nil: a temporary file
+    /// named after the target and time).
+    public var evidence: Bool
+    public var evidencePath: String?
+    public var softwareVersion: String
+
+    public init(script: ExperimentScript, network: any ProbeNetwork, source: IPAddress, maxTTL: Int? = nil,
+                control: String? = nil, evidence: Bool = false, evidencePath: String? = nil, softwareVersion: String) {
+        self.script = script
+        self.network = network
+        self.source = source
+        self.maxTTL = maxTTL
+        self.control = control
+        self.evidence = evidence
+        self.evidencePath = evidencePath
+        self.softwareVersion = softwareVersion
+    }
+
+    /// The user stopped the run: the item is left unmeasured.
+    public struct Interrupted: Error {}
+
+    /// What one item's measurement gave.
+    public struct Outcome {
+        public var item: MeasurementItem
+        public var result: Investigation
+        /// The report context (payloads, metadata, evidence frames) of `result`.
+        public var context: Investigation.ReportContext
+        public var json: JSONValue { result.json(context) }
+        public var answers: [(probe: Probe, answer: Answer)]
+        public var probesSent: Int
+        /// The seed of the item's identifiers: the same seed sends the same probes.
+        public var seed: UInt64
+        public var evidenceFile: String?
+    }
+
+    /// Measures `item`; identifiers come from `ids` (seed it to repeat a run exactly).
+    /// Throws `Interrupted` when the network reports an interrupt between phases.
+    public func measure(_ item: MeasurementItem, ids: IdentifierSource = .random()) throws -> Outcome {
+        let started = Date()
+        let clock = ContinuousClock.now
+        var state = EngineState(item: item, ids: ids)
+        var bundle: EvidenceBundle? = evidence
+            ? try EvidenceBundle(path: evidencePath, target: item.address, port: item.port.number, started: started) : nil
+        defer { bundle?.discard() }
+        var batch: [ScriptStep] = []
+        var batchCondition: StepCondition = .always
+        var measured = false
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            defer { batch = [] }
+            try checkInterrupt()
+            guard state.holds(batchCondition) else { return }
+            // The gap separates a target's runs; none before the first.
+            if measured && script.pacing.targetGapMilliseconds > 0 {
+                Thread.sleep(forTimeInterval: Double(script.pacing.targetGapMilliseconds) / 1000)
+            }
+            try runBatch(batch, state: &state, bundle: &bundle)
+            measured = true
+            try checkInterrupt()
+        }
+        for step in script.steps where state.applies(step) {
+            if case .payload(let spec) = step {
+                try flush()
+                try checkInterrupt()
+                if state.holds(spec.when) {
+                    try sweep(spec, state: &state, bundle: &bundle)
+                    try checkInterrupt()
+                }
+                continue
+            }
+            if step.condition != batchCondition { try flush() }
+            batchCondition = step.condition
+            batch.append(step)
+        }
+        try flush()
+
+        let result = state.analyse()
+        let frames = try bundle?.merge() ?? FrameIndex()
+        var context = Investigation.ReportContext()
+        context.evidenceFile = bundle?.path
+        context.frames = { frames.frames($0) }
+        context.measurementStartTime = utcText(started, format: "yyyy-MM-dd HH:mm:ss")   // OONI's format
+        let elapsed = (ContinuousClock.now - clock).components
+        context.runtimeSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        context.vantage = source
+        context.softwareVersion = softwareVersion
+        if let sweep = state.sweep {
+            context.test = PayloadJSON.payload(sweep.test)
+            context.control = PayloadJSON.payload(sweep.control)
+        }
+        context.extra = [("transport", .string(item.port.transport.rawValue)), ("name", .optional(item.name)),
+                         ("script", .string(script.name)), ("seed", .number(ids.seed))]
+        if let steps = state.payloadSteps { context.extra.append(("payload_sweep", PayloadJSON.steps(steps))) }
+        return Outcome(item: item, result: result, context: context, answers: state.answers, probesSent: state.sent,
+                       seed: ids.seed, evidenceFile: bundle?.path)
+    }
+
+    private func checkInterrupt() throws {
+        if network.interrupted { throw Interrupted() }
+    }
+
+    /// The largest TTL of a step, after the override.
+    func ttlLimit(_ stepMax: Int) -> Int { maxTTL ?? stepMax }
+}

@@ -1,0 +1,115 @@
+import Analysis
+import Campaigns
+import Packets
+import ProbeSession
+import Probing
+
+extension Engine {
+    /// One paced run of a batch's probes, its answers filed into `state`.
+    func runBatch(_ steps: [ScriptStep], state: inout EngineState, bundle: inout EvidenceBundle?) throws {
+        let item = state.item
+        let builder: ProbeBuilder
+        do { builder = try ProbeBuilder(source: source, destination: item.address) } catch { throw MeasurementError("\(error)") }
+        var probes: [Probe] = []
+        var echoes: [Int] = []
+        var trials: [Int: SYNTrialShape] = [:]
+        var datagrams: [Int] = []
+        var traces: [(name: String, trigger: Bool, probes: [Probe])] = []
+        let repeats = script.repetitions
+        do {
+            for step in steps {
+                switch step {
+                case .echo(let count):
+                    let id: UInt16 = state.ids.next()
+                    for i in 0..<(count * repeats) {
+                        echoes.append(probes.count)
+                        probes.append(try builder.icmpEcho(index: probes.count, identifier: id, sequence: UInt16(i + 1), payloadSize: 56,
+                                                           ttl: 64, ipID: state.ids.next(), label: "echo #\(i)"))
+                    }
+                case .syn(let s):
+                    let shapes = SYNTrialShape.trials(variants: s.variants, padding: s.pad, ipv6: item.isIPv6)
+                    var list = shapes.map { ($0, item.port.number) }
+                    if let second = s.secondPort?.port(for: item.port.number), second != item.port.number {
+                        list += shapes.filter { !$0.padded }.map { ($0, second) }
+                    }
+                    for _ in 0..<repeats {
+                        for (shape, port) in list {
+                            trials[probes.count] = shape
+                            probes.append(try builder.tcp(index: probes.count, shape: shape.shape, sourcePort: state.ports.next(),
+                                                          destinationPort: port, sequence: state.ids.next(), ttl: 64,
+                                                          ipID: state.ids.next(), label: "syn \(shape.name) port \(port)"))
+                        }
+                    }
+                case .stun(let count):
+                    for _ in 0..<(count * repeats) {
+                        datagrams.append(probes.count)
+                        probes.append(try builder.stunBinding(index: probes.count, sourcePort: state.ports.next(),
+                                                              destinationPort: item.port.number, transactionID: state.ids.bytes(12),
+                                                              ttl: 64, ipID: state.ids.next(),
+                                                              label: "stun binding port \(item.port.number)"))
+                    }
+                case .dns(let name):
+                    for _ in 0..<repeats {
+                        datagrams.append(probes.count)
+                        probes.append(try builder.dnsQuery(index: probes.count, sourcePort: state.ports.next(),
+                                                           destinationPort: item.port.number, id: state.ids.next(), name: name, type: 1,
+                                                           ttl: 64, ipID: state.ids.next(), label: "dns A \(name) port \(item.port.number)"))
+                    }
+                case .trace(let t):
+                    guard let trace = try plannedTrace(t, state: &state, start: probes.count) else { continue }
+                    probes += trace.probes
+                    traces.append(trace)
+                case .payload:
+                    break
+                }
+            }
+        } catch let error as MeasurementError {
+            throw error
+        } catch {
+            throw MeasurementError("\(error)")
+        }
+        guard !probes.isEmpty else { return }
+        let singles = echoes + trials.keys.sorted() + datagrams
+        let traceProbes = traces.map(\.probes)
+        let destination = item.address
+        let evidence = bundle?.part("batch")
+        let result = try network.run(probes, destination: destination, evidence: evidence) { c in
+            singles.allSatisfy { !c.answers(for: $0).isEmpty }
+                && traceProbes.allSatisfy { t in TraceAssembler.isSettled(probes: t, answers: { c.answers(for: $0) }, destination: destination) }
+        }
+        state.sent += result.statistics.sent
+        for p in probes { for a in result.answers(for: p.index) { state.answers.append((p, a)) } }
+        state.echoes += echoes.flatMap { result.answers(for: $0) }
+        state.trials += trials.keys.sorted().compactMap { i in
+            trials[i].map { SYNTrial(shape: $0, probe: probes[i], answers: result.answers(for: i)) }
+        }
+        state.datagrams += datagrams.map { DatagramTrial(probe: probes[$0], answers: result.answers(for: $0)) }
+        for t in traces {
+            let run = TraceRun(name: t.name, probes: t.probes,
+                               answers: Dictionary(uniqueKeysWithValues: t.probes.map { ($0.index, result.answers(for: $0.index)) }),
+                               destination: item.address)
+            if t.trigger { state.triggerTrace = run } else { state.controlTraces.append(run) }
+        }
+        state.orderControls()
+    }
+
+    /// A trace step's probes, or nil when it has nothing to trace or repeats a trace already run.
+    private func plannedTrace(_ t: TraceStep, state: inout EngineState, start: Int) throws -> (name: String, trigger: Bool, probes: [Probe])? {
+        let item = state.item
+        var shape: TCPProbeShape?
+        var name = t.method.rawValue
+        if t.method == .tcp {
+            guard let chosen = state.traceShape(t) else { return nil }
+            shape = chosen.shape
+            name = "tcp \(chosen.name)"
+        }
+        let trigger = t.method == .tcp && t.shape == .blocked
+        let maxTTL = ttlLimit(t.maxTTL)
+        guard state.traced.insert("\(trigger) \(name) \(maxTTL)").inserted else { return nil }
+        let plan = try TracePlan(method: t.method, source: source, destination: item.address,
+                                 destinationPort: t.method == .icmp ? nil : item.port.number,
+                                 sourcePort: state.ports.next(), shape: shape, firstTTL: 1, maxTTL: maxTTL,
+                                 queries: script.repetitions, seed: state.ids.next())
+        return (name, trigger, try plan.probes(startIndex: start))
+    }
+}

@@ -1,0 +1,95 @@
+import Analysis
+import Campaigns
+import Packets
+import ProbeSession
+import Probing
+
+/// What one item's runs have gathered so far, and the judgements steps are conditioned on.
+struct EngineState {
+    let item: MeasurementItem
+    var ids: IdentifierSource
+    var ports: SourcePortCounter
+    var echoes: [Answer] = []
+    var trials: [SYNTrial] = []
+    var datagrams: [DatagramTrial] = []
+    var controlTraces: [TraceRun] = []
+    var triggerTrace: TraceRun?
+    /// Traces already run (role, method, shape name, max TTL): a step that would repeat one is skipped.
+    var traced: Set<String> = []
+    var payloadSteps: [PayloadStep]?
+    var payloadName = "test"
+    var sweep: (test: PayloadTrace.Payload, control: PayloadTrace.Payload)?
+    var answers: [(probe: Probe, answer: Answer)] = []
+    var sent = 0
+
+    init(item: MeasurementItem, ids: IdentifierSource) {
+        self.item = item
+        var ids = ids
+        ports = SourcePortCounter(first: ids.sourcePort())
+        self.ids = ids
+    }
+
+    /// Whether a step belongs to this item's transport.
+    func applies(_ step: ScriptStep) -> Bool {
+        switch step {
+        case .echo: return true
+        case .syn, .payload: return item.isTCP
+        case .stun, .dns: return !item.isTCP
+        case .trace(let t): return t.method == .icmp || (t.method == .tcp) == item.isTCP
+        }
+    }
+
+    func holds(_ condition: StepCondition) -> Bool {
+        switch condition {
+        case .always: return true
+        case .blocked: return analyse().verdict.isBlocking
+        case .passed:
+            let main = synResults().filter { $0.trial.port == item.port.number }
+            if let linux = main.first(where: { $0.trial.shape.name == "linux" }) { return !linux.blocked }
+            return analyse().verdict == .reachable
+        }
+    }
+
+    func synResults() -> [SYNTrialResult] {
+        SYNAnalysis.classify(trials, profile: GenuineProfile(target: item.address, echoReplies: echoes, trials: trials))
+    }
+
+    /// The verdict from everything gathered so far.
+    func analyse() -> Investigation {
+        if item.isTCP {
+            var input = InvestigationInput(target: item.address, port: item.port.number, echoReplies: echoes, trials: trials,
+                                           controlTraces: controlTraces, triggerTrace: triggerTrace)
+            input.payloadSteps = payloadSteps
+            input.payloadName = payloadName
+            return Investigation.analyse(input)
+        }
+        return DatagramAnalysis.analyse(DatagramInput(target: item.address, port: item.port.number, echoReplies: echoes,
+                                                      trials: datagrams, traces: controlTraces))
+    }
+
+    /// The shape of a TCP trace step, nil when it has none to trace (`passing` with every
+    /// shape blocked): fixed, the smallest blocked shape found so far (else the first
+    /// trial's), or a passing one.
+    func traceShape(_ t: TraceStep) -> (shape: TCPProbeShape, name: String)? {
+        let mss = (TCPProbeShape.variant(.mss, ipv6: item.isIPv6), "mss")
+        switch t.shape {
+        case .variant(let v)?: return (.variant(v, ipv6: item.isIPv6), v.rawValue)
+        case .blocked?:
+            if let blocked = Investigation.shapesToTrace(synResults(), port: item.port.number).blocked { return (blocked.shape, blocked.name) }
+            if let first = trials.first { return (first.shape.shape, first.shape.name) }
+            return mss
+        case .passing?:
+            return Investigation.shapesToTrace(synResults(), port: item.port.number).passing.map { ($0.shape, $0.name) }
+        case nil: return mss
+        }
+    }
+
+    /// Control traces in the order the analysis reads them: TCP traces whose shape passed
+    /// at full TTL first (the location is read against them), other TCP traces, then the rest.
+    mutating func orderControls() {
+        let passed = Set(synResults().filter { $0.trial.port == item.port.number && !$0.blocked }.map { "tcp " + $0.trial.shape.name })
+        func rank(_ t: TraceRun) -> Int { passed.contains(t.name) ? 0 : t.name.hasPrefix("tcp") ? 1 : 2 }
+        let ranked = controlTraces.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }
+        controlTraces = ranked.map(\.element)
+    }
+}

@@ -1,0 +1,125 @@
+import Packets
+import ProbeSession
+import Probing
+import JSONSupport
+
+/// One Paris traceroute as `trace` runs it: by the command, and by the agent towards its requester.
+public struct TraceJob: Sendable {
+    public var target: ProbeTarget
+    public var method: TraceMethod
+    public var port: UInt16?
+    /// The SYN variant's name (tcp).
+    public var variant: String = "mss"
+    public var size: Int?
+    public var firstTTL = 1
+    public var maxTTL = 30
+    public var queries = 1
+    public var gap = 5
+    public var sport: UInt16?
+    public var settings: RunSettings
+    /// Every packet of the run goes to this pcapng when set.
+    public var pcap: String?
+    public var ids: IdentifierSource
+
+    public init(target: ProbeTarget, method: TraceMethod, port: UInt16? = nil, variant: String = "mss", size: Int? = nil,
+                firstTTL: Int = 1, maxTTL: Int = 30, queries: Int = 1, gap: Int = 5, sport: UInt16? = nil,
+                settings: RunSettings = RunSettings(), pcap: String? = nil, ids: IdentifierSource = .random()) {
+        self.target = target
+        self.method = method
+        self.port = port
+        self.variant = variant
+        self.size = size
+        self.firstTTL = firstTTL
+        self.maxTTL = maxTTL
+        self.queries = queries
+        self.gap = gap
+        self.sport = sport
+        self.settings = settings
+        self.pcap = pcap
+        self.ids = ids
+    }
+
+    /// What a run gave, and its JSON and text forms.
+    public struct Outcome: Sendable {
+        public var job: TraceJob
+        public var trace: Trace
+        public var probes: [Probe]
+        public var result: CorrelatedRunResult
+        public var elapsed: Duration
+
+        public var flowPorts: (UInt16, UInt16)? {
+            probes.first.flatMap { p -> (UInt16, UInt16)? in
+                if let t = p.packet.transport.tcp { return (t.sourcePort, t.destinationPort) }
+                if let u = p.packet.transport.udp { return (u.sourcePort, u.destinationPort) }
+                return nil
+            }
+        }
+
+        /// The trace object of `trace --json`, with `hops` (and any enrichment) as given.
+        public func json(hops: [(key: String, value: JSONValue)]) -> JSONValue {
+            var fields: [(key: String, value: JSONValue)] = [
+                ("target", .string(job.target.address.description)),
+                ("source", .string(job.target.route.source.description)),
+                ("method", .string(job.method.rawValue)),
+                ("port", .optional(flowPorts?.1)),
+                ("sport", .optional(flowPorts?.0)),
+                ("variant", job.method == .tcp ? .string(job.variant) : .null),
+                ("probe_size", .optional(probes.first?.bytes.count)),
+            ]
+            fields += hops
+            fields += [
+                ("probes_sent", .number(result.statistics.sent)),
+                ("answers", .number(result.correlator.counts.answers)),
+                ("duration_ms", .double((Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000).rounded())),
+            ]
+            return .object(fields)
+        }
+
+        public var header: String {
+            let first = probes.first
+            let what: String
+            switch job.method {
+            case .tcp: what = "tcp port \(flowPorts?.1 ?? 0), \(first?.bytes.count ?? 0)-byte SYN (\(job.variant))"
+            case .udp: what = "udp port \(flowPorts?.1 ?? 0), \(first?.bytes.count ?? 0)-byte packets"
+            case .icmp: what = "icmp echo, \(first?.bytes.count ?? 0)-byte packets"
+            }
+            return "trace to \(job.target.address) from \(job.target.route.source), \(job.maxTTL) hops max, \(what)"
+        }
+
+        public var footer: String { "\(trace.stopReason): \(result.statistics.sent) probes, \(result.correlator.counts.answers) answers" }
+    }
+
+    /// Runs the trace; the evidence goes to `options.pcap` when set.
+    public func run() throws(MeasurementError) -> Outcome {
+        let ipv6: Bool
+        if case .v6 = target.address { ipv6 = true } else { ipv6 = false }
+        var shape: TCPProbeShape?
+        if method == .tcp {
+            guard let v = SYNVariant(rawValue: variant) else { throw MeasurementError("unknown variant '\(variant)'; use bare, mss, linux, windows or macos") }
+            var s = TCPProbeShape.variant(v, ipv6: ipv6)
+            s.size = size
+            shape = s
+        }
+        let plan: TracePlan
+        let probes: [Probe]
+        var ids = self.ids
+        do {
+            plan = try TracePlan(method: method, source: target.route.source, destination: target.address,
+                                 destinationPort: port, sourcePort: sport ?? ids.sourcePort(), shape: shape,
+                                 firstTTL: firstTTL, maxTTL: maxTTL, queries: queries, seed: ids.next())
+            probes = try plan.probes()
+        } catch { throw MeasurementError("\(error)") }
+        let configuration = settings.configuration(route: target.route, destinations: [target.address])
+        let destination = target.address
+        let started = ContinuousClock.now
+        let evidence: EvidenceFile?
+        do { evidence = try pcap.map { try EvidenceFile(path: $0) } } catch { throw MeasurementError("\(error)") }
+        let result = try LiveNetwork.correlate(probes, configuration, evidence) { c in
+            TraceAssembler.isSettled(probes: probes, answers: { c.answers(for: $0) }, destination: destination)
+        }
+        let elapsed = ContinuousClock.now - started
+        let trace = TraceAssembler.assemble(probes: probes, answers: { result.answers(for: $0) },
+                                            destination: destination, gapLimit: gap)
+        return Outcome(job: self, trace: trace, probes: probes, result: result, elapsed: elapsed)
+    }
+}
