@@ -91,11 +91,11 @@ import Testing
     }
 
     /// Issue: a `"` after a space in a plain scalar fooled the depth pre-scan into skipping
-    /// 5,000 brackets, and Yams' composer overflowed its stack (a crash, before the fix).
+    /// 50,000 brackets, and Yams' composer overflowed its stack (a crash, before the fix).
     @Test func aQuoteInsideAPlainScalarDoesNotHideNesting() {
-        let deep = String(repeating: "[", count: 5000)
-        for text in ["name: x \"y\n\(deep)\ndescription: w\"\n", "name: it's\n\(deep)\ndescription: '\n",
-                     "name: x\ndescription: |\n  a \"\n\(deep)\nsteps: \"\n"] {
+        let deep = String(repeating: "[", count: 50_000)
+        for text in ["name: x \"y\nsteps: \(deep)\ndescription: w\"\n", "name: it's\nsteps: \(deep)\ndescription: '\n",
+                     "name: x\ndescription: |\n  a \"\nsteps: \(deep)\nports: \"\n"] {
             let error = scriptError(text)
             #expect(error?.message.hasPrefix("nested more than 64 brackets or 256 columns deep") == true, "\(String(describing: error))")
             #expect(error?.line == (text.hasPrefix("name: x\n") ? 4 : 2))

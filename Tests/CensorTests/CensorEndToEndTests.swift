@@ -41,7 +41,7 @@ import Glibc
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let cases = [("flat.yaml", String(repeating: "[", count: 100_000), 1),
-                     ("quoted.yaml", "clients: x \"y\n" + String(repeating: "[", count: 5000) + "\nrules: w\"\n", 2)]
+                     ("quoted.yaml", "rules: x \"y\nclients: " + String(repeating: "[", count: 50_000) + "\nrules: w\"\n", 2)]
         for (name, text, line) in cases {
             let file = dir.appendingPathComponent(name)
             try text.write(to: file, atomically: true, encoding: .utf8)

@@ -97,7 +97,7 @@ import Yams
     @Test func deepAndHugePoliciesAreRefusedWithoutCrashing() {
         let cases: [(String, Int, String)] = [
             ("clients: " + String(repeating: "[", count: 100_000) + "\n", 1, "nested more than 64 brackets or 256 columns deep"),
-            ("rules: x \"y\n" + String(repeating: "[", count: 5000) + "\nclients: w\"\n", 2, "nested more than 64 brackets"),
+            ("rules: x \"y\nclients: " + String(repeating: "[", count: 50_000) + "\nrules: w\"\n", 2, "nested more than 64 brackets"),
             ("clients: [198.18.1.0/24]\n" + String(repeating: "# padding padding padding\n", count: 50_000), 1, "larger than 1024 KiB"),
             ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + (1...6).map { "b\($0): &b\($0) [" + Array(repeating: $0 == 1 ? "*a" : "*b\($0 - 1)", count: 10).joined(separator: ", ") + "]" }.joined(separator: "\n") + "\n",
              0, "expands to more than 100000 values"),   // the line of the value where the count runs out

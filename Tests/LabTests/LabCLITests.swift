@@ -36,11 +36,11 @@ struct LabCLITests {
     }
 
     /// Issue: this scenario crashed `lab up FILE` (a stack overflow in Yams): a `"` in a plain
-    /// scalar hid 5,000 nested brackets from the depth check.
+    /// scalar hid 50,000 nested brackets from the depth check.
     @Test("a quote inside a plain scalar does not hide deep nesting: one error line, exit 1, nothing built")
     func disguisedNesting() throws {
         let path = NSTemporaryDirectory() + "cs-lab-deep-\(getpid()).yaml"
-        try Data(("name: x \"y\n" + String(repeating: "[", count: 5000) + "\ndescription: w\"\n").utf8).write(to: URL(fileURLWithPath: path))
+        try Data(("name: x \"y\nnodes: " + String(repeating: "[", count: 50_000) + "\ndescription: w\"\n").utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let r = try LabHarness.run(["lab", "up", path])
         #expect(r.status == 1)
