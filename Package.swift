@@ -15,6 +15,8 @@ let package = Package(
         // The agent's HTTPS server and client (TLS from NIOSSL's bundled BoringSSL).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        // SHA-256 (campaign script digests, the agent's certificate fingerprint).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // libpcap, from Debian's libpcap-dev.
@@ -36,8 +38,11 @@ let package = Package(
         .target(name: "Capture", dependencies: ["Packets", "CPcap"]),
         // Linux calls glibc hides behind _GNU_SOURCE (setns).
         .target(name: "CSystemShims"),
+        // The one way to start a thread (named, with a stack size, failures reported).
+        // The one lock type is Synchronization's Mutex.
+        .target(name: "SystemSupport", dependencies: ["CSystemShims"]),
         // Raw IPv4/IPv6 sockets and network-namespace entry. The only module that sends.
-        .target(name: "Sockets", dependencies: ["Packets", "CSystemShims"]),
+        .target(name: "Sockets", dependencies: ["Packets", "CSystemShims", "SystemSupport"]),
         // libnetfilter_queue, from Debian's libnetfilter-queue-dev: the censor's packet tap.
         .systemLibrary(
             name: "CNetfilterQueue",
@@ -48,14 +53,14 @@ let package = Package(
         .target(
             name: "Censor",
             dependencies: [
-                "Packets", "Sockets", "JSONSupport", "CNetfilterQueue", "ChildProcess",
+                "Packets", "Sockets", "JSONSupport", "CNetfilterQueue", "ChildProcess", "YAMLReading",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The namespace testbed: scenario files, topology build/teardown, process supervision.
         .target(
             name: "Lab",
-            dependencies: ["Packets", "JSONSupport", "CLabShims", "ChildProcess", "YAMLLimits", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Packets", "JSONSupport", "CLabShims", "ChildProcess", "YAMLReading", .product(name: "Yams", package: "Yams")]
         ),
         // Async-signal-safe interrupt flag for `lab up` (a handler may touch only a sig_atomic_t).
         .target(name: "CLabShims"),
@@ -70,21 +75,24 @@ let package = Package(
         // UDP with IP_PKTINFO (in6_pktinfo needs _GNU_SOURCE): replies leave from the address asked.
         .target(name: "CLabNet"),
         // The services on the lab's server nodes: HTTP, TLS, echo, STUN, DNS, on POSIX sockets.
-        .target(name: "LabServices", dependencies: ["Packets", "JSONSupport", "CTLSShim", "CLabNet"]),
+        .target(name: "LabServices", dependencies: ["Packets", "JSONSupport", "CTLSShim", "CLabNet", "SystemSupport"]),
         // Probe kinds (build, recognise, classify), the correlator, traces. Pure: it reads
         // captured packets as values, so a live run and a pcap file are analysed alike.
         .target(name: "Probing", dependencies: ["Packets", "Capture", "JSONSupport"]),
         // The imperative shell of probing: pacing, raw sends, the run's capture, routes.
-        .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims"]),
+        .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims", "SystemSupport"]),
         // From correlated observations (live or from pcap files) to verdicts: injection,
         // trigger, location. Pure.
         .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport", "Records"]),
         // Investigation records as reports: JSON, OONI JSONL, CSV, Markdown, HTML with SVG, pcapng evidence.
         .target(name: "Reports", dependencies: ["JSONSupport", "Records", "Capture", "Packets"]),
-        // Bounds on hostile YAML documents, shared by every YAML reader.
-        .target(name: "YAMLLimits", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The one YAML reader (scripts, scenarios, censor policies): bounds on hostile
+        // documents, typed getters, `FILE:LINE: sentence` errors.
+        .target(name: "YAMLReading", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Campaigns, pure: experiment scripts (Probes/campaigns/*.yaml), target lists, the plan.
-        .target(name: "Campaigns", dependencies: ["Packets", "Probing", "YAMLLimits", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Campaigns", dependencies: [
+            "Packets", "Probing", "YAMLReading", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The embedded campaign store: one SQLite file (GRDB, WAL) per campaign, plain values only.
         .target(name: "CampaignStore", dependencies: ["JSONSupport", "Records", .product(name: "GRDB", package: "GRDB.swift")]),
         // The measurement engine: one experiment script run for one target, through a network
@@ -115,7 +123,7 @@ let package = Package(
             ]
         ),
         // The remote agent, pure: request/response codecs, tokens, rate limits, scope, pins.
-        .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing", "Analysis", "Records"]),
+        .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing", "Analysis", "Records", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
@@ -141,33 +149,37 @@ let package = Package(
             name: "censorscope-probe-bench",
             dependencies: ["Packets", "Capture", "Probing", "ProbeSession"]
         ),
+        // What the test targets share: the lab harness, the CLI runner, two-namespace
+        // networks, a seeded generator, running without capabilities.
+        .target(name: "TestSupport", dependencies: ["ChildProcess", "Lab", "CSystemShims", "SystemSupport"]),
         .testTarget(
             name: "PacketsTests",
-            dependencies: ["ChildProcess", 
+            dependencies: ["TestSupport", "ChildProcess", 
                 "Packets", "Decoding", "JSONSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "CaptureTests", dependencies: ["ChildProcess", "Packets", "Capture"]),
-        .testTarget(name: "SocketsTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "CSystemShims"]),
-        .testTarget(name: "CLITests", dependencies: ["ChildProcess", "Packets", "Capture"]),
-        .testTarget(name: "LabTests", dependencies: ["ChildProcess", "Lab", "Packets", "JSONSupport"]),
-        .testTarget(name: "LabServicesTests", dependencies: ["ChildProcess", "Packets", "LabServices"]),
+        .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture"]),
+        .testTarget(name: "SocketsTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Sockets", "CSystemShims"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture"]),
+        .testTarget(name: "LabTests", dependencies: ["TestSupport", "ChildProcess", "Lab", "Packets", "JSONSupport"]),
+        .testTarget(name: "LabServicesTests", dependencies: ["TestSupport", "SystemSupport", "ChildProcess", "Packets", "LabServices"]),
         .testTarget(
             name: "ProbingTests",
             dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Censor", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "AnalysisTests", dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Analysis", "Records", "JSONSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Probing", "Analysis", "Records", "JSONSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "Records", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "JSONSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Records", "Probing", "Capture"]),
-        .testTarget(name: "CampaignsTests", dependencies: ["ChildProcess", "Campaigns", "Packets", "Probing"]),
-        .testTarget(name: "ProbeSessionTests", dependencies: ["ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
+        .testTarget(name: "YAMLReadingTests", dependencies: ["YAMLReading", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "CampaignsTests", dependencies: ["TestSupport", "ChildProcess", "Campaigns", "Packets", "Probing"]),
+        .testTarget(name: "ProbeSessionTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
         .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Campaigns", "Packets", "JSONSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "Records", "JSONSupport"]),
         .testTarget(
             name: "CensorTests",
-            dependencies: ["ChildProcess", "Censor", "Lab", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]
+            dependencies: ["TestSupport", "ChildProcess", "Censor", "Lab", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]
         ),
     ],
     swiftLanguageModes: [.v6]

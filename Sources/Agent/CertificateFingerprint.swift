@@ -1,3 +1,4 @@
+import Crypto
 import Packets
 
 /// The SHA-256 of a certificate's DER encoding, written `SHA256:` and 64 lower-case hex
@@ -9,6 +10,11 @@ public struct CertificateFingerprint: Hashable, Sendable, CustomStringConvertibl
     public init?(digest: [UInt8]) {
         guard digest.count == 32 else { return nil }
         self.digest = digest
+    }
+
+    /// The fingerprint of a certificate given as its DER bytes.
+    public init(der: [UInt8]) {
+        digest = Array(SHA256.hash(data: der))
     }
 
     /// Parses `SHA256:HEX`, plain hex, or colon-separated hex (openssl's `-fingerprint`).

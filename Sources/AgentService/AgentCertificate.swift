@@ -53,8 +53,6 @@ public struct AgentCertificate: Sendable {
 
     /// SHA-256 of a certificate's DER bytes, as the client checks the agent's.
     public static func fingerprint(der: [UInt8]) -> CertificateFingerprint? {
-        var digest = [UInt8](repeating: 0, count: 32)
-        guard der.withUnsafeBytes({ cs_sha256($0.baseAddress, $0.count, &digest) }) == 1 else { return nil }
-        return CertificateFingerprint(digest: digest)
+        CertificateFingerprint(der: der)
     }
 }

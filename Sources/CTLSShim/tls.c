@@ -230,11 +230,6 @@ int cs_tls_certificate(const char *cert_path, const char *key_path, const char *
     return ok;
 }
 
-int cs_sha256(const void *data, size_t len, unsigned char out[32]) {
-    unsigned int n = 0;
-    return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32;
-}
-
 void cs_tls_server_fingerprint(cs_tls_server *server, char out[65]) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;

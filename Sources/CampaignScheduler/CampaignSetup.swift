@@ -106,7 +106,7 @@ public struct CampaignSetup {
         if let r = command.resolver { options["resolver"] = r.description }
         if let a = command.asnDatabase { options["asn_db"] = a }
         let metadata = CampaignMetadata(
-            name: script.name, scriptPath: command.script, scriptText: scriptText, scriptSHA256: SHA256.hex(Array(scriptText.utf8)),
+            name: script.name, scriptPath: command.script, scriptText: scriptText, scriptSHA256: ExperimentScript.sha256(of: scriptText),
             targetsPath: command.targets, softwareVersion: command.softwareVersion, startedAt: Date(), endedAt: nil,
             vantageAddress: vantage?.description, vantageASN: record.map { Int($0.asn) }, vantageASName: record?.name, options: options)
         let inputs = items.map { i in

@@ -1,20 +1,5 @@
-/// A problem in an experiment script or a target list, located in its file.
-/// The message is one sentence: what is wrong and what is allowed.
-public struct CampaignError: Error, CustomStringConvertible, Equatable, Hashable, Sendable {
-    public var file: String
-    /// From 1; nil when the problem is the file as a whole (empty, no targets).
-    public var line: Int?
-    public var message: String
+import YAMLReading
 
-    public init(file: String, line: Int?, message: String) {
-        self.file = file
-        self.line = line
-        self.message = message
-    }
-
-    /// `FILE:LINE: message` (the form compilers use, so editors jump to it) or `FILE: message`.
-    public var description: String {
-        if let line { return "\(file):\(line): \(message)" }
-        return "\(file): \(message)"
-    }
-}
+/// A problem in an experiment script or a target list, located in its file: the shared
+/// reader's error, `FILE:LINE: message` or `FILE: message` (see `SourceError`).
+public typealias CampaignError = SourceError

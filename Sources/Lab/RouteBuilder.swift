@@ -1,5 +1,6 @@
 import Packets
 import Yams
+import YAMLReading
 
 /// Parses `routes:`: per node, destinations reached via neighbours on shared links.
 struct RouteBuilder {
@@ -9,21 +10,21 @@ struct RouteBuilder {
 
     func routes(_ node: Node) throws -> [String: [ScenarioRoute]] {
         guard case .mapping(let m) = node else {
-            throw reader.fail(YAMLReader.line(node), "`routes` must map node names to lists of routes, e.g. client: [{to: default, via: isp}]")
+            throw reader.fail(line: YAMLReader.line(node), "`routes` must map node names to lists of routes, e.g. client: [{to: default, via: isp}]")
         }
         var result: [String: [ScenarioRoute]] = [:]
         for (k, v) in m {
-            let name = try reader.string(k, "a `routes` key")
+            let name = try reader.scalar(k, "a `routes` key")
             guard nodes.contains(where: { $0.name == name }) else {
-                throw reader.fail(YAMLReader.line(k), "routes for unknown node `\(name)` (nodes: \(nodes.map(\.name).joined(separator: ", ")))")
+                throw reader.fail(line: YAMLReader.line(k), "routes for unknown node `\(name)` (nodes: \(nodes.map(\.name).joined(separator: ", ")))")
             }
-            guard result[name] == nil else { throw reader.fail(YAMLReader.line(k), "routes for `\(name)` given twice") }
+            guard result[name] == nil else { throw reader.fail(line: YAMLReader.line(k), "routes for `\(name)` given twice") }
             var list: [ScenarioRoute] = []
             for item in try reader.sequence(v, "routes of `\(name)`") {
                 let route = try self.route(item, of: name)
                 for d in route.destinations {
                     if let earlier = list.first(where: { $0.destinations.contains(d) }) {
-                        throw reader.fail(route.line, "\(name) already has a route to \(d) on line \(earlier.line)")
+                        throw reader.fail(line: route.line, "\(name) already has a route to \(d) on line \(earlier.line)")
                     }
                 }
                 list.append(route)
@@ -43,25 +44,25 @@ struct RouteBuilder {
         var destinations: [RouteDestination] = []
         for text in try reader.strings(toNode, "\(what): `to`") {
             let d = try destination(text, line: YAMLReader.line(toNode), what: what, node: node)
-            guard !destinations.contains(d) else { throw reader.fail(YAMLReader.line(toNode), "\(what): \(d) listed twice") }
+            guard !destinations.contains(d) else { throw reader.fail(line: YAMLReader.line(toNode), "\(what): \(d) listed twice") }
             destinations.append(d)
         }
-        guard !destinations.isEmpty else { throw reader.fail(YAMLReader.line(toNode), "\(what): `to` is empty") }
+        guard !destinations.isEmpty else { throw reader.fail(line: YAMLReader.line(toNode), "\(what): `to` is empty") }
 
         let viaNode = try f.required("via")
         let via = try reader.strings(viaNode, "\(what): `via`")
         let viaLine = YAMLReader.line(viaNode)
-        guard !via.isEmpty else { throw reader.fail(viaLine, "\(what): `via` is empty") }
+        guard !via.isEmpty else { throw reader.fail(line: viaLine, "\(what): `via` is empty") }
         var viaLinks: [ScenarioLink] = []
         for hop in via {
             guard nodes.contains(where: { $0.name == hop }) else {
-                throw reader.fail(viaLine, "\(what): via unknown node `\(hop)`")
+                throw reader.fail(line: viaLine, "\(what): via unknown node `\(hop)`")
             }
-            guard hop != node else { throw reader.fail(viaLine, "\(what): a node cannot route via itself") }
+            guard hop != node else { throw reader.fail(line: viaLine, "\(what): a node cannot route via itself") }
             guard let link = links.first(where: { $0.ends.contains(node) && $0.ends.contains(hop) }) else {
-                throw reader.fail(viaLine, "\(what): via `\(hop)`, but \(node) has no link to \(hop) (its neighbours: \(neighbours(of: node).joined(separator: ", ")))")
+                throw reader.fail(line: viaLine, "\(what): via `\(hop)`, but \(node) has no link to \(hop) (its neighbours: \(neighbours(of: node).joined(separator: ", ")))")
             }
-            guard !viaLinks.contains(where: { $0.line == link.line }) else { throw reader.fail(viaLine, "\(what): `\(hop)` listed twice in `via`") }
+            guard !viaLinks.contains(where: { $0.line == link.line }) else { throw reader.fail(line: viaLine, "\(what): `\(hop)` listed twice in `via`") }
             viaLinks.append(link)
         }
         // Each destination's family must be reachable through every next hop.
@@ -69,16 +70,16 @@ struct RouteBuilder {
             switch d {
             case .v4:
                 if let l = viaLinks.first(where: { $0.subnet == nil }) {
-                    throw reader.fail(viaLine, "\(what): to \(d) via `\(l.peer(of: node)!)`, but their link (line \(l.line)) has no IPv4 `subnet`")
+                    throw reader.fail(line: viaLine, "\(what): to \(d) via `\(l.peer(of: node)!)`, but their link (line \(l.line)) has no IPv4 `subnet`")
                 }
             case .v6:
                 if let l = viaLinks.first(where: { $0.subnet6 == nil }) {
-                    throw reader.fail(viaLine, "\(what): to \(d) via `\(l.peer(of: node)!)`, but their link (line \(l.line)) has no `subnet6`")
+                    throw reader.fail(line: viaLine, "\(what): to \(d) via `\(l.peer(of: node)!)`, but their link (line \(l.line)) has no `subnet6`")
                 }
             case .default:
                 let any4 = viaLinks.allSatisfy { $0.subnet != nil }, any6 = viaLinks.allSatisfy { $0.subnet6 != nil }
                 guard any4 || any6 else {
-                    throw reader.fail(viaLine, "\(what): the next hops share no address family (one link is IPv4-only, another IPv6-only)")
+                    throw reader.fail(line: viaLine, "\(what): the next hops share no address family (one link is IPv4-only, another IPv6-only)")
                 }
             }
         }
@@ -90,28 +91,28 @@ struct RouteBuilder {
         let d: RouteDestination
         if text.contains(":") {
             switch IPv6Prefix.parse(text) {
-            case .failure(.malformed): throw reader.fail(line, "\(what): `\(text)` is not `default` or a prefix like 198.18.9.0/24")
-            case .failure(.hostBitsSet(let s)): throw reader.fail(line, "\(what): `\(text)` has host bits set; did you mean \(s)?")
+            case .failure(.malformed): throw reader.fail(line: line, "\(what): `\(text)` is not `default` or a prefix like 198.18.9.0/24")
+            case .failure(.hostBitsSet(let s)): throw reader.fail(line: line, "\(what): `\(text)` has host bits set; did you mean \(s)?")
             case .success(let p):
-                guard IPv6Prefix.lab.contains(p) else { throw reader.fail(line, "\(what): \(p) is outside \(IPv6Prefix.lab), the lab's only IPv6 range") }
+                guard IPv6Prefix.lab.contains(p) else { throw reader.fail(line: line, "\(what): \(p) is outside \(IPv6Prefix.lab), the lab's only IPv6 range") }
                 d = .v6(p)
             }
         } else {
             switch IPv4Prefix.parse(text) {
-            case .failure(.malformed): throw reader.fail(line, "\(what): `\(text)` is not `default` or a prefix like 198.18.9.0/24")
-            case .failure(.hostBitsSet(let s)): throw reader.fail(line, "\(what): `\(text)` has host bits set; did you mean \(s)?")
+            case .failure(.malformed): throw reader.fail(line: line, "\(what): `\(text)` is not `default` or a prefix like 198.18.9.0/24")
+            case .failure(.hostBitsSet(let s)): throw reader.fail(line: line, "\(what): `\(text)` has host bits set; did you mean \(s)?")
             case .success(let p):
-                guard IPv4Prefix.lab.contains(p) else { throw reader.fail(line, "\(what): \(p) is outside \(IPv4Prefix.lab), the lab's only IPv4 range") }
+                guard IPv4Prefix.lab.contains(p) else { throw reader.fail(line: line, "\(what): \(p) is outside \(IPv4Prefix.lab), the lab's only IPv4 range") }
                 d = .v4(p)
             }
         }
         // The kernel already has a route to a directly connected subnet; adding one fails.
         for link in links where link.ends.contains(node) {
             if case .v4(let p) = d, link.subnet == p {
-                throw reader.fail(line, "\(what): \(node) is directly connected to \(p) (link on line \(link.line)); no route is needed")
+                throw reader.fail(line: line, "\(what): \(node) is directly connected to \(p) (link on line \(link.line)); no route is needed")
             }
             if case .v6(let p) = d, link.subnet6 == p {
-                throw reader.fail(line, "\(what): \(node) is directly connected to \(p) (link on line \(link.line)); no route is needed")
+                throw reader.fail(line: line, "\(what): \(node) is directly connected to \(p) (link on line \(link.line)); no route is needed")
             }
         }
         return d

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import JSONSupport
 import Packets
+import SystemSupport
 
 /// What `censorscope serve` runs: each service whose port is set, on every address.
 public struct LabServiceConfiguration: Sendable {
@@ -91,29 +92,31 @@ public final class LabServer: Sendable {
         let dns = DNSService(log: log, responder: DNSResponder(ipv4: config.dnsAnswers, ipv6: config.dnsAnswers6), idleMs: idleMs)
 
         for (service, socket) in bound {
-            let started: Bool
+            let loop: @Sendable () -> Void
             switch (service, socket.transport) {
             case ("http", _):
-                started = startThread { Loops.accept(socket, limiter: limiter, stop: stop, idleSeconds: idle) { http.serve($0, service: "http") } }
+                loop = { Loops.accept(socket, limiter: limiter, stop: stop, idleSeconds: idle) { http.serve($0, service: "http") } }
             case ("tls", _):
                 let tls = tls!
-                started = startThread {
+                loop = {
                     Loops.accept(socket, limiter: limiter, stop: stop, idleSeconds: idle) { connection in
                         serveTLS(connection, tls: tls, http: http, log: log)
                     }
                 }
             case ("echo", _):
-                started = startThread { Loops.accept(socket, limiter: limiter, stop: stop, idleSeconds: idle) { echo.serve($0) } }
+                loop = { Loops.accept(socket, limiter: limiter, stop: stop, idleSeconds: idle) { echo.serve($0) } }
             case ("stun", _):
-                started = startThread { Loops.datagrams(socket, stop: stop) { stun.answer($0, from: $1, to: $2) } }
+                loop = { Loops.datagrams(socket, stop: stop) { stun.answer($0, from: $1, to: $2) } }
             case ("dns", .udp):
-                started = startThread { Loops.datagrams(socket, stop: stop) { dns.answer($0, from: $1, to: $2) } }
+                loop = { Loops.datagrams(socket, stop: stop) { dns.answer($0, from: $1, to: $2) } }
             default:
-                started = startThread { Loops.accept(socket, limiter: limiter, stop: stop, idleSeconds: idle) { dns.serve($0) } }
+                loop = { Loops.accept(socket, limiter: limiter, stop: stop, idleSeconds: idle) { dns.serve($0) } }
             }
-            if !started {
+            do {
+                try startThread(named: "lab \(service)", stackSize: ThreadStack.small, loop)
+            } catch {
                 stop.set()
-                throw ServiceError("cannot start a thread for \(service): \(errnoText()).")
+                throw ServiceError("cannot start a thread for \(service): \(error.reason).")
             }
         }
         return server

@@ -88,29 +88,6 @@ func setSocketTimeouts(_ fd: Int32, seconds: Int) {
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
 }
 
-/// Starts a detached thread. Threads get a modest stack: there can be hundreds of them.
-@discardableResult
-func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-    final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let unmanaged = Unmanaged.passRetained(Box(body))
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    defer { pthread_attr_destroy(&attributes) }
-    pthread_attr_setstacksize(&attributes, 512 * 1024)
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, &attributes, { arg in
-        let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
-        box.body()
-        return nil
-    }, unmanaged.toOpaque())
-    if rc != 0 { unmanaged.release() }
-    return rc == 0
-}
-
 /// Monotonic milliseconds, for deadlines.
 func monotonicMs() -> Int64 {
     var ts = timespec()

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CLabNet
 import Synchronization
+import SystemSupport
 
 /// Set once to stop every loop; loops look at it at least twice a second.
 final class StopFlag: Sendable {
@@ -48,13 +49,14 @@ enum Loops {
                 continue
             }
             setSocketTimeouts(fd, seconds: idleSeconds)
-            let started = startThread {
-                let connection = Connection(fd: fd)
-                handle(connection)
-                connection.close()
-                limiter.release()
-            }
-            if !started {
+            do {
+                try startThread(named: "lab client", stackSize: ThreadStack.small) {
+                    let connection = Connection(fd: fd)
+                    handle(connection)
+                    connection.close()
+                    limiter.release()
+                }
+            } catch {
                 Glibc.close(fd)
                 limiter.release()
             }

@@ -1,5 +1,7 @@
 import Dispatch
 import Packets
+import Synchronization
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -38,11 +40,16 @@ public enum ReverseDNS {
             running = running.filter { !finished.contains($0.key) && now - $0.value < perLookup }
             while running.count < max(1, concurrency), now < deadline, let address = pending.popLast() {
                 running[address] = now
-                let started = startThread {
-                    state.finish(address, name: resolver(address))
-                    wake.signal()
+                // A thread of its own for each lookup: getnameinfo blocks, and blocking calls
+                // on Dispatch's global queue (as wide as the cores) would starve each other.
+                do {
+                    try startThread(named: "reverse dns") {
+                        state.finish(address, name: resolver(address))
+                        wake.signal()
+                    }
+                } catch {
+                    state.finish(address, name: nil)
                 }
-                if !started { state.finish(address, name: nil) }
             }
             if (running.isEmpty && pending.isEmpty) || now >= deadline { break }
             let nextExpiry = running.values.min().map { $0 + perLookup } ?? deadline
@@ -87,60 +94,29 @@ public enum ReverseDNS {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// A detached thread of its own for each lookup: getnameinfo blocks, and blocking calls
-    /// on Dispatch's global queue (as wide as the cores) would starve each other.
-    private static func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-        final class Job { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
-        let job = Unmanaged.passRetained(Job(body))
-        var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<Job>.fromOpaque(raw).takeRetainedValue().body()
-            return nil
-        }, job.toOpaque())
-        guard status == 0 else {
-            job.release()
-            return false
-        }
-        pthread_detach(thread)
-        return true
-    }
-
     private static func nanosecondsIn(_ d: Duration) -> Int64 {
         let c = d.components
         return c.seconds > Int64.max / 1_000_000_000 ? Int64.max : c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
     }
 }
 
-/// Results written by the workers, read by the coordinator; a pthread mutex, since a
-/// worker may outlive the call that started it.
-private final class LookupState: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private var found: [IPAddress: String] = [:]
-    private var done = Set<IPAddress>()
-
-    init() { pthread_mutex_init(mutex, nil) }
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
+/// Results written by the workers, read by the coordinator; a class, since a worker may
+/// outlive the call that started it.
+private final class LookupState: Sendable {
+    private struct Lookups {
+        var found: [IPAddress: String] = [:]
+        var done = Set<IPAddress>()
     }
+    private let lookups = Mutex(Lookups())
 
     func finish(_ address: IPAddress, name: String?) {
-        pthread_mutex_lock(mutex)
-        done.insert(address)
-        if let name { found[address] = name }
-        pthread_mutex_unlock(mutex)
+        lookups.withLock {
+            $0.done.insert(address)
+            if let name { $0.found[address] = name }
+        }
     }
 
-    func finished() -> Set<IPAddress> {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return done
-    }
+    func finished() -> Set<IPAddress> { lookups.withLock { $0.done } }
 
-    func names() -> [IPAddress: String] {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return found
-    }
+    func names() -> [IPAddress: String] { lookups.withLock { $0.found } }
 }

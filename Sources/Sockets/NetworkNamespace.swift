@@ -1,4 +1,5 @@
 import CSystemShims
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,46 +28,17 @@ public enum NetworkNamespace {
         let fd = open("/run/netns/" + name, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw NetworkNamespaceError.notFound(name: name) }
         defer { close(fd) }
-        let box = NamespaceJob(body, fd, name)
-        let unmanaged = Unmanaged.passRetained(box)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { arg in
-            let box = Unmanaged<AnyNamespaceJob>.fromOpaque(arg!).takeUnretainedValue()
-            box.runInside()
-            return nil
-        }, unmanaged.toOpaque())
-        guard rc == 0 else {
-            unmanaged.release()
-            throw NetworkNamespaceError.threadFailed(errno: rc)
+        let entered: Result<T, any Error>
+        do {
+            entered = try runOnNewThread(named: "netns " + name) { () -> Result<T, any Error> in
+                guard cs_enter_network_namespace(fd) == 0 else {
+                    return .failure(NetworkNamespaceError.enterFailed(name: name, errno: errno))
+                }
+                return Result { try body() }
+            }
+        } catch let error as ThreadStartError {
+            throw NetworkNamespaceError.threadFailed(errno: error.errno)
         }
-        pthread_join(thread, nil)
-        unmanaged.release()
-        return try box.result!.get()
-    }
-}
-
-/// The thread entry point sees the job through this non-generic base class.
-class AnyNamespaceJob: @unchecked Sendable {
-    func runInside() {}
-}
-
-final class NamespaceJob<T: Sendable>: AnyNamespaceJob, @unchecked Sendable {
-    var result: Result<T, Error>?
-    let body: @Sendable () throws -> T
-    let fd: Int32
-    let name: String
-
-    init(_ body: @escaping @Sendable () throws -> T, _ fd: Int32, _ name: String) {
-        self.body = body
-        self.fd = fd
-        self.name = name
-    }
-
-    override func runInside() {
-        if cs_enter_network_namespace(fd) != 0 {
-            result = .failure(NetworkNamespaceError.enterFailed(name: name, errno: errno))
-        } else {
-            result = Result { try body() }
-        }
+        return try entered.get()
     }
 }

@@ -1,11 +1,34 @@
 import Agent
 import Foundation
+import Packets
 import Testing
 
 @Suite struct PinningTests {
     static let hex = "3f1c" + String(repeating: "ab", count: 30)
     let a = try! CertificateFingerprint(parsing: "SHA256:" + PinningTests.hex)
     let b = CertificateFingerprint(digest: [UInt8](repeating: 7, count: 32))!
+
+    /// A self-signed P-256 certificate (DER) and its fingerprint as
+    /// `openssl x509 -noout -fingerprint -sha256` prints it.
+    static let certificateDER =
+        "3082017f30820125a003020102021442739903e92da31b6c6f40494e48ba14e88f4445300a06082a8648ce3d04030230" +
+        "153113301106035504030c0a3139382e31382e392e32301e170d3236313230323034303633305a170d32363132303330" +
+        "34303633305a30153113301106035504030c0a3139382e31382e392e323059301306072a8648ce3d020106082a8648ce" +
+        "3d030107034200044acb74a8d3493dfda5420e57713809c5737c1dfb69d569bf6c719c1d79dd7237da4f0e51ae091c9e" +
+        "04c5a9a19a46b21efc6ece4f3eff33e880308d47c91f41d7a3533051301d0603551d0e0416041474268772686dd059fa" +
+        "8a7e1cac2e41f95a6ca3e9301f0603551d2304183016801474268772686dd059fa8a7e1cac2e41f95a6ca3e9300f0603" +
+        "551d130101ff040530030101ff300a06082a8648ce3d0403020348003045022100d20891a301e0f313893d396f215893" +
+        "aa8b887d35cdb0c72515f10597d9f2d480022020e798834e7fb25e454c480e91db25b127afcfbd40f12323c82c5a0df9" +
+        "bb7771"
+    static let opensslFingerprint = "30:0D:46:23:FB:77:B8:2C:84:F3:42:9B:A6:95:46:DD:67:23:71:80:70:2E:A9:71:17:A0:48:D6:44:02:19:48"
+
+    @Test func fingerprintOfDERBytesIsOpenSSLs() throws {
+        let der = try Hex.decode(Self.certificateDER)
+        let fingerprint = CertificateFingerprint(der: der)
+        #expect(fingerprint == (try CertificateFingerprint(parsing: Self.opensslFingerprint)))
+        #expect(fingerprint.description == "SHA256:" + Self.opensslFingerprint.replacingOccurrences(of: ":", with: "").lowercased())
+        #expect(CertificateFingerprint(der: Array(der.dropLast())) != fingerprint)
+    }
 
     @Test func fingerprintFormats() throws {
         #expect(a.description == "SHA256:" + Self.hex)

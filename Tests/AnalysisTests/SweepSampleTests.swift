@@ -2,13 +2,13 @@ import Capture
 import Foundation
 import Packets
 import Probing
+import TestSupport
 import Testing
 @testable import Analysis
 
 /// ../shared beside the package: the project's reference data (CenTrace's captures).
 enum SharedData {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = Repository.root
     static let centrace = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/centrace-sample").path
     static var present: Bool { FileManager.default.fileExists(atPath: centrace) }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `censorscope analyze` on a CenTrace sample pair, as a user runs it.

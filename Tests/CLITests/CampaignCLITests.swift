@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Bad scripts, bad target lists and bad stores: one sentence, a non-zero exit, and no
@@ -45,6 +46,16 @@ import Testing
         ]
         for (script, fragment) in cases {
             try withFiles(script: script) { dir in expectRefused(try run(dir, ["--allow-reserved"]), fragment, dir: dir) }
+        }
+    }
+
+    /// Issue: this script crashed `campaign run` (a stack overflow in Yams): a `"` in a plain
+    /// scalar hid 50,000 nested brackets from the depth check.
+    @Test("A quote inside a plain scalar does not hide deep nesting: one error line, no crash")
+    func disguisedNesting() throws {
+        let script = "name: x \"y\nsteps: " + String(repeating: "[", count: 50_000) + "\ndescription: w\"\n"
+        try withFiles(script: script) { dir in
+            expectRefused(try run(dir, ["--allow-reserved"]), "script.yaml:2: nested more than 64 brackets or 256 columns deep", dir: dir)
         }
     }
 

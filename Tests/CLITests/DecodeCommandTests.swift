@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The founding story's packets (../shared/seeds/003…): hex exactly as tcpdump -X printed it.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `investigate`'s refusals, which must come before any packet is sent, and its embedded

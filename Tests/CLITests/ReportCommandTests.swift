@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import TestSupport
 import Testing
 
 /// `censorscope report`, run as a user would, on the fixtures of Tests/ReportsTests.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `routes compare` as a user runs it, on the route fixtures of AnalysisTests.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `trace --asn-db` as a user runs it: a bad database stops the command before any probe

@@ -1,19 +1,8 @@
 import Campaigns
 import Foundation
 import Packets
+import TestSupport
 import Testing
-
-/// SplitMix64: a seeded generator, so a failure reproduces.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random bytes, random tokens of the languages and mutated real files: the parsers never
 /// trap, and what they report stays within the input (lines that exist, targets that were written).
@@ -98,6 +87,18 @@ struct SeededGenerator: RandomNumberGenerator {
                 }
             }
             checkScriptText(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    /// Issue: a `"` after a space in a plain scalar fooled the depth pre-scan into skipping
+    /// 50,000 brackets, and Yams' composer overflowed its stack (a crash, before the fix).
+    @Test func aQuoteInsideAPlainScalarDoesNotHideNesting() {
+        let deep = String(repeating: "[", count: 50_000)
+        for text in ["name: x \"y\nsteps: \(deep)\ndescription: w\"\n", "name: it's\nsteps: \(deep)\ndescription: '\n",
+                     "name: x\ndescription: |\n  a \"\nsteps: \(deep)\nports: \"\n"] {
+            let error = scriptError(text)
+            #expect(error?.message.hasPrefix("nested more than 64 brackets or 256 columns deep") == true, "\(String(describing: error))")
+            #expect(error?.line == (text.hasPrefix("name: x\n") ? 4 : 2))
         }
     }
 

@@ -1,22 +1,24 @@
 import Campaigns
 import Testing
 
+/// The script digest a campaign records (swift-crypto's SHA-256, as hex).
 @Suite struct SHA256Tests {
     @Test("FIPS 180-4 vectors: empty, abc, the two-block message, a million a")
     func vectors() {
-        #expect(SHA256.hex(Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+        #expect(ExperimentScript.sha256(of: "") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(ExperimentScript.sha256(of: "abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(ExperimentScript.sha256(of: "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(ExperimentScript.sha256(of: String(repeating: "a", count: 1_000_000)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
-    @Test("Lengths around the padding boundary (55, 56, 63, 64 bytes) differ and are 32 bytes")
+    @Test("Lengths around the padding boundary (55, 56, 63, 64 bytes) differ and are 64 hex digits; non-ASCII text is hashed as UTF-8")
     func boundaries() {
-        let digests = [55, 56, 63, 64, 65].map { SHA256.digest([UInt8](repeating: 0x61, count: $0)) }
-        #expect(Set(digests.map { $0.description }).count == 5)
-        #expect(digests.allSatisfy { $0.count == 32 })
-        #expect(SHA256.hex([UInt8](repeating: 0x61, count: 56)) == "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a")
+        let digests = [55, 56, 63, 64, 65].map { ExperimentScript.sha256(of: String(repeating: "a", count: $0)) }
+        #expect(Set(digests).count == 5)
+        #expect(digests.allSatisfy { $0.utf8.count == 64 && $0.allSatisfy { "0123456789abcdef".contains($0) } })
+        #expect(ExperimentScript.sha256(of: String(repeating: "a", count: 56)) == "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a")
+        #expect(ExperimentScript.sha256(of: "é") == "4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c")
     }
 }
 

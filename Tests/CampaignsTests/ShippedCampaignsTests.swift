@@ -1,14 +1,13 @@
 import Campaigns
 import Foundation
 import Packets
+import TestSupport
 import Testing
 
 /// The files in Probes/campaigns/, found from this file's path.
 enum ShippedCampaigns {
     static var directory: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Probes/campaigns")
+        Repository.root.appendingPathComponent("Probes/campaigns")
     }
 
     static func files(_ suffix: String) throws -> [URL] {

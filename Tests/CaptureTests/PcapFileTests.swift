@@ -2,14 +2,13 @@ import Capture
 import Foundation
 import ChildProcess
 import Packets
+import TestSupport
 import Testing
 
 // MARK: - Shared helpers (also used by PcapngFileTests)
 
 /// `<repo>/../shared/centrace-sample`, located from this source file.
-let centraceDirectory = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/centrace-sample").path
+let centraceDirectory = Repository.root.deletingLastPathComponent().appendingPathComponent("shared/centrace-sample").path
 
 let centraceAvailable = FileManager.default.fileExists(atPath: centraceDirectory)
 
@@ -30,18 +29,6 @@ func runTool(_ tool: String, _ arguments: [String]) throws -> (status: Int32, ou
 func temporaryPath(_ suffix: String) -> String {
     FileManager.default.temporaryDirectory
         .appendingPathComponent("censorscope-\(UUID().uuidString)-\(suffix)").path
-}
-
-/// SplitMix64: reproducible randomness for the fuzz tests.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// A minimal IPv4/UDP packet inside an Ethernet frame, `extra` payload bytes long.
@@ -284,7 +271,7 @@ struct PcapFileTests {
 
     @Test("Random bytes behind a valid pcap magic never crash the reader")
     func randomBytes() {
-        var rng = SeededRandom(state: 42)
+        var rng = SeededGenerator(state: 42)
         let magics: [[UInt8]] = [[0xD4, 0xC3, 0xB2, 0xA1], [0xA1, 0xB2, 0xC3, 0xD4], [0x4D, 0x3C, 0xB2, 0xA1], [0xA1, 0xB2, 0x3C, 0x4D]]
         for i in 0..<4000 {
             var bytes = magics[i % 4]

@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import Packets
+import TestSupport
 import Testing
 
 /// Builds pcapng bytes by hand, in either byte order.
@@ -251,7 +252,7 @@ struct PcapngFileTests {
 
     @Test("Random bytes behind a valid section header magic, and damaged real files, never crash the reader")
     func fuzz() throws {
-        var rng = SeededRandom(state: 7)
+        var rng = SeededGenerator(state: 7)
         for i in 0..<4000 {
             var bytes: [UInt8] = [0x0A, 0x0D, 0x0D, 0x0A]
             if i % 2 == 0 { bytes += [28, 0, 0, 0, 0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0] }

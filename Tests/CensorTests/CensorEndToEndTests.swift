@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import Packets
 import Sockets
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -15,25 +16,44 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: dir) }
         let good = dir.appendingPathComponent("good.yaml")
         try "clients: [198.18.1.0/24]\nrules:\n  - {name: a, match: {protocol: icmp}, action: drop}\n".write(to: good, atomically: true, encoding: .utf8)
-        let ok = try CensorScopeBinary.run(["lab", "censor", "--policy", good.path, "--check"])
+        let ok = try CLI.run(["lab", "censor", "--policy", good.path, "--check"])
         #expect(ok.status == 0 && ok.stdout.isEmpty && ok.stderr.isEmpty, "\(ok)")
 
         let bad = dir.appendingPathComponent("bad.yaml")
         try "clients: [198.18.1.0/24]\nrules:\n  - name: a\n    action: drop\n    colour: red\n".write(to: bad, atomically: true, encoding: .utf8)
-        let r = try CensorScopeBinary.run(["lab", "censor", "--policy", bad.path, "--check"])
+        let r = try CLI.run(["lab", "censor", "--policy", bad.path, "--check"])
         #expect(r.status == 1)
         #expect(r.stdout.isEmpty)
         let lines = r.stderr.split(separator: "\n")
         #expect(lines.count == 1)
         #expect(lines.first?.hasPrefix("error: \(bad.path):5: unknown key 'colour'") == true, "\(r.stderr)")
 
-        let missing = try CensorScopeBinary.run(["lab", "censor", "--policy", dir.appendingPathComponent("nope.yaml").path, "--check"])
+        let missing = try CLI.run(["lab", "censor", "--policy", dir.appendingPathComponent("nope.yaml").path, "--check"])
         #expect(missing.status == 1 && missing.stderr.hasPrefix("error: ") && missing.stderr.contains("nope.yaml"))
     }
 }
 
+/// Issue: `lab censor --check --policy` composed policies with no limit, and 100,000 `[`
+/// crashed it (a stack overflow in Yams).
+@Suite struct CensorCheckHostileTests {
+    @Test func deepPoliciesAreOneErrorLineNotACrash() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cscheck-deep-\(getpid())-\(Int.random(in: 0..<1_000_000))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cases = [("flat.yaml", String(repeating: "[", count: 100_000), 1),
+                     ("quoted.yaml", "rules: x \"y\nclients: " + String(repeating: "[", count: 50_000) + "\nrules: w\"\n", 2)]
+        for (name, text, line) in cases {
+            let file = dir.appendingPathComponent(name)
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            let r = try CLI.run(["lab", "censor", "--policy", file.path, "--check"])
+            #expect(r.status == 1 && r.stdout.isEmpty, "\(r)")
+            #expect(r.stderr == "error: \(file.path):\(line): nested more than 64 brackets or 256 columns deep; refusing it\n", "\(r.stderr)")
+        }
+    }
+}
+
 /// The real daemon in a router namespace between a client and a server.
-@Suite(.serialized, .enabled(if: ThreeNodeLab.canRun && ThreeNodeLab.toolsPresent(["iptables", "curl", "python3"]),
+@Suite(.serialized, .enabled(if: ThreeNodeLab.canRun && Tools.available(["iptables", "curl", "python3"]),
                              "needs root, iproute2, iptables, curl and python3"))
 struct CensorEndToEndTests {
 
@@ -70,7 +90,7 @@ struct CensorEndToEndTests {
             servers.append(try lab.spawn(in: lab.server, ["python3", "-m", "http.server", port, "--bind", lab.serverAddress,
                                                           "--directory", dir.path], output: dir.appendingPathComponent("http\(port).log")))
         }
-        let censor = try lab.spawn(in: lab.router, [CensorScopeBinary.path, "lab", "censor", "--policy", policyFile.path,
+        let censor = try lab.spawn(in: lab.router, [CLI.binary, "lab", "censor", "--policy", policyFile.path,
                                                     "--log", logFile.path], output: dir.appendingPathComponent("censor.out"))
         defer { if censor.isRunning { kill(censor.processIdentifier, SIGKILL); censor.waitUntilExit() } }
         try #require(waitFor(seconds: 30) { logLines(logFile).contains { $0["event"] as? String == "ready" } },

@@ -1,5 +1,6 @@
 import Foundation
 import Lab
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ struct ChaosLabTests {
     @Test func answersArriveDuplicatedAndReorderedAndTCPSurvives() throws {
         ChaosLab.down()
         defer { ChaosLab.down() }
-        let up = try CensorScopeBinary.run(["lab", "up", "chaos"])
+        let up = try LabHarness.run(["lab", "up", "chaos"])
         try #require(up.status == 0, "lab up chaos failed: \(up.stderr)")
 
         // Echo replies from the server: DUP! lines, and first arrivals out of sequence.
@@ -60,26 +61,20 @@ struct ChaosLabTests {
         #expect(decisions.allSatisfy { $0["rule"] as? String == "chaos" && $0["direction"] as? String == "server-to-client" })
         #expect(decisions.contains { $0["duplicates_ms"] != nil })
 
-        let down = try CensorScopeBinary.run(["lab", "down", "chaos"])
+        let down = try LabHarness.run(["lab", "down", "chaos"])
         #expect(down.status == 0, "\(down.stderr)")
         #expect(LabStore.namespaces(scenario: "chaos").isEmpty)
     }
 }
 
 enum ChaosLab {
-    static var canRun: Bool {
-        geteuid() == 0 && ThreeNodeLab.canRun && ThreeNodeLab.toolsPresent(["ping", "curl", "sysctl"])
-            && FileManager.default.isExecutableFile(atPath: CensorScopeBinary.path)
-    }
+    static var canRun: Bool { LabHarness.canRun && Tools.available(["ping", "curl", "sysctl"]) }
 
     /// Always-run cleanup for `defer`, also after a run that died half way.
-    static func down() {
-        _ = try? CensorScopeBinary.run(["lab", "down", "chaos"])
-        if !LabStore.namespaces(scenario: "chaos").isEmpty { _ = try? LabNetwork(executable: nil).down("chaos") }
-    }
+    static func down() { LabHarness.down("chaos") }
 
-    static func exec(_ node: String, _ command: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try CensorScopeBinary.run(["lab", "exec", "--scenario", "chaos", node, "--"] + command)
+    static func exec(_ node: String, _ command: [String]) throws -> CLIResult {
+        try LabHarness.exec(node, command, scenario: "chaos")
     }
 
     /// The icmp_seq of each ping line from `source`, in the order printed (duplicates included).

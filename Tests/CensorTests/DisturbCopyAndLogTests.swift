@@ -3,13 +3,14 @@ import Censor
 import Foundation
 import JSONSupport
 import Packets
+import TestSupport
 import Testing
 
 /// The bytes of a disturb copy, and the sampled log of disturb decisions.
 @Suite struct DisturbCopyAndLogTests {
     /// Real packets (TCP, ICMP, both ways) from a CenTrace capture.
     static let captured: [[UInt8]] = {
-        let path = CensorScopeBinary.repositoryRoot.deletingLastPathComponent()
+        let path = Repository.root.deletingLastPathComponent()
             .appendingPathComponent("shared/centrace-sample/103.93.208.20_bisexual.org_bisexual.org.pcap").path
         return CaptureFileReader.readAll(path: path).packets.compactMap { try? $0.decode().ip?.serialized() }
     }()

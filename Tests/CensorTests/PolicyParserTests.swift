@@ -1,6 +1,7 @@
 import Censor
 import Foundation
 import Packets
+import TestSupport
 import Testing
 import Yams
 
@@ -91,6 +92,26 @@ import Yams
         }
     }
 
+    /// Issue: policies were composed with no limit at all, so deep nesting overflowed
+    /// Yams' composer (a crash, before the fix); now they go through the shared limits.
+    @Test func deepAndHugePoliciesAreRefusedWithoutCrashing() {
+        let cases: [(String, Int, String)] = [
+            ("clients: " + String(repeating: "[", count: 100_000) + "\n", 1, "nested more than 64 brackets or 256 columns deep"),
+            ("rules: x \"y\nclients: " + String(repeating: "[", count: 50_000) + "\nrules: w\"\n", 2, "nested more than 64 brackets"),
+            ("clients: [198.18.1.0/24]\n" + String(repeating: "# padding padding padding\n", count: 50_000), 1, "larger than 1024 KiB"),
+            ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + (1...6).map { "b\($0): &b\($0) [" + Array(repeating: $0 == 1 ? "*a" : "*b\($0 - 1)", count: 10).joined(separator: ", ") + "]" }.joined(separator: "\n") + "\n",
+             0, "expands to more than 100000 values"),   // the line of the value where the count runs out
+        ]
+        for (yaml, line, problem) in cases {
+            #expect(throws: CensorPolicyError.self) { _ = try CensorPolicy.parse(yaml: yaml, file: "deep.yaml") }
+            do {
+                _ = try CensorPolicy.parse(yaml: yaml, file: "deep.yaml", firstLine: 5)
+            } catch {
+                #expect((line == 0 || error.line == line + 4) && error.problem.contains(problem), "\(error)")
+            }
+        }
+    }
+
     @Test func firstLineShiftsLinesOfACutOutSubtree() {
         let cut = "  clients: [198.18.1.0/24]\n  rules:\n    - action: nope\n"
         do {
@@ -139,8 +160,7 @@ import Yams
 
     /// Every YAML example in Docs/censor.md is a valid policy.
     @Test func documentationExamplesParse() throws {
-        let doc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Docs/censor.md")
+        let doc = Repository.root.appendingPathComponent("Docs/censor.md")
         let text = try String(contentsOf: doc, encoding: .utf8)
         let blocks = text.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
         #expect(blocks.count >= 4)

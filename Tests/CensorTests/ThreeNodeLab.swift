@@ -1,5 +1,6 @@
 import Foundation
 import ChildProcess
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,16 +18,7 @@ final class ThreeNodeLab {
     var clientPrefix: String { "198.18.\(net).0/24" }
     let clientInterface = "eth0"
 
-    static var canRun: Bool {
-        geteuid() == 0 && ["/usr/sbin/ip", "/sbin/ip", "/bin/ip", "/usr/bin/ip"].contains { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    static func toolsPresent(_ tools: [String]) -> Bool {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
-        return tools.allSatisfy { tool in
-            path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
-        }
-    }
+    static var canRun: Bool { Tools.isRoot && Tools.available(["ip"]) }
 
     init() throws {
         let tag = "\(getpid() % 10000)-\(Int.random(in: 0..<100000))"
@@ -71,14 +63,7 @@ final class ThreeNodeLab {
 
     /// Runs a tool to completion; throws with its output when it fails.
     @discardableResult
-    func run(_ tool: String, _ args: [String]) throws -> String {
-        let r = try status(tool, args)
-        guard r.status == 0 else {
-            throw NSError(domain: "ThreeNodeLab", code: Int(r.status),
-                          userInfo: [NSLocalizedDescriptionKey: "\(tool) \(args.joined(separator: " ")) failed: \(r.output)"])
-        }
-        return r.output
-    }
+    func run(_ tool: String, _ args: [String]) throws -> String { try Tools.run([tool] + args) }
 
     func status(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
         let r = Subprocess.run([tool] + args, timeout: 120)
@@ -97,23 +82,5 @@ final class ThreeNodeLab {
         p.standardInput = FileHandle.nullDevice
         try p.run()
         return p
-    }
-}
-
-/// The `censorscope` binary built beside the tests (as Tests/CLITests/CLIRunner.swift finds it).
-enum CensorScopeBinary {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static let path: String = {
-        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("censorscope").path
-        if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
-        return repositoryRoot.appendingPathComponent(".build/debug/censorscope").path
-    }()
-
-    static func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let r = Subprocess.run([path] + args, timeout: 120)
-        return (r.status, r.stdout, r.stderr)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The real `censorscope serve` in a server namespace, checked from a client namespace with
@@ -18,7 +19,7 @@ struct ServeEndToEndTests {
         #expect(server.isRunning, "server exited: \(server.isRunning ? "" : server.stderr)")
     }
 
-    @Test(.enabled(if: Command.exists("curl")))
+    @Test(.enabled(if: Tools.available(["curl"])))
     func httpPageEchoesHostAndServesBytes() throws {
         try withServer(["--http", "80", "--name", "server-1"]) { net, server in
             for address in [net.serverAddress, "[\(net.serverAddress6)]"] {
@@ -43,7 +44,7 @@ struct ServeEndToEndTests {
         }
     }
 
-    @Test(.enabled(if: Command.exists("curl")))
+    @Test(.enabled(if: Tools.available(["curl"])))
     func tlsTakesAnySNIAndSpeaksHTTPInside() throws {
         let state = NSTemporaryDirectory() + "cstest-state-\(Int.random(in: 0..<1_000_000))"
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -113,7 +114,7 @@ struct ServeEndToEndTests {
         }
     }
 
-    @Test(.enabled(if: Command.exists("dig")))
+    @Test(.enabled(if: Tools.available(["dig"])))
     func dnsAnswersOverUDPAndTCP() throws {
         let args = ["--dns", "53", "--dns-answer", "198.18.3.2", "--dns-answer", "198.18.3.3", "--dns-answer6", "2001:db8:3::2"]
         try withServer(args) { net, server in
@@ -136,7 +137,7 @@ struct ServeEndToEndTests {
         }
     }
 
-    @Test(.enabled(if: Command.exists("curl") && Command.exists("dig")))
+    @Test(.enabled(if: Tools.available(["curl", "dig"])))
     func garbageOnEveryPortLeavesEveryServiceWorking() throws {
         try withServer(Self.allServices + ["--dns-answer", "198.18.9.9"]) { net, server in
             for address in [net.serverAddress, net.serverAddress6] {
@@ -192,7 +193,7 @@ struct ServeEndToEndTests {
         listen(busy, 1)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(busy, $0, &len) } }
         let port = UInt16(bigEndian: addr.sin_port)
-        let r = try Command.run([Command.binary, "lab", "serve", "--address", "127.0.0.1", "--http", String(port)])
+        let r = try Command.run([CLI.binary, "lab", "serve", "--address", "127.0.0.1", "--http", String(port)])
         #expect(r.status == 1)
         #expect(r.stdout.isEmpty)
         #expect(r.stderr == "error: cannot listen on 127.0.0.1 port \(port)/tcp: Address already in use.\n")
@@ -205,15 +206,15 @@ struct ServeEndToEndTests {
         (["--dns", "5353", "--dns-answer", "2001:db8::1"], "is not an IPv4 address"),
     ])
     func badArguments(_ args: [String], _ message: String) throws {
-        let r = try Command.run([Command.binary, "lab", "serve"] + args)
+        let r = try Command.run([CLI.binary, "lab", "serve"] + args)
         #expect(r.status == 1)
         #expect(r.stderr.hasPrefix("error: ") && r.stderr.contains(message) && r.stderr.filter { $0 == "\n" }.count == 1, "\(r.stderr)")
     }
 
-    @Test(.enabled(if: Command.isRoot))
+    @Test(.enabled(if: Tools.isRoot))
     func addressNotOnThisNode() throws {
         // 198.18.255.254 is on no interface of the test host (the lab range lives in namespaces).
-        let r = try Command.run([Command.binary, "lab", "serve", "--address", "198.18.255.254", "--echo", "17007"])
+        let r = try Command.run([CLI.binary, "lab", "serve", "--address", "198.18.255.254", "--echo", "17007"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("is this address configured on this node?"), "\(r.stderr)")
     }

@@ -1,10 +1,10 @@
 import Foundation
 import Lab
 import Packets
+import TestSupport
 import Testing
 
-let repositoryRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repositoryRoot = Repository.root
 
 func builtin(_ name: String) throws -> Scenario {
     try ScenarioParser.parse(#require(BuiltinScenarios.embeddedText(of: name)), file: "\(name).yaml")

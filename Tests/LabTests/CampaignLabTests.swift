@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import Lab
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
 import Foundation
 import ChildProcess
 import Lab
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -32,6 +33,19 @@ struct LabCLITests {
         #expect(r.stdout.isEmpty)
         #expect(LabHarness.namespaces("mini").isEmpty)
         #expect(!FileManager.default.fileExists(atPath: LabStore().directory(of: "mini")))
+    }
+
+    /// Issue: this scenario crashed `lab up FILE` (a stack overflow in Yams): a `"` in a plain
+    /// scalar hid 50,000 nested brackets from the depth check.
+    @Test("a quote inside a plain scalar does not hide deep nesting: one error line, exit 1, nothing built")
+    func disguisedNesting() throws {
+        let path = NSTemporaryDirectory() + "cs-lab-deep-\(getpid()).yaml"
+        try Data(("name: x \"y\nnodes: " + String(repeating: "[", count: 50_000) + "\ndescription: w\"\n").utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try LabHarness.run(["lab", "up", path])
+        #expect(r.status == 1)
+        #expect(r.stderr == "error: \(path):2: nested more than 64 brackets or 256 columns deep; refusing it\n")
+        #expect(r.stdout.isEmpty)
     }
 
     @Test("unknown scenario names and missing files are clear errors")

@@ -1,6 +1,7 @@
 import Foundation
 import Lab
 import Packets
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

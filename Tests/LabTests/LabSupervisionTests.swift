@@ -1,6 +1,8 @@
 import Foundation
 import JSONSupport
 import Lab
+import Synchronization
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -226,11 +228,10 @@ extension LabEndToEndTests {
 
 typealias JSONArray = [JSONValue]
 
-final class Warnings: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [String] = []
-    func add(_ s: String) { lock.lock(); list.append(s); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return list }
+final class Warnings: Sendable {
+    private let list = Mutex<[String]>([])
+    func add(_ s: String) { list.withLock { $0.append(s) } }
+    var all: [String] { list.withLock { $0 } }
 }
 
 /// Runs a command to completion (the real runner the lab uses).

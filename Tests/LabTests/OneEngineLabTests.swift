@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import Lab
+import TestSupport
 import Testing
 
 /// One engine: `campaign run` of the default experiment and `investigate` on each target

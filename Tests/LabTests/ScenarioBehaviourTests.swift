@@ -1,6 +1,7 @@
 import Foundation
 import Lab
 import ChildProcess
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
 import Foundation
 import Lab
 import Packets
+import TestSupport
 import Testing
 
 /// A small valid scenario; bad cases below change one line of it.
@@ -205,6 +206,16 @@ struct ScenarioParserTests {
         #expect(throws: ScenarioError.self) { try ScenarioParser.parse(huge, file: "huge.yaml") }
     }
 
+    /// Issue: a `"` after a space in a plain scalar fooled the depth pre-scan into skipping
+    /// the brackets that follow, and Yams' composer overflowed its stack (a crash, before the fix).
+    @Test("a quote inside a plain scalar does not hide deep nesting")
+    func quoteInPlainScalar() {
+        let text = "name: x \"y\nnodes: " + String(repeating: "[", count: 50_000) + "\ndescription: w\"\n"
+        #expect(throws: ScenarioError(file: "q.yaml", line: 2, problem: "nested more than 64 brackets or 256 columns deep; refusing it")) {
+            try ScenarioParser.parse(text, file: "q.yaml")
+        }
+    }
+
     @Test("mutated built-in scenarios never crash the parser, and errors stay in the file")
     func mutations() throws {
         var rng = SeededGenerator(seed: 0x5EED)
@@ -229,18 +240,5 @@ struct ScenarioParserTests {
                 }
             }
         }
-    }
-}
-
-/// Reproducible randomness for the mutation test (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

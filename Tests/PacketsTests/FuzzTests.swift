@@ -2,6 +2,7 @@
 // Nothing may trap; the test finishing is the main assertion. Seeds are fixed, so a
 // failure reproduces; the failing input is printed in hex.
 import Packets
+import TestSupport
 import Testing
 
 /// Every link type the parser knows, plus the raw aliases and one it does not.
@@ -17,11 +18,11 @@ enum Fuzz {
     static let shards = 8
 
     /// A pool of valid packets to mutate.
-    static func pool(_ rng: inout SplitMix64, count: Int) -> [[UInt8]] {
+    static func pool(_ rng: inout SeededGenerator, count: Int) -> [[UInt8]] {
         (0..<count).map { _ in PacketGen.packet(&rng).bytes }
     }
 
-    static func randomBytes(_ rng: inout SplitMix64) -> [UInt8] {
+    static func randomBytes(_ rng: inout SeededGenerator) -> [UInt8] {
         var b = rng.bytes(0...300)
         if !b.isEmpty {
             switch rng.int(0...3) {
@@ -44,7 +45,7 @@ enum Fuzz {
         return nil
     }
 
-    static func mutate(_ original: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
+    static func mutate(_ original: [UInt8], _ rng: inout SeededGenerator) -> [UInt8] {
         var b = original
         for _ in 0..<rng.int(1...3) {
             guard !b.isEmpty else { return b }
@@ -217,7 +218,7 @@ enum Fuzz {
 struct FuzzTests {
     @Test(arguments: 0..<Fuzz.shards)
     func randomAndMutatedBytes(shard: Int) {
-        var rng = SplitMix64(seed: 0xC0FFEE_2018 &+ UInt64(shard) &* 0x9E37_79B9)
+        var rng = SeededGenerator(seed: 0xC0FFEE_2018 &+ UInt64(shard) &* 0x9E37_79B9)
         let pool = Fuzz.pool(&rng, count: 300)
         var complaints = 0
         for i in 0..<(Fuzz.totalCases / Fuzz.shards) {
@@ -231,7 +232,7 @@ struct FuzzTests {
     }
 
     @Test func mutatedPacketsInsideLinkLayers() {
-        var rng = SplitMix64(seed: 0x11AA)
+        var rng = SeededGenerator(seed: 0x11AA)
         let pool = Fuzz.pool(&rng, count: 200)
         for _ in 0..<5_000 {
             let lt = rng.pick([LinkType.ethernet, .linuxSLL, .linuxSLL2, .null, .loop])
@@ -245,7 +246,7 @@ struct FuzzTests {
     }
 
     @Test func hexDecodeRandomStrings() {
-        var rng = SplitMix64(seed: 0x4E58)
+        var rng = SeededGenerator(seed: 0x4E58)
         let tokens = ["0", "1", "4", "5", "a", "f", "A", "F", "0x", "0X", " ", "  ", "\t", "\n", "\r\n", ":", "-", ",",
                       "0x0010:", "0x:", "x", "g", "é", "１", "ｆ", ".", "`", "\\", "E..,", "👍", "0x0000:  ", "::"]
         var decoded = 0
@@ -264,7 +265,7 @@ struct FuzzTests {
 
     /// tcpdump -X dumps of random bytes, with random printable ASCII columns, decode exactly.
     @Test func tcpdumpDumpsOfRandomBytes() throws {
-        var rng = SplitMix64(seed: 0xD0D0)
+        var rng = SeededGenerator(seed: 0xD0D0)
         for _ in 0..<2_000 {
             let bytes = rng.bytes(1...200)
             var lines: [String] = []

@@ -5,15 +5,16 @@ import Foundation
 import ChildProcess
 import Packets
 import PropertyBased
+import TestSupport
 import Testing
 
-/// A generator of packets over the library's seeded RNG (bridged into SplitMix64 so that
+/// A generator of packets over the library's seeded RNG (bridged into SeededGenerator so that
 /// the packet builders stay generic and fast).
 func packetGenerator(_ cfg: GenConfig = GenConfig(),
-                     _ make: @escaping @Sendable (inout SplitMix64, GenConfig) -> BuiltPacket = { PacketGen.packet(&$0, cfg: $1) })
+                     _ make: @escaping @Sendable (inout SeededGenerator, GenConfig) -> BuiltPacket = { PacketGen.packet(&$0, cfg: $1) })
     -> Generator<BuiltPacket, Shrink.None<BuiltPacket>> {
     Generator(run: { rng in
-        var r = SplitMix64(seed: rng.next())
+        var r = SeededGenerator(seed: rng.next())
         return make(&r, cfg)
     })
 }
@@ -178,7 +179,7 @@ struct PropertyTests {
 
     @Test func tcpOptionListsRoundTrip() async {
         await propertyCheck(count: 2000, input: Generator(run: { rng in
-            var r = SplitMix64(seed: rng.next())
+            var r = SeededGenerator(seed: rng.next())
             return PacketGen.optionList(&r)
         })) { opts in
             var wire: [UInt8] = []
@@ -238,7 +239,7 @@ struct PropertyTests {
 
     @Test func addressTextRoundTrip() async {
         await propertyCheck(count: 1000, input: Generator(run: { rng in
-            var r = SplitMix64(seed: rng.next())
+            var r = SeededGenerator(seed: rng.next())
             // Runs of zero groups in random places, so that `::` moves around.
             var groups = (0..<8).map { _ in r.bool(0.4) ? UInt16(0) : r.u16() }
             if r.bool(0.2) { groups = [0, 0, 0, 0, 0, 0xFFFF, r.u16(), r.u16()] }
@@ -294,7 +295,7 @@ func pcapFile(_ packets: [[UInt8]], linkType: UInt32) -> [UInt8] {
 struct TSharkTests {
     @Test(.enabled(if: TShark.path != nil, "tshark is not on PATH"), .timeLimit(.minutes(2)))
     func tsharkFindsEveryChecksumGood() throws {
-        var rng = SplitMix64(seed: 0x7A5A_2018)
+        var rng = SeededGenerator(seed: 0x7A5A_2018)
         let cfg = GenConfig(allowV6MoreFragments: false, dynamicPortsOnly: true)
         let packets = (0..<600).map { _ in PacketGen.packet(&rng, cfg: cfg) }
 

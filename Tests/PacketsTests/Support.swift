@@ -1,21 +1,9 @@
-// Shared helpers for the Packets tests: a seeded RNG, an independent RFC 1071
-// checksum, and a generator of well-formed packets with their expected parse.
+// Shared helpers for the Packets tests: random values from a seeded RNG (TestSupport's
+// SeededGenerator), an independent RFC 1071 checksum, and a generator of well-formed
+// packets with their expected parse.
 import Packets
 
-// MARK: - Seeded RNG
-
-/// SplitMix64: tiny, fast, reproducible.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// MARK: - Random values
 
 extension RandomNumberGenerator {
     mutating func int(_ r: ClosedRange<Int>) -> Int { Int.random(in: r, using: &self) }

@@ -2,6 +2,7 @@ import Capture
 import Packets
 import ProbeSession
 import Sockets
+import TestSupport
 import Testing
 
 @Suite(.serialized, .enabled(if: TwoHostNetwork.canRun, "needs root and iproute2 to build network namespaces"))

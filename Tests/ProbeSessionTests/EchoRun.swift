@@ -1,5 +1,4 @@
 import Capture
-import CSystemShims
 import Foundation
 import Packets
 import ProbeSession
@@ -77,25 +76,4 @@ func observeEchoRun(in ns: String, probes: [[UInt8]], identifier: UInt16, config
         observation.wallSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         return observation
     }
-}
-
-/// Runs `body` on a new thread stripped of all capabilities (root's uid stays, but
-/// CAP_NET_RAW is gone), as a user without sudo would run it.
-func withoutCapabilities<T: Sendable>(_ body: @escaping @Sendable () -> T) throws -> T {
-    let slot = ResultSlot<T>()
-    let done = DispatchSemaphore(value: 0)
-    let thread = Thread {
-        slot.dropped = cs_drop_thread_capabilities()
-        if slot.dropped == 0 { slot.value = body() }
-        done.signal()
-    }
-    thread.start()
-    done.wait()
-    try #require(slot.dropped == 0, "capset failed")
-    return try #require(slot.value)
-}
-
-final class ResultSlot<T>: @unchecked Sendable {
-    var value: T?
-    var dropped: Int32 = -1
 }

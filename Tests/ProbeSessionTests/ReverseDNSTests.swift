@@ -1,5 +1,6 @@
 import Foundation
 import Packets
+import Synchronization
 import Testing
 @testable import ProbeSession
 
@@ -7,12 +8,11 @@ import Testing
 /// simulated without sending a query anywhere; the real getnameinfo is only asked about
 /// loopback, which /etc/hosts answers.
 @Suite struct ReverseDNSTests {
-    final class Concurrency: @unchecked Sendable {
-        private let lock = NSLock()
-        private var now = 0
-        private(set) var peak = 0
-        func enter() { lock.lock(); now += 1; peak = max(peak, now); lock.unlock() }
-        func leave() { lock.lock(); now -= 1; lock.unlock() }
+    final class Concurrency: Sendable {
+        private let counts = Mutex((now: 0, peak: 0))
+        var peak: Int { counts.withLock { $0.peak } }
+        func enter() { counts.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
+        func leave() { counts.withLock { $0.now -= 1 } }
     }
 
     static func addresses(_ n: Int) -> [IPAddress] { (1...n).map { .v4(IPv4Address(198, 18, 0, UInt8($0))) } }

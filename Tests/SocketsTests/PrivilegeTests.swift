@@ -1,29 +1,8 @@
-import CSystemShims
 import Capture
 import Foundation
 import Sockets
+import TestSupport
 import Testing
-
-/// Runs `body` on a new thread stripped of all capabilities (root's uid stays, but
-/// CAP_NET_RAW is gone), as a user without sudo would run it.
-func withoutCapabilities<T: Sendable>(_ body: @escaping @Sendable () -> T) throws -> T {
-    let slot = ResultSlot<T>()
-    let done = DispatchSemaphore(value: 0)
-    let thread = Thread {
-        slot.dropped = cs_drop_thread_capabilities()
-        if slot.dropped == 0 { slot.value = body() }
-        done.signal()
-    }
-    thread.start()
-    done.wait()
-    try #require(slot.dropped == 0, "capset failed")
-    return slot.value!
-}
-
-final class ResultSlot<T>: @unchecked Sendable {
-    var value: T?
-    var dropped: Int32 = -1
-}
 
 @Suite(.enabled(if: geteuid() == 0, "needs root to have capabilities to drop"))
 struct PrivilegeTests {

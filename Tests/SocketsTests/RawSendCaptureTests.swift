@@ -1,6 +1,7 @@
 import Capture
 import Packets
 import Sockets
+import TestSupport
 import Testing
 
 /// A packet built by Packets and sent on a raw socket in one namespace is captured

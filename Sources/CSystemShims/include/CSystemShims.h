@@ -5,4 +5,6 @@ int cs_enter_network_namespace(int fd);
 // Drops every capability of the calling thread only (capset(2) is per-thread on Linux).
 // Used to check what a command says when run without privileges.
 int cs_drop_thread_capabilities(void);
+// Names the calling thread (ps -L, top -H); the kernel keeps at most 15 bytes.
+int cs_name_current_thread(const char *name);
 #endif

@@ -24,8 +24,6 @@ void cs_tls_server_fingerprint(cs_tls_server *server, char out[65]);
 // a message in `err`.
 int cs_tls_certificate(const char *cert_path, const char *key_path, const char *name,
                        char fingerprint[65], int *generated, char *err, size_t errlen);
-// SHA-256 of `len` bytes into `out`. Returns 1, or 0 on failure.
-int cs_sha256(const void *data, size_t len, unsigned char out[32]);
 
 // Server handshake on a connected socket, giving up after `timeout_ms` in total.
 // The socket's blocking mode is restored afterwards. Returns NULL and fills `err`.

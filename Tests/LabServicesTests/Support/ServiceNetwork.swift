@@ -1,56 +1,23 @@
 import Foundation
+import Synchronization
+import SystemSupport
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A client namespace and a server namespace joined by a veth pair, addressed in
-/// 198.18.0.0/16 and 2001:db8::/32 (as the SocketsTests' TwoHostNetwork). Created for one
-/// test; call `tearDown` in `defer` so the namespaces go even when the test fails.
-final class ServiceNetwork {
-    let client: String
-    let server: String
-    let subnet: Int
-    var clientAddress: String { "198.18.\(subnet).1" }
-    var serverAddress: String { "198.18.\(subnet).2" }
-    var clientAddress6: String { "2001:db8:\(subnet)::1" }
-    var serverAddress6: String { "2001:db8:\(subnet)::2" }
+/// The client and server of the service tests: TestSupport's two namespaces joined by a
+/// veth pair, `a` the client and `b` the server. Call `tearDown` in `defer` so the
+/// namespaces go even when the test fails.
+typealias ServiceNetwork = TwoHostNetwork
 
-    static var canRun: Bool { Command.isRoot && Command.exists("ip") }
-
-    init() throws {
-        let tag = Int.random(in: 0..<1_000_000)
-        client = "cstest-svc\(tag)-c"
-        server = "cstest-svc\(tag)-s"
-        subnet = Int.random(in: 1...250)
-        // Temporary interface names unique per network, so tests may build networks at once.
-        let tmpA = "cstc\(tag)", tmpB = "csts\(tag)"
-        do {
-            try ip("netns", "add", client)
-            try ip("netns", "add", server)
-            try ip("link", "add", tmpA, "type", "veth", "peer", "name", tmpB)
-            try ip("link", "set", tmpA, "netns", client, "name", "veth0")
-            try ip("link", "set", tmpB, "netns", server, "name", "veth0")
-            for (ns, v4, v6) in [(client, clientAddress, clientAddress6), (server, serverAddress, serverAddress6)] {
-                try ip("-n", ns, "link", "set", "lo", "up")
-                try ip("-n", ns, "addr", "add", "\(v4)/24", "dev", "veth0")
-                try ip("-n", ns, "addr", "add", "\(v6)/64", "dev", "veth0", "nodad")
-                try ip("-n", ns, "link", "set", "veth0", "up")
-            }
-        } catch {
-            tearDown()
-            throw error
-        }
-    }
-
-    func tearDown() {
-        _ = try? Command.run(["ip", "netns", "del", client])
-        _ = try? Command.run(["ip", "netns", "del", server])
-    }
-
-    private func ip(_ args: String...) throws {
-        let r = try Command.run(["ip"] + args)
-        guard r.status == 0 else { throw TestFailure("ip \(args.joined(separator: " ")): \(r.stderr)") }
-    }
+extension TwoHostNetwork {
+    var client: String { a }
+    var server: String { b }
+    var clientAddress: String { addressA }
+    var serverAddress: String { addressB }
+    var clientAddress6: String { address6A }
+    var serverAddress6: String { address6B }
 
     /// Runs a command in the client namespace.
     func inClient(_ argv: [String], stdin: Data? = nil, timeout: Double = 30) throws -> CommandResult {
@@ -73,30 +40,27 @@ final class ServeProcess {
     init(namespace: String?, _ args: [String], timeout: Double = 30) throws {
         logPath = NSTemporaryDirectory() + "cstest-serve-\(getpid())-\(Int.random(in: 0..<1_000_000)).jsonl"
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let serve = [Command.binary, "lab", "serve", "--log", logPath] + args
+        let serve = [CLI.binary, "lab", "serve", "--log", logPath] + args
         // `ip netns exec` execs the command, so the pid below is the server's own.
         process.arguments = namespace.map { ["ip", "netns", "exec", $0] + serve } ?? serve
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let errData = stderrData
-        Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }.start()
-        let ready = DispatchSemaphore(value: 0)
+        let errData = stderrData, errors = err.fileHandleForReading, output = out.fileHandleForReading
+        try startThread(named: "serve stderr") { errData.set(errors.readDataToEndOfFile()) }
         let firstLine = Collected()
-        Thread {
+        try startThread(named: "serve stdout") {
             var seen = Data()
             while true {
-                let chunk = out.fileHandleForReading.availableData
+                let chunk = output.availableData
                 if chunk.isEmpty { break }
                 seen += chunk
                 if seen.contains(0x0A) { break }
             }
             firstLine.set(seen)
-            ready.signal()
-        }.start()
-        let waited = ready.wait(timeout: .now() + timeout)
-        let line = waited == .success ? String(decoding: firstLine.wait(), as: UTF8.self) : ""
+        }
+        let line = firstLine.wait(timeout: timeout).map { String(decoding: $0, as: UTF8.self) } ?? ""
         guard line == "ready\n" else {
             stop()
             throw TestFailure("serve did not print ready (got \(line.debugDescription)): \(String(decoding: stderrData.wait(), as: UTF8.self))")
@@ -142,5 +106,27 @@ final class ServeProcess {
     deinit {
         if process.isRunning { stop() }
         unlink(logPath)
+    }
+}
+
+/// Data handed over by a reader thread, waited for with a semaphore.
+final class Collected: Sendable {
+    private let data = Mutex(Data())
+    private let done = DispatchSemaphore(value: 0)
+
+    func set(_ d: Data) {
+        data.withLock { $0 = d }
+        done.signal()
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data.withLock { $0 }
+    }
+
+    /// The data, or nil when none came within `timeout` seconds.
+    func wait(timeout: Double) -> Data? {
+        guard done.wait(timeout: .now() + timeout) == .success else { return nil }
+        return data.withLock { $0 }
     }
 }
