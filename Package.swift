@@ -108,15 +108,14 @@ let package = Package(
         // Campaign sessions: worker threads over the store's unfinished items, one shared pacer.
         .target(
             name: "CampaignScheduler",
-            dependencies: ["Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport"]
+            dependencies: ["Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport", "SystemSupport"]
         ),
         // The agent's HTTPS server and client (SwiftNIO, NIOSSL), and what it probes.
         .target(
             name: "AgentService",
             dependencies: [
-                "Agent", "Measurement", "Packets", "Capture", "Probing", "ProbeSession", "JSONSupport", "CTLSShim",
+                "Agent", "Measurement", "Packets", "Capture", "Probing", "ProbeSession", "JSONSupport", "CTLSShim", "SystemSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

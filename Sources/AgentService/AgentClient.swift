@@ -2,11 +2,11 @@ import Agent
 import Measurement
 import Foundation
 import JSONSupport
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// The client side of the agent protocol: one HTTPS request per connection. The agent's
 /// certificate is self-signed, so it is checked by fingerprint only: against `--agent-pin`,
@@ -27,11 +27,11 @@ public final class AgentClient: Sendable {
     /// Sent as the User-Agent.
     public let version: String
     /// known_agents as read at start, updated when this client records a certificate.
-    private let known: NIOLockedValueBox<KnownAgents>
+    private let known: Mutex<KnownAgents>
     private let group: MultiThreadedEventLoopGroup
     private let sslContext: NIOSSLContext
     /// What the verification callback saw and decided, read once the reply is in.
-    private let verification = NIOLockedValueBox<(presented: CertificateFingerprint?, decision: PinDecision?)>((nil, nil))
+    private let verification = Mutex<(presented: CertificateFingerprint?, decision: PinDecision?)>((nil, nil))
     /// Seconds to wait for an answer (a trace takes a few seconds; requests queue at the agent).
     static let timeout: Int64 = 180
 
@@ -41,7 +41,7 @@ public final class AgentClient: Sendable {
         self.token = token
         self.pin = pin
         knownAgentsPath = KnownAgents.path(environment: environment)
-        do { known = NIOLockedValueBox(try KnownAgents.load(path: knownAgentsPath)) } catch { throw MeasurementError(error.description) }
+        do { known = Mutex(try KnownAgents.load(path: knownAgentsPath)) } catch { throw MeasurementError(error.description) }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .noHostnameVerification   // replaced by the fingerprint check below
         tls.minimumTLSVersion = .tlsv12
@@ -67,8 +67,8 @@ public final class AgentClient: Sendable {
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         let sslContext = self.sslContext
         let sni = url.address == nil ? url.host : nil   // SNI carries names, never addresses
-        let endpoint = url.endpoint, known = self.known.withLockedValue { $0.fingerprint(for: endpoint) }, pin = self.pin
-        let file = knownAgentsPath, verification = self.verification
+        let endpoint = url.endpoint, known = self.known.withLock { $0.fingerprint(for: endpoint) }, pin = self.pin
+        let file = knownAgentsPath
         let requestBody = bytes
         ClientBootstrap(group: loop)
             .connectTimeout(.seconds(10))
@@ -81,7 +81,7 @@ public final class AgentClient: Sendable {
                             return
                         }
                         let decision = PinDecision.decide(endpoint: endpoint, presented: presented, known: known, pin: pin, file: file)
-                        verification.withLockedValue { $0 = (presented, decision) }
+                        self.verification.withLock { $0 = (presented, decision) }
                         if case .refused = decision { result.succeed(.failed) } else { result.succeed(.certificateVerified) }
                     }
                     let sync = channel.pipeline.syncOperations
@@ -103,7 +103,7 @@ public final class AgentClient: Sendable {
     /// known_agents, and turns failures into one sentence.
     public func wait(_ future: EventLoopFuture<Reply>) throws(MeasurementError) -> Reply {
         let outcome = Result { try future.wait() }
-        let (presented, decision) = verification.withLockedValue { $0 }
+        let (presented, decision) = verification.withLock { $0 }
         if case .refused(let why)? = decision { throw MeasurementError(why) }
         switch outcome {
         case .success(let reply):
@@ -132,7 +132,7 @@ public final class AgentClient: Sendable {
         do { store = try KnownAgents.load(path: knownAgentsPath) } catch { throw MeasurementError(error.description) }
         store.record(url.endpoint, presented)
         do { try store.save(path: knownAgentsPath) } catch { throw MeasurementError(error.description) }
-        known.withLockedValue { $0.record(url.endpoint, presented) }
+        known.withLock { $0.record(url.endpoint, presented) }
         printNote("the agent at \(url.endpoint) presented \(presented) (\(why)); recorded in \(knownAgentsPath)")
     }
 

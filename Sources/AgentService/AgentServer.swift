@@ -2,11 +2,11 @@ import Agent
 import Measurement
 import Foundation
 import JSONSupport
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 import Packets
 
 /// The agent's HTTPS server: TLS (NIOSSL), HTTP/1.1 (NIOHTTP1), one JSON request per
@@ -16,7 +16,7 @@ public final class AgentServer: Sendable {
     let listen: ListenAddress
     /// In the Server header.
     let version: String
-    let router: NIOLockedValueBox<AgentRouter>
+    let router: Mutex<AgentRouter>
     let sslContext: NIOSSLContext
     let log: @Sendable (String) -> Void
 
@@ -24,7 +24,7 @@ public final class AgentServer: Sendable {
                 log: @escaping @Sendable (String) -> Void) throws(MeasurementError) {
         self.listen = listen
         self.version = version
-        self.router = NIOLockedValueBox(router)
+        self.router = Mutex(router)
         self.log = log
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certificate.certificatePath)
@@ -83,7 +83,7 @@ public final class AgentServer: Sendable {
     /// The gate's decision for one request.
     func route(method: String, path: String, authorization: String?, body: [UInt8], requester: IPAddress) -> AgentAction {
         let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-        return router.withLockedValue {
+        return router.withLock {
             $0.route(method: method, path: path, authorization: authorization, body: body, requester: requester, now: now)
         }
     }
@@ -264,11 +264,11 @@ final class ConnectionLimits: Sendable {
     static let total = 256
     static let perClient = 8
     static let lifetime = TimeAmount.seconds(120)
-    private let counts = NIOLockedValueBox<(total: Int, byClient: [IPAddress: Int])>((0, [:]))
+    private let counts = Mutex<(total: Int, byClient: [IPAddress: Int])>((0, [:]))
 
     /// Counts a new connection; false (and nothing counted) when a limit is reached.
     func open(_ client: IPAddress?) -> Bool {
-        counts.withLockedValue { c in
+        counts.withLock { c in
             let mine = client.map { c.byClient[$0, default: 0] } ?? 0
             guard c.total < Self.total, mine < Self.perClient else { return false }
             c.total += 1
@@ -278,7 +278,7 @@ final class ConnectionLimits: Sendable {
     }
 
     func close(_ client: IPAddress?) {
-        counts.withLockedValue { c in
+        counts.withLock { c in
             c.total -= 1
             if let client {
                 let left = c.byClient[client, default: 1] - 1
@@ -292,16 +292,16 @@ final class ConnectionLimits: Sendable {
 final class ProbeQueue: Sendable {
     static let limit = 8
     static let shared = ProbeQueue()
-    private let count = NIOLockedValueBox(0)
+    private let count = Mutex(0)
 
     func enter() -> Bool {
-        count.withLockedValue { n in
+        count.withLock { n in
             guard n < Self.limit else { return false }
             n += 1
             return true
         }
     }
 
-    func leave() { count.withLockedValue { $0 -= 1 } }
+    func leave() { count.withLock { $0 -= 1 } }
 }
 

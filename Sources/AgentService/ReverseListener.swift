@@ -1,6 +1,8 @@
 import Measurement
 import Foundation
 import Packets
+import Synchronization
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +10,7 @@ import Glibc
 /// A plain TCP listener on our port for the agent's reverse connection: it accepts and
 /// reads, so the handshake completes and the payload has somewhere to go. What it saw
 /// (a reset, say, when a device resets both ends) is secondary evidence.
-final class ReverseListener: @unchecked Sendable {
+final class ReverseListener: Sendable {
     /// What arrived on the port while listening.
     struct Seen: Sendable {
         var accepted = 0
@@ -18,9 +20,7 @@ final class ReverseListener: @unchecked Sendable {
 
     let port: UInt16
     private let fd: Int32
-    private let lock = NSLock()
-    private var seen = Seen()
-    private var stopping = false
+    private let state = Mutex((seen: Seen(), stopping: false))
     private let finished = DispatchSemaphore(value: 0)
 
     /// Listens on `port` of every address of `family`'s; nil when something already
@@ -41,28 +41,33 @@ final class ReverseListener: @unchecked Sendable {
             throw MeasurementError("cannot listen on port \(port) for the agent's connection: \(String(cString: strerror(code)))")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        Thread.detachNewThread { [self] in
-            serve()
-            finished.signal()
+        do {
+            try startThread(named: "reverse-listen") { [self] in
+                serve()
+                finished.signal()
+            }
+        } catch {
+            close(fd)
+            throw MeasurementError(error.description)
         }
     }
 
     /// Stops listening and says what was seen.
     func stop() -> Seen {
-        lock.withLock { stopping = true }
+        state.withLock { $0.stopping = true }
         finished.wait()
         close(fd)
-        return lock.withLock { seen }
+        return state.withLock { $0.seen }
     }
 
-    private var isStopping: Bool { lock.withLock { stopping } }
+    private var isStopping: Bool { state.withLock { $0.stopping } }
 
     private func serve() {
         while !isStopping {
             guard readable(fd, milliseconds: 100) else { continue }
             let connection = accept(fd, nil, nil)
             guard connection >= 0 else { continue }
-            lock.withLock { seen.accepted += 1 }
+            state.withLock { $0.seen.accepted += 1 }
             read(connection)
             close(connection)
         }
@@ -74,9 +79,9 @@ final class ReverseListener: @unchecked Sendable {
         while !isStopping {
             guard readable(connection, milliseconds: 100) else { continue }
             let n = recv(connection, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-            if n > 0 { lock.withLock { seen.bytes += n }; continue }
+            if n > 0 { state.withLock { $0.seen.bytes += n }; continue }
             if n < 0, errno == EAGAIN || errno == EINTR { continue }
-            if n < 0, errno == ECONNRESET { lock.withLock { seen.reset = true } }
+            if n < 0, errno == ECONNRESET { state.withLock { $0.seen.reset = true } }
             return
         }
     }

@@ -9,6 +9,7 @@ import Packets
 import ProbeSession
 import Probing
 import Synchronization
+import SystemSupport
 
 /// Runs a campaign's unfinished items: `parallel` worker threads take items in their stored
 /// (shuffled) order, all pacing their sends through one shared pacer; each finished item is
@@ -57,30 +58,35 @@ struct CampaignRunner {
         let context = ItemContext(store: store, script: script, sessionID: sessionID, pacer: pacer,
                                   evidenceDirectory: evidenceDirectory, asn: asn, interrupted: interrupted,
                                   softwareVersion: softwareVersion, seed: seed)
-        for _ in 0..<workers {
+        for n in 0..<workers {
             group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                while !interrupted() {
-                    let index: Int = shared.state.withLock { s in defer { s.next += 1 }; return s.next }
-                    guard index < items.count else { return }
-                    let outcome = Self.measure(items[index], context)
-                    shared.state.withLock { s in
-                        switch outcome {
-                        case .recorded(let verdict):
-                            s.done += 1
-                            s.verdicts[verdict, default: 0] += 1
-                        case .failed(let message):
-                            s.failed += 1
-                            if s.firstFailure == nil { s.firstFailure = message }
-                        case .abandoned:
-                            break
+            do {
+                try startThread(named: "campaign-\(n)", stackSize: 4 << 20) {
+                    defer { group.leave() }
+                    while !interrupted() {
+                        let index: Int = shared.state.withLock { s in defer { s.next += 1 }; return s.next }
+                        guard index < items.count else { return }
+                        let outcome = Self.measure(items[index], context)
+                        shared.state.withLock { s in
+                            switch outcome {
+                            case .recorded(let verdict):
+                                s.done += 1
+                                s.verdicts[verdict, default: 0] += 1
+                            case .failed(let message):
+                                s.failed += 1
+                                if s.firstFailure == nil { s.firstFailure = message }
+                            case .abandoned:
+                                break
+                            }
                         }
                     }
                 }
+            } catch {
+                group.leave()
+                // Fewer workers than asked: the others take the items; none at all is an error.
+                if n == 0 { throw MeasurementError(error.description) }
+                break
             }
-            thread.stackSize = 4 << 20
-            thread.start()
         }
         let total = status.total
         func snapshot() -> CampaignProgress {
