@@ -14,7 +14,7 @@ import Testing
         #expect(Set(names) == ["syn", "tcp", "icmp", "udp", "stun", "dns", "quic"])
         for name in names { #expect(ProbeKinds.kind(named: name)?.names.contains(name) == true, "\(name)") }
         #expect(ProbeKinds.kind(named: "http") == nil && ProbeKinds.datagramKind(named: "syn") == nil)
-        #expect(ProbeKinds.datagram.map(\.name) == ["stun", "dns", "quic"])
+        #expect(ProbeKinds.datagram.map { $0.name } == ["stun", "dns", "quic"])
         #expect(ProbeKinds.datagram.count <= 64)
         for kind in ProbeKinds.datagram {
             #expect(kind.names == [kind.name])

@@ -15,7 +15,8 @@ import Testing
     }
 
     static func header(_ probe: Probe) throws -> QUICLongHeader {
-        try #require(QUICLongHeader(parsing: try #require(probe.packet.transport.udp).payload))
+        let udp = try #require(probe.packet.transport.udp)
+        return try #require(QUICLongHeader(parsing: udp.payload))
     }
 
     /// The server's answer to `probe`: its IDs swapped (or as `edit` changes them).

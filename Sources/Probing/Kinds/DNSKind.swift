@@ -8,7 +8,7 @@ public enum DNSKind: DatagramKind {
     public static let name = "dns"
     public static let summary = "Send a DNS query over UDP and report the answer."
     public static let defaultPort: UInt16 = 53
-    public static let responseKind = AnswerKind(rawValue: "dns-response")
+    public static let responseKind = AnswerKind.dnsResponse
     public static let parameters: [KindParameter] = [
         KindParameter(name: "name", type: .text(maxBytes: 255), defaultValue: .required, help: "The name to query.",
                       valueName: "NAME"),
@@ -108,6 +108,11 @@ public enum DNSKind: DatagramKind {
     public static func textDetail(_ answer: Answer) -> String? {
         message(answer).map { m in ([m.rcode.description] + records(m)).joined(separator: "; ") }
     }
+}
+
+extension AnswerKind {
+    /// A DNS response with the query's message ID.
+    public static let dnsResponse = AnswerKind(rawValue: "dns-response")
 }
 
 extension ProbeBuilder {

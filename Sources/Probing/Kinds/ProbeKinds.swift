@@ -27,6 +27,7 @@ public enum ProbeKinds {
         datagramNames.firstIndex(of: module)
     }
 
+    // Closures, not key paths, over the metatypes: Swift 6.3 crashes on `\.name` there.
     private static let datagramNames = datagram.map { $0.name }
 
     /// The kind's `recognises`; false for an unknown module name.

@@ -10,7 +10,7 @@ public enum QUICKind: DatagramKind {
     public static let name = "quic"
     public static let summary = "Send a QUIC Initial with a reserved version and report the versions the server offers."
     public static let defaultPort: UInt16 = 443
-    public static let responseKind = AnswerKind(rawValue: "version-negotiation")
+    public static let responseKind = AnswerKind.versionNegotiation
     public static let parameters: [KindParameter] = [
         KindParameter(name: "offered_version", type: .integer(0...0xFFFF_FFFF), defaultValue: .chosen("random"),
                       help: "The version offered: reserved, so the server must negotiate.",
@@ -87,4 +87,9 @@ public enum QUICKind: DatagramKind {
     public static func textDetail(_ answer: Answer) -> String? {
         versions(answer).map { "versions " + $0.map(QUICVersion.hex).joined(separator: ", ") }
     }
+}
+
+extension AnswerKind {
+    /// A QUIC Version Negotiation echoing the Initial's connection IDs.
+    public static let versionNegotiation = AnswerKind(rawValue: "version-negotiation")
 }

@@ -8,7 +8,7 @@ public enum STUNKind: DatagramKind {
     public static let name = "stun"
     public static let summary = "Send a STUN binding request (RFC 5389) and report the mapped address."
     public static let defaultPort: UInt16 = 3478
-    public static let responseKind = AnswerKind(rawValue: "stun-response")
+    public static let responseKind = AnswerKind.stunResponse
     public static let parameters: [KindParameter] = []
 
     public static func request(_ arguments: KindArguments, random: inout some RandomNumberGenerator) throws(ProbeBuildError) -> DatagramRequest {
@@ -61,6 +61,11 @@ public enum STUNKind: DatagramKind {
     }
 
     public static func textDetail(_ answer: Answer) -> String? { mappedAddress(answer).map { "mapped address \($0)" } }
+}
+
+extension AnswerKind {
+    /// A STUN success or error response to a binding request.
+    public static let stunResponse = AnswerKind(rawValue: "stun-response")
 }
 
 extension ProbeBuilder {
