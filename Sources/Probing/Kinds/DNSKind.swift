@@ -11,9 +11,10 @@ public enum DNSKind: DatagramKind {
     public static let responseKind = AnswerKind.dnsResponse
     public static let parameters: [KindParameter] = [
         KindParameter(name: "name", type: .text(maxBytes: 255), defaultValue: .required, help: "The name to query.",
-                      valueName: "NAME"),
+                      valueName: "NAME", allowed: "a DNS name"),
         KindParameter(name: "type", type: .text(maxBytes: 10), defaultValue: .value(.text("A")),
-                      help: "Record type: A, AAAA, TXT, NS, CNAME, SOA or a number.", valueName: "TYPE"),
+                      help: "The record type to ask for.", valueName: "TYPE",
+                      allowed: "A, AAAA, TXT, NS, CNAME, SOA or a number"),
     ]
 
     /// The record type a `type` argument names: a mnemonic (any case) or a number.
