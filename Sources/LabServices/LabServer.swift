@@ -64,7 +64,8 @@ public final class LabServer: Sendable {
             ? [.v4(IPv4Address(0)), .v6(IPv6Address(high: 0, low: 0))] : config.addresses
 
         var wanted: [(String, Transport, UInt16)] = []
-        // QUIC first: `lab up` sees port 443 bound once TLS listens, and UDP 443 is bound by then.
+        // QUIC (UDP 443) before TLS (TCP 443): `lab up` waits for port numbers, whatever the
+        // transport, so by the time it sees 443 both are bound.
         if let p = config.quicPort { wanted.append(("quic", .udp, p)) }
         if let p = config.httpPort { wanted.append(("http", .tcp, p)) }
         if let p = config.tlsPort { wanted.append(("tls", .tcp, p)) }

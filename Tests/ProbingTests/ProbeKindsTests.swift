@@ -50,6 +50,8 @@ import Testing
             let names = parameters.map(\.name)
             #expect(Array(names.prefix(3)) == ["port", "ttl", "count"])
             #expect(Set(names).count == names.count, "\(kind.name): \(names)")
+            // The command line reads these next to the run options and ArgumentParser's own.
+            #expect(Set(names).isDisjoint(with: ["rate", "timeout", "pcap", "interface", "allow_reserved", "json", "help", "version"]))
             for p in parameters {
                 #expect(p.name.allSatisfy { $0.isLowercase || $0 == "_" } && !p.help.isEmpty, "\(kind.name).\(p.name)")
                 #expect(p.flag == "--" + p.name.replacingOccurrences(of: "_", with: "-"))
