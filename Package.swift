@@ -150,7 +150,7 @@ let package = Package(
         ),
         // What the test targets share: the lab harness, the CLI runner, two-namespace
         // networks, a seeded generator, running without capabilities.
-        .target(name: "TestSupport", dependencies: ["ChildProcess", "Lab", "CSystemShims", "SystemSupport"]),
+        .target(name: "TestSupport", dependencies: ["ChildProcess", "Lab", "Probing", "CSystemShims", "SystemSupport"]),
         .testTarget(
             name: "PacketsTests",
             dependencies: ["TestSupport", "ChildProcess", 

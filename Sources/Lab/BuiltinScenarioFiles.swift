@@ -44,7 +44,7 @@ nodes:
     unreachable: [198.18.29.0/24, "2001:db8:29::/64"]
   - name: server
     role: server
-    services: [http, tls, echo, stun, dns]
+    services: [http, tls, echo, stun, dns, quic]
     icmp_rate_limit: false
     hosts: [198.18.20.0/24, 198.18.21.0/24, 198.18.22.0/24, 198.18.23.0/24, "2001:db8:20::/64", "2001:db8:21::/64"]
 links:
@@ -96,7 +96,7 @@ nodes:
           action: disturb
           disturb: {duplicate: 0.3, copies: 1, delay_ms: [0, 20], seed: 2018}
   - {name: transit, role: router}
-  - {name: server, role: server, services: [http, tls, echo, stun, dns]}
+  - {name: server, role: server, services: [http, tls, echo, stun, dns, quic]}
 links:
   # The first node of `between` gets .1 (::1), the second .2 (::2).
   - {between: [isp, client], subnet: 198.18.1.0/24, subnet6: "2001:db8:1::/64"}
@@ -124,7 +124,7 @@ nodes:
   - {name: isp, role: router}
   - {name: dpi, role: censor, censor: {clients: [198.18.1.0/24, "2001:db8:1::/64"], rules: []}}
   - {name: transit, role: router}
-  - {name: server, role: server, services: [http, tls, echo, stun, dns]}
+  - {name: server, role: server, services: [http, tls, echo, stun, dns, quic]}
 links:
   # The first node of `between` gets .1 (::1), the second .2 (::2).
   - {between: [isp, client], subnet: 198.18.1.0/24, subnet6: "2001:db8:1::/64"}
@@ -156,7 +156,7 @@ nodes:
   - {name: transit-a, role: router}
   - {name: transit-b, role: router}
   - {name: dc, role: router}
-  - {name: server, role: server, services: [http, tls, echo, stun, dns]}
+  - {name: server, role: server, services: [http, tls, echo, stun, dns, quic]}
 links:
   # The first node of `between` gets .1 (::1), the second .2 (::2).
   - {between: [isp, client], subnet: 198.18.1.0/24, subnet6: "2001:db8:1::/64"}
@@ -203,7 +203,7 @@ nodes:
           action: inject-and-accept
           inject: {to: both, flags: RA, ttl: 64, copies: 3}
   - {name: transit, role: router}
-  - {name: server, role: server, services: [http, tls, echo, stun, dns]}
+  - {name: server, role: server, services: [http, tls, echo, stun, dns, quic]}
 links:
   # The first node of `between` gets .1 (::1), the second .2 (::2).
   - {between: [isp, client], subnet: 198.18.1.0/24, subnet6: "2001:db8:1::/64"}
@@ -241,7 +241,7 @@ nodes:
           match: {direction: client-to-server, dst_prefix: "2001:db8:9::/64"}
           action: drop
   - {name: transit, role: router}
-  - {name: server, role: server, services: [http, tls, echo, stun, dns]}
+  - {name: server, role: server, services: [http, tls, echo, stun, dns, quic]}
 links:
   # The first node of `between` gets .1 (::1), the second .2 (::2).
   - {between: [isp, client], subnet: 198.18.1.0/24, subnet6: "2001:db8:1::/64"}
@@ -281,7 +281,7 @@ nodes:
             ttl: 64
             payload: "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: 99\r\nConnection: close\r\n\r\n<html><body><h1>403</h1><p>blocked.example is blocked by order of the regulator.</p></body></html>\n"
   - {name: transit, role: router}
-  - {name: server, role: server, services: [http, tls, echo, stun, dns]}
+  - {name: server, role: server, services: [http, tls, echo, stun, dns, quic]}
 links:
   # The first node of `between` gets .1 (::1), the second .2 (::2).
   - {between: [isp, client], subnet: 198.18.1.0/24, subnet6: "2001:db8:1::/64"}
@@ -331,7 +331,7 @@ nodes:
   - {name: transit-a, role: router}            # forward carrier
   - {name: transit-b, role: router}            # return carrier
   - {name: dc, role: router, icmp: false}      # the server's gateway, silent in traceroute
-  - {name: server, role: server, services: [http, tls, echo, stun, dns]}
+  - {name: server, role: server, services: [http, tls, echo, stun, dns, quic]}
   - {name: vantage, role: vantage}
 links:
   # The first node of `between` gets .1 (::1), the second .2 (::2).
@@ -381,7 +381,7 @@ nodes:
           action: throttle
           rate_kbit: 150
   - {name: transit, role: router}
-  - {name: server, role: server, services: [http, tls, echo, stun, dns]}
+  - {name: server, role: server, services: [http, tls, echo, stun, dns, quic]}
 links:
   # The first node of `between` gets .1 (::1), the second .2 (::2).
   - {between: [isp, client], subnet: 198.18.1.0/24, subnet6: "2001:db8:1::/64"}

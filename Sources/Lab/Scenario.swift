@@ -36,6 +36,8 @@ public enum NodeRole: String, Sendable, CaseIterable, Codable {
 /// Services a server node can offer through `censorscope lab serve`.
 public enum LabService: String, Sendable, CaseIterable, Codable {
     case http, tls, echo, stun, dns
+    /// UDP 443, next to TLS's TCP 443: QUIC Version Negotiation.
+    case quic
 
     public var port: Int {
         switch self {
@@ -44,6 +46,7 @@ public enum LabService: String, Sendable, CaseIterable, Codable {
         case .echo: return 7
         case .stun: return 3478
         case .dns: return 53
+        case .quic: return 443
         }
     }
 }

@@ -15,6 +15,9 @@ public struct LabServiceConfiguration: Sendable {
     public var stunPort: UInt16?
     /// DNS on UDP and TCP.
     public var dnsPort: UInt16?
+    /// QUIC on UDP: Version Negotiation for unsupported versions (`QUICResponder`).
+    public var quicPort: UInt16?
+    public var quicVersions: [UInt32] = QUICResponder.defaultVersions
     public var node = "server"
     public var dnsAnswers: [IPv4Address] = []
     public var dnsAnswers6: [IPv6Address] = []
@@ -62,6 +65,9 @@ public final class LabServer: Sendable {
             ? [.v4(IPv4Address(0)), .v6(IPv6Address(high: 0, low: 0))] : config.addresses
 
         var wanted: [(String, Transport, UInt16)] = []
+        // QUIC (UDP 443) before TLS (TCP 443): `lab up` waits for port numbers, whatever the
+        // transport, so by the time it sees 443 both are bound.
+        if let p = config.quicPort { wanted.append(("quic", .udp, p)) }
         if let p = config.httpPort { wanted.append(("http", .tcp, p)) }
         if let p = config.tlsPort { wanted.append(("tls", .tcp, p)) }
         if let p = config.echoPort { wanted.append(("echo", .tcp, p)) }
@@ -90,6 +96,7 @@ public final class LabServer: Sendable {
         let echo = EchoService(log: log, idleMs: idleMs)
         let stun = STUNService(log: log)
         let dns = DNSService(log: log, responder: DNSResponder(ipv4: config.dnsAnswers, ipv6: config.dnsAnswers6), idleMs: idleMs)
+        let quic = QUICService(log: log, responder: QUICResponder(versions: config.quicVersions))
 
         for (service, socket) in bound {
             let loop: @Sendable () -> Void
@@ -109,6 +116,8 @@ public final class LabServer: Sendable {
                 loop = { Loops.datagrams(socket, stop: stop) { stun.answer($0, from: $1, to: $2) } }
             case ("dns", .udp):
                 loop = { Loops.datagrams(socket, stop: stop) { dns.answer($0, from: $1, to: $2) } }
+            case ("quic", _):
+                loop = { Loops.datagrams(socket, stop: stop) { quic.answer($0, from: $1, to: $2) } }
             default:
                 loop = { Loops.accept(socket, limiter: limiter, stop: stop, idleSeconds: idle) { dns.serve($0) } }
             }

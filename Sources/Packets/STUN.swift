@@ -92,6 +92,8 @@ public struct STUNAddress: Sendable, Equatable, CustomStringConvertible {
     public init?(xorValue value: [UInt8], transactionID: [UInt8]) {
         guard transactionID.count == 12, let (family, xport, raw) = STUNAddress.split(value) else { return nil }
         let pad = STUNAddress.xorPad(transactionID)
+        // The pad covers an IPv6 address (16 bytes); a longer value is hostile, not an address.
+        guard raw.count <= pad.count else { return nil }
         let plain = raw.enumerated().map { $0.element ^ pad[$0.offset] }
         guard let a = STUNAddress.address(family: family, plain) else { return nil }
         self.init(address: a, port: xport ^ UInt16(STUNMessage.magicCookie >> 16))

@@ -10,7 +10,7 @@ import Packets
 public struct Probe: Hashable, Sendable {
     /// Position in the run, from 0; it names the probe in pcap comments and JSON.
     public var index: Int
-    /// The module that built it: "syn", "icmp", "udp", "stun", "dns".
+    /// The kind that built it (a name in `ProbeKinds`): "syn", "icmp", "udp", "stun", "dns", "quic"…
     public var module: String
     /// For humans and pcap comments, e.g. "syn linux ttl 64 #3".
     public var label: String
@@ -32,23 +32,38 @@ public struct Probe: Hashable, Sendable {
     public var source: IPAddress { packet.source }
 }
 
-/// What an answer is, from the probe's point of view.
-public enum AnswerKind: String, Hashable, Sendable, CaseIterable {
-    case synAck = "syn-ack"
-    case rst
+/// What an answer is, from the probe's point of view. Open: a probe kind names the kinds of
+/// its own answers (`DatagramKind.responseKind`); the raw value is the word JSON carries.
+public struct AnswerKind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public var description: String { rawValue }
+
+    public static let synAck = AnswerKind(rawValue: "syn-ack")
+    public static let rst = AnswerKind(rawValue: "rst")
     /// Any other TCP segment on the probe's flow (data, a blockpage, FIN).
-    case tcp
-    case echoReply = "echo-reply"
-    case timeExceeded = "time-exceeded"
-    case portUnreachable = "port-unreachable"
+    public static let tcp = AnswerKind(rawValue: "tcp")
+    public static let echoReply = AnswerKind(rawValue: "echo-reply")
+    public static let timeExceeded = AnswerKind(rawValue: "time-exceeded")
+    public static let portUnreachable = AnswerKind(rawValue: "port-unreachable")
     /// Destination unreachable other than port unreachable (code in the fingerprint).
-    case unreachable
+    public static let unreachable = AnswerKind(rawValue: "unreachable")
     /// Another ICMP error quoting the probe (packet too big, parameter problem).
-    case icmpOther = "icmp-other"
+    public static let icmpOther = AnswerKind(rawValue: "icmp-other")
     /// A UDP datagram from the probed port (any payload).
-    case udp
-    case stunResponse = "stun-response"
-    case dnsResponse = "dns-response"
+    public static let udp = AnswerKind(rawValue: "udp")
+
+    /// The ICMP errors that quote a probe, whatever its kind.
+    public static let icmpErrors: [AnswerKind] = [.timeExceeded, .portUnreachable, .unreachable, .icmpOther]
+
+    /// True for the ICMP errors that quote a probe.
+    public var isICMPError: Bool { AnswerKind.icmpErrors.contains(self) }
+
+    /// The `result` word of a probe whose first answer is of this kind: `icmp` for every
+    /// ICMP error (the `icmp` object says which), else the kind itself.
+    public var resultWord: String { isICMPError ? "icmp" : rawValue }
 }
 
 /// How an answer was tied to its probe; "flow" is the weakest (5-tuple only) and is
@@ -57,7 +72,7 @@ public enum MatchBasis: String, Hashable, Sendable {
     case acknowledgment   // TCP ack = probe seq + 1 (+ payload length)
     case quote            // ICMP error whose quoted header carries the probe's identifiers
     case echo             // ICMP echo reply with the probe's identifier and sequence
-    case transaction      // STUN transaction ID / DNS message ID
+    case transaction      // a datagram kind's transaction (STUN transaction ID, DNS message ID, QUIC connection IDs)
     case flow             // 5-tuple only (bare RST without ACK): unique flow required
 }
 

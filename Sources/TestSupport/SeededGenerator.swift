@@ -1,15 +1,8 @@
-/// SplitMix64: a seeded generator, so that a randomised test that fails fails again.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    public var state: UInt64
+import Probing
 
-    public init(seed: UInt64) { state = seed }
-    public init(state: UInt64) { self.state = state }
+/// The tests' seeded generator: Probing's SplitMix64, so a failing seed reproduces.
+public typealias SeededGenerator = SplitMix64
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    public init(state: UInt64) { self.init(seed: state) }
 }

@@ -16,7 +16,9 @@ struct LabServe: ParsableCommand {
             the Host header; /bytes/N returns N bytes (up to 10 MiB). TLS takes any SNI with a \
             self-signed certificate (kept in --state-dir when given) and speaks the same HTTP. \
             DNS answers A/AAAA for any name with --dns-answer/--dns-answer6, NXDOMAIN under \
-            .invalid, on UDP and TCP. --log appends one JSON object per request.
+            .invalid, on UDP and TCP. QUIC answers any long header of at least 1200 bytes that \
+            offers a version other than 0x00000001 and 0x6b3343cf with Version Negotiation \
+            listing those two. --log appends one JSON object per request.
             """,
         shouldDisplay: false
     )
@@ -39,6 +41,9 @@ struct LabServe: ParsableCommand {
     @Option(name: .long, help: "DNS port, UDP and TCP (usually 53).")
     var dns: Int?
 
+    @Option(name: .long, help: "QUIC UDP port, Version Negotiation only (usually 443).")
+    var quic: Int?
+
     @Option(name: .long, help: "This node's name, shown in pages and the certificate.")
     var name = "server"
 
@@ -56,9 +61,9 @@ struct LabServe: ParsableCommand {
 
     /// Every problem is one sentence on stderr and exit status 1, as `lab up` expects.
     private func check() throws(UserError) {
-        let ports = [http, tls, echo, stun, dns]
+        let ports = [http, tls, echo, stun, dns, quic]
         if ports.allSatisfy({ $0 == nil }) {
-            throw UserError("give at least one service port: --http, --tls, --echo, --stun or --dns.")
+            throw UserError("give at least one service port: --http, --tls, --echo, --stun, --dns or --quic.")
         }
         if ports.contains(where: { $0.map { !(1...65535).contains($0) } ?? false }) {
             throw UserError("service ports must be between 1 and 65535.")
@@ -89,6 +94,7 @@ struct LabServe: ParsableCommand {
         config.echoPort = echo.map { UInt16($0) }
         config.stunPort = stun.map { UInt16($0) }
         config.dnsPort = dns.map { UInt16($0) }
+        config.quicPort = quic.map { UInt16($0) }
         config.node = name
         config.dnsAnswers = dnsAnswer.compactMap(IPv4Address.init)
         config.dnsAnswers6 = dnsAnswer6.compactMap(IPv6Address.init)

@@ -20,7 +20,7 @@ struct ProbeCommand: ParsableCommand {
             special-purpose destinations are refused unless --allow-reserved is given. Needs \
             root or CAP_NET_RAW. JSON fields are documented in Docs/probing.md.
             """,
-        subcommands: [ProbeSYN.self, ProbeICMP.self, ProbeUDP.self, ProbeSTUN.self, ProbeDNS.self, ProbePayloadCommand.self]
+        subcommands: [ProbeSYN.self, ProbeICMP.self, ProbeUDP.self] + ProbeKindCommands.all + [ProbePayloadCommand.self]
     )
 }
 
@@ -103,11 +103,7 @@ func milliseconds(_ value: Double?) -> String {
 
 /// The result word of a probe from its first answer (`timeout` when nothing came back).
 func resultWord(_ answer: Answer?) -> String {
-    guard let answer else { return "timeout" }
-    switch answer.kind {
-    case .synAck, .rst, .tcp, .echoReply, .udp, .stunResponse, .dnsResponse: return answer.kind.rawValue
-    case .timeExceeded, .portUnreachable, .unreachable, .icmpOther: return "icmp"
-    }
+    answer?.kind.resultWord ?? "timeout"
 }
 
 /// The `icmp` object of a result whose answer is an ICMP error.

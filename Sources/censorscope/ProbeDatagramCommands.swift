@@ -5,13 +5,14 @@ import Packets
 import ProbeSession
 import Probing
 
-// `probe icmp|udp|stun|dns`: one probe kind each, the same run and the same report shape.
+// `probe icmp|udp` and the datagram kinds (`ProbeKindCommand`): the same run and the same report shape.
 
-/// Runs `count` probes built by `build` and prints one result per probe.
-private func runAndReport(host: String, options common: RunOptions, count: Int, kind: String, port: UInt16?,
-                          details: (Answer?) -> [(key: String, value: JSONValue)] = { _ in [] },
-                          humanDetail: (Answer) -> String? = { _ in nil },
-                          build: (ProbeBuilder, Int) throws -> Probing.Probe) throws {
+/// Runs `count` probes built by `build` and prints one result per probe; `details` adds the
+/// kind's own fields from each probe and its first answer.
+func runAndReport(host: String, options common: RunOptions, count: Int, kind: String, port: UInt16?,
+                  details: (Probing.Probe, Answer?) -> [(key: String, value: JSONValue)] = { _, _ in [] },
+                  humanDetail: (Answer) -> String? = { _ in nil },
+                  build: (ProbeBuilder, Int) throws -> Probing.Probe) throws {
     try runReportingUserErrors { out in
         let target = try ProbeTarget(host, options: common)
         let builder: ProbeBuilder
@@ -42,7 +43,7 @@ private func runAndReport(host: String, options common: RunOptions, count: Int, 
                     ("rtt_ms", first?.rttMilliseconds.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
                     ("icmp", icmpDetail(first)),
                 ]
-                fields += details(first)
+                fields += details(probe, first)
                 fields.append(("answers", .array(answers.map { $0.json() })))
                 out.json(.object(fields))
             } else {
@@ -111,107 +112,9 @@ struct ProbeUDP: ParsableCommand {
         }
         let first = sport ?? randomSourcePort()
         try runAndReport(host: host, options: common, count: count, kind: "udp", port: port,
-                         details: { answer in [("response_payload", .optional(udpPayload(answer).map { Hex.encode($0) }))] }) { builder, i in
+                         details: { _, answer in [("response_payload", .optional(udpPayload(answer).map { Hex.encode($0) }))] }) { builder, i in
             try builder.udp(index: i, sourcePort: SourcePorts.port(first, i), destinationPort: port, payload: bytes,
                             ttl: ttl, ipID: randomIdentifier(), label: "udp port \(port) ttl \(ttl) #\(i)")
-        }
-    }
-}
-
-struct ProbeSTUN: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stun",
-                                                    abstract: "Send a STUN binding request (RFC 5389) and report the mapped address.")
-
-    @Argument(help: "The STUN server's address or name.") var host: String
-    @Option(help: "Destination port.") var port: UInt16 = 3478
-    @Option(help: "IP TTL / hop limit.") var ttl: UInt8 = 64
-    @Option(help: "Number of requests.") var count: Int = 1
-    @OptionGroup var common: RunOptions
-
-    func validate() throws {
-        guard (1...10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000") }
-        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
-    }
-
-    static func mapped(_ answer: Answer?) -> String? {
-        guard let payload = udpPayload(answer), let message = try? STUNMessage(decoding: payload) else { return nil }
-        return (message.xorMappedAddress ?? message.mappedAddress)?.description
-    }
-
-    func run() throws {
-        let sourcePort = randomSourcePort()
-        try runAndReport(host: host, options: common, count: count, kind: "stun", port: port,
-                         details: { [("mapped_address", .optional(Self.mapped($0)))] },
-                         humanDetail: { Self.mapped($0).map { "mapped address \($0)" } }) { builder, i in
-            var generator = SystemRandomNumberGenerator()
-            let transaction = (0..<12).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            return try builder.stunBinding(index: i, sourcePort: SourcePorts.port(sourcePort, i), destinationPort: port,
-                                           transactionID: transaction, ttl: ttl, ipID: randomIdentifier(),
-                                           label: "stun binding ttl \(ttl) #\(i)")
-        }
-    }
-}
-
-struct ProbeDNS: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dns", abstract: "Send a DNS query over UDP and report the answer.")
-
-    @Argument(help: "The resolver's address or name.") var host: String
-    @Option(help: "The name to query.") var name: String
-    @Option(help: "Record type: A, AAAA, TXT, NS, CNAME, SOA or a number.") var type: String = "A"
-    @Option(help: "Destination port.") var port: UInt16 = 53
-    @Option(help: "IP TTL / hop limit.") var ttl: UInt8 = 64
-    @Option(help: "Number of queries.") var count: Int = 1
-    @OptionGroup var common: RunOptions
-
-    var typeCode: UInt16? {
-        switch type.uppercased() {
-        case "A": return DNSType.a
-        case "AAAA": return DNSType.aaaa
-        case "TXT": return DNSType.txt
-        case "NS": return DNSType.ns
-        case "CNAME": return DNSType.cname
-        case "SOA": return DNSType.soa
-        default: return UInt16(type)
-        }
-    }
-
-    func validate() throws {
-        guard typeCode != nil else { throw ValidationError("unknown record type '\(type)'; use A, AAAA, TXT, NS, CNAME, SOA or a number") }
-        guard (1...10_000).contains(count) else { throw ValidationError("--count must be between 1 and 10000") }
-        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
-    }
-
-    static func message(_ answer: Answer?) -> DNSMessage? {
-        guard let payload = udpPayload(answer) else { return nil }
-        return try? DNSMessage(decoding: payload)
-    }
-
-    static func records(_ m: DNSMessage) -> [String] {
-        m.answers.map { record in
-            let data: String
-            switch (record.type, record.data.count) {
-            case (DNSType.a, 4): data = IPv4Address(record.data[0], record.data[1], record.data[2], record.data[3]).description
-            case (DNSType.aaaa, 16): data = IPv6Address(bytes: record.data)?.description ?? Hex.encode(record.data)
-            default: data = Hex.encode(record.data)
-            }
-            return "\(record.name) \(record.ttl) \(DNSType.name(record.type)) \(data)"
-        }
-    }
-
-    func run() throws {
-        let code = typeCode!
-        let sourcePort = randomSourcePort()
-        try runAndReport(host: host, options: common, count: count, kind: "dns", port: port,
-                         details: { answer in
-                             guard let m = Self.message(answer) else { return [("rcode", .null), ("records", .array([]))] }
-                             return [("rcode", .string(m.rcode.description)), ("records", .array(Self.records(m).map { .string($0) }))]
-                         },
-                         humanDetail: { answer in
-                             Self.message(answer).map { m in ([m.rcode.description] + Self.records(m)).joined(separator: "; ") }
-                         }) { builder, i in
-            try builder.dnsQuery(index: i, sourcePort: SourcePorts.port(sourcePort, i), destinationPort: port,
-                                 id: randomIdentifier(), name: name, type: code, ttl: ttl, ipID: randomIdentifier(),
-                                 label: "dns \(type.uppercased()) \(name) ttl \(ttl) #\(i)")
         }
     }
 }

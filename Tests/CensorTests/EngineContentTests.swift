@@ -168,6 +168,23 @@ import Testing
         #expect(e.handle(Wire.udp("198.18.1.2", "198.18.3.2", sport: 1, dport: 2, payload: [0, 0xDE, 0xAD, 0xBE, 0xEF]), at: 0).rule == "magic")
     }
 
+    /// Blocking QUIC while TCP 443 passes, as deployed censors do: the port rule drops the
+    /// client's Initial, so no Version Negotiation can come back; TLS on TCP 443 goes on.
+    @Test func quicIsDroppedByAUDPPortRule() throws {
+        var e = CensorEngine(policy: policy("""
+            clients: [198.18.1.0/24]
+            rules:
+              - {name: no-quic, match: {direction: client-to-server, protocol: udp, dst_port: 443}, action: drop}
+            """))
+        let initial = try QUICInitial.encode(version: 0x1A2A_3A4A, destinationConnectionID: [1, 2, 3, 4, 5, 6, 7, 8],
+                                             sourceConnectionID: [9, 9])
+        let decision = e.handle(Wire.udp("198.18.1.2", "198.18.9.2", sport: 61_000, dport: 443, payload: initial), at: 0)
+        #expect(decision.rule == "no-quic" && decision.action == .drop)
+        #expect(e.handle(Wire.tcp("198.18.1.2", "198.18.9.2", sport: 61_001, dport: 443, seq: 1, ack: 0, flags: .syn,
+                                  payload: []), at: 0) == .pass)
+        #expect(e.handle(Wire.udp("198.18.1.2", "198.18.9.2", sport: 61_000, dport: 3478, payload: initial), at: 0) == .pass)
+    }
+
     @Test func inspectionOfEveryPrefixAndOfHostileBytes() {
         let hello = TLS.clientHello(sni: "blocked.example")
         for n in 1..<hello.count { #expect(StreamContent.inspect(Array(hello[..<n])) == .needMore, "prefix \(n)") }

@@ -7,7 +7,7 @@ import Testing
 /// and the machine has few cores.
 @Suite(.serialized, .enabled(if: ServiceNetwork.canRun, "needs root and iproute2"))
 struct ServeEndToEndTests {
-    static let allServices = ["--http", "80", "--tls", "443", "--echo", "7", "--stun", "3478", "--dns", "53"]
+    static let allServices = ["--http", "80", "--tls", "443", "--echo", "7", "--stun", "3478", "--dns", "53", "--quic", "443"]
 
     /// Runs `body` with a fresh network and a server started with `args`; always tears down.
     func withServer(_ args: [String], _ body: (ServiceNetwork, ServeProcess) throws -> Void) throws {
@@ -114,6 +114,23 @@ struct ServeEndToEndTests {
         }
     }
 
+    @Test func quicNegotiatesVersionsAndNothingElse() throws {
+        try withServer(["--quic", "443"]) { net, server in
+            for address in [net.serverAddress, net.serverAddress6] {
+                let r = try net.python(PythonClients.quicVersionNegotiation, [address, "443", "1200", "1a2a3a4a"])
+                #expect(r.stdout == "versions 00000001 6b3343cf\n", "\(r.stdout) \(r.stderr)")
+                // Too short to answer (RFC 9000 §14.1), and a version the server lists.
+                let short = try net.python(PythonClients.quicVersionNegotiation, [address, "443", "1199", "1a2a3a4a"])
+                #expect(short.stdout == "timeout\n", "\(short.stderr)")
+                let v1 = try net.python(PythonClients.quicVersionNegotiation, [address, "443", "1200", "00000001"])
+                #expect(v1.stdout == "timeout\n", "\(v1.stderr)")
+            }
+            let answered = try server.waitForRecord { $0["service"] as? String == "quic" && $0["answer"] != nil }
+            #expect(answered?["version"] as? String == "0x1a2a3a4a" && answered?["length"] as? Int == 1200)
+            #expect(try server.waitForRecord { $0["ignored"] as? String == "shorter than 1200 bytes" } != nil)
+        }
+    }
+
     @Test(.enabled(if: Tools.available(["dig"])))
     func dnsAnswersOverUDPAndTCP() throws {
         let args = ["--dns", "53", "--dns-answer", "198.18.3.2", "--dns-answer", "198.18.3.3", "--dns-answer6", "2001:db8:3::2"]
@@ -141,7 +158,7 @@ struct ServeEndToEndTests {
     func garbageOnEveryPortLeavesEveryServiceWorking() throws {
         try withServer(Self.allServices + ["--dns-answer", "198.18.9.9"]) { net, server in
             for address in [net.serverAddress, net.serverAddress6] {
-                let r = try net.python(PythonClients.garbage, [address, "80,443,7,53", "3478,53"], timeout: 120)
+                let r = try net.python(PythonClients.garbage, [address, "80,443,7,53", "3478,53,443"], timeout: 120)
                 #expect(r.stdout == "sent\n", "\(r.stderr)")
             }
             #expect(server.isRunning)
@@ -151,6 +168,8 @@ struct ServeEndToEndTests {
             #expect(tls.stdout == "200")
             #expect(try net.python(PythonClients.echo, [net.serverAddress, "7", "1000"]).stdout == "ok 1000\n")
             #expect(try net.python(PythonClients.stunBinding, [net.serverAddress, "3478"]).status == 0)
+            let quic = try net.python(PythonClients.quicVersionNegotiation, [net.serverAddress, "443", "1200", "0a0a0a0a"])
+            #expect(quic.stdout == "versions 00000001 6b3343cf\n", "\(quic.stderr)")
             let dns = try net.inClient(["dig", "+short", "+time=2", "+tries=1", "@\(net.serverAddress)", "x.example"])
             #expect(dns.stdout == "198.18.9.9\n")
             // Every log line is still one well-formed JSON object.

@@ -42,7 +42,7 @@ struct BuiltinScenarioTests {
         #expect(ScenarioPaths.owner(in: s, of: serverAddress) == "server")
         #expect(ScenarioPaths.owner(in: s, of: serverAddress6) == "server")
         #expect(ScenarioPaths.owner(in: s, of: clientAddress) == "client")
-        #expect(s.node(named: "server")?.services == [.http, .tls, .echo, .stun, .dns])
+        #expect(s.node(named: "server")?.services == [.http, .tls, .echo, .stun, .dns, .quic])
         // The censor sits on the forward path of every scenario.
         let forward = try #require(ScenarioPaths.hops(in: s, from: "client", to: serverAddress))
         #expect(forward.first == ["isp"] && forward.dropFirst().first == ["dpi"] && forward.last == ["server"])

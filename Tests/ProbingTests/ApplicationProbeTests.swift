@@ -23,7 +23,7 @@ import Testing
         #expect(message.type == STUNMessage.bindingRequest && message.messageClass == .request)
         #expect(message.transactionID == Self.transactionID && message.attributes.isEmpty)
         #expect(probe.module == "stun" && probe.label == "stun binding ttl 64 #2")
-        #expect(STUNModule.transactionID(of: probe) == Self.transactionID)
+        #expect(STUNKind.transactionID(of: probe) == Self.transactionID)
     }
 
     @Test func stunTransactionIDMustBeTwelveBytes() throws {
@@ -42,20 +42,20 @@ import Testing
         }
         let mapped = STUNAddress(address: probe.source, port: 50000)
         let success = STUNMessage.bindingResponse(to: request, source: mapped, software: "lab").encoded(fingerprint: true)
-        #expect(STUNModule.recognises(try answer(success), for: probe))
-        #expect(ProbeModules.recognises(module: "stun", answer: try answer(success), probe: probe))
+        #expect(STUNKind.recognises(try answer(success), for: probe))
+        #expect(ProbeKinds.recognises(module: "stun", answer: try answer(success), probe: probe))
         let error = STUNMessage(type: STUNMessage.bindingError, transactionID: Self.transactionID,
                                 attributes: [STUNAttribute(type: STUNAttribute.errorCode, value: [0, 0, 4, 0])]).encoded()
-        #expect(STUNModule.recognises(try answer(error), for: probe))
+        #expect(STUNKind.recognises(try answer(error), for: probe))
 
         var otherID = Self.transactionID
         otherID[11] ^= 1
         let wrongID = STUNMessage(type: STUNMessage.bindingSuccess, transactionID: otherID).encoded()
-        #expect(!STUNModule.recognises(try answer(wrongID), for: probe))
-        #expect(!STUNModule.recognises(try answer(request.encoded()), for: probe))       // a request, not a response
-        #expect(!STUNModule.recognises(try answer(success, sport: 3479), for: probe))
-        #expect(!STUNModule.recognises(try answer(Array(success.dropLast())), for: probe))   // not a whole STUN message
-        #expect(!STUNModule.recognises(try answer([]), for: probe))
+        #expect(!STUNKind.recognises(try answer(wrongID), for: probe))
+        #expect(!STUNKind.recognises(try answer(request.encoded()), for: probe))       // a request, not a response
+        #expect(!STUNKind.recognises(try answer(success, sport: 3479), for: probe))
+        #expect(!STUNKind.recognises(try answer(Array(success.dropLast())), for: probe))   // not a whole STUN message
+        #expect(!STUNKind.recognises(try answer([]), for: probe))
     }
 
     // MARK: - DNS
@@ -77,7 +77,7 @@ import Testing
         #expect(query.questions == [DNSQuestion(name: DNSName("example.com")!, type: DNSType.aaaa)])
         #expect(query.answers.isEmpty && query.authorities.isEmpty && query.additionals.isEmpty)
         #expect(probe.module == "dns" && probe.label == "dns AAAA example.com. ttl 64 #4")
-        #expect(DNSModule.query(of: probe) == query)
+        #expect(DNSKind.query(of: probe) == query)
     }
 
     @Test func dnsNameMustBeValid() throws {
@@ -89,7 +89,7 @@ import Testing
     @Test(arguments: [false, true])
     func dnsRecognisesResponsesToItsQuestion(ipv6: Bool) throws {
         let probe = try dnsProbe(ipv6: ipv6)
-        let query = try #require(DNSModule.query(of: probe))
+        let query = try #require(DNSKind.query(of: probe))
         func answer(id: UInt16 = 0xD00D, name: String = "example.com", type: UInt16 = DNSType.a,
                     response: Bool = true, sport: UInt16 = 53) throws -> IPPacket {
             var m = DNSMessage(id: id, questions: [DNSQuestion(name: DNSName(name)!, type: type)],
@@ -100,20 +100,20 @@ import Testing
             return try ModulesFixture.reply(.udp(UDPDatagram(sourcePort: sport, destinationPort: 53000,
                                                              payload: m.encoded()[...])), to: probe)
         }
-        #expect(DNSModule.recognises(try answer(), for: probe))
-        #expect(DNSModule.recognises(try answer(name: "ExAmPlE.CoM."), for: probe))   // 0x20 case echo
-        #expect(ProbeModules.recognises(module: "dns", answer: try answer(), probe: probe))
-        #expect(!DNSModule.recognises(try answer(id: 0xD00E), for: probe))
-        #expect(!DNSModule.recognises(try answer(name: "example.org"), for: probe))
-        #expect(!DNSModule.recognises(try answer(name: "www.example.com"), for: probe))
-        #expect(!DNSModule.recognises(try answer(type: DNSType.aaaa), for: probe))
-        #expect(!DNSModule.recognises(try answer(response: false), for: probe))
-        #expect(!DNSModule.recognises(try answer(sport: 5353), for: probe))
+        #expect(DNSKind.recognises(try answer(), for: probe))
+        #expect(DNSKind.recognises(try answer(name: "ExAmPlE.CoM."), for: probe))   // 0x20 case echo
+        #expect(ProbeKinds.recognises(module: "dns", answer: try answer(), probe: probe))
+        #expect(!DNSKind.recognises(try answer(id: 0xD00E), for: probe))
+        #expect(!DNSKind.recognises(try answer(name: "example.org"), for: probe))
+        #expect(!DNSKind.recognises(try answer(name: "www.example.com"), for: probe))
+        #expect(!DNSKind.recognises(try answer(type: DNSType.aaaa), for: probe))
+        #expect(!DNSKind.recognises(try answer(response: false), for: probe))
+        #expect(!DNSKind.recognises(try answer(sport: 5353), for: probe))
         let noQuestion = DNSMessage(id: query.id, flags: 0x8181)
-        #expect(!DNSModule.recognises(try ModulesFixture.reply(.udp(UDPDatagram(sourcePort: 53, destinationPort: 53000,
+        #expect(!DNSKind.recognises(try ModulesFixture.reply(.udp(UDPDatagram(sourcePort: 53, destinationPort: 53000,
                                                                                   payload: noQuestion.encoded()[...])),
                                                                 to: probe), for: probe))
-        #expect(!DNSModule.recognises(try ModulesFixture.reply(.udp(UDPDatagram(sourcePort: 53, destinationPort: 53000,
+        #expect(!DNSKind.recognises(try ModulesFixture.reply(.udp(UDPDatagram(sourcePort: 53, destinationPort: 53000,
                                                                                   payload: [0xD0, 0x0D, 0x81])), to: probe),
                                       for: probe))
     }
@@ -122,10 +122,10 @@ import Testing
 
     @Test func registryKnowsEveryKindOnce() {
         for name in ["syn", "tcp", "icmp", "udp", "stun", "dns"] {
-            #expect(ProbeModules.kind(named: name) != nil, "\(name)")
+            #expect(ProbeKinds.kind(named: name) != nil, "\(name)")
         }
-        #expect(ProbeModules.kind(named: "http") == nil)
-        let names = ProbeModules.all.flatMap { $0.moduleNames }
+        #expect(ProbeKinds.kind(named: "http") == nil)
+        let names = ProbeKinds.all.flatMap { $0.names }
         #expect(Set(names).count == names.count)
     }
 
@@ -138,8 +138,8 @@ import Testing
                                                   software: nil).encoded()
         let stunAnswerOnDNSFlow = try ModulesFixture.reply(.udp(UDPDatagram(sourcePort: 53, destinationPort: 53000,
                                                                             payload: success[...])), to: dns)
-        #expect(!DNSModule.recognises(stunAnswerOnDNSFlow, for: dns))
-        #expect(UDPModule.recognises(stunAnswerOnDNSFlow, for: dns))   // any datagram passes plain UDP
-        #expect(!STUNModule.recognises(stunAnswerOnDNSFlow, for: dns))   // the DNS probe carries no transaction ID
+        #expect(!DNSKind.recognises(stunAnswerOnDNSFlow, for: dns))
+        #expect(UDPKind.recognises(stunAnswerOnDNSFlow, for: dns))   // any datagram passes plain UDP
+        #expect(!STUNKind.recognises(stunAnswerOnDNSFlow, for: dns))   // the DNS probe carries no transaction ID
     }
 }

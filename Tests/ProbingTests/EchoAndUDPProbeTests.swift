@@ -70,12 +70,12 @@ import Testing
                                                        restOfHeader: UInt32(id) << 16 | UInt32(seq), body: sent.body)), to: probe)
         }
         let replyType: UInt8 = ipv6 ? 129 : 0
-        #expect(ICMPEchoModule.recognises(try reply(type: replyType), for: probe))
-        #expect(ProbeModules.recognises(module: "icmp", answer: try reply(type: replyType), probe: probe))
-        #expect(!ICMPEchoModule.recognises(try reply(type: replyType, seq: 301), for: probe))
-        #expect(!ICMPEchoModule.recognises(try reply(type: replyType, id: 10), for: probe))
-        #expect(!ICMPEchoModule.recognises(try reply(type: sent.type), for: probe))   // our own request looped back
-        #expect(!ICMPEchoModule.recognises(probe.packet, for: probe))
+        #expect(ICMPEchoKind.recognises(try reply(type: replyType), for: probe))
+        #expect(ProbeKinds.recognises(module: "icmp", answer: try reply(type: replyType), probe: probe))
+        #expect(!ICMPEchoKind.recognises(try reply(type: replyType, seq: 301), for: probe))
+        #expect(!ICMPEchoKind.recognises(try reply(type: replyType, id: 10), for: probe))
+        #expect(!ICMPEchoKind.recognises(try reply(type: sent.type), for: probe))   // our own request looped back
+        #expect(!ICMPEchoKind.recognises(probe.packet, for: probe))
     }
 
     // MARK: - UDP
@@ -125,11 +125,11 @@ import Testing
         func answer(from port: UInt16, to dport: UInt16 = 40001) throws -> IPPacket {
             try ModulesFixture.reply(.udp(UDPDatagram(sourcePort: port, destinationPort: dport, payload: [1])), to: probe)
         }
-        #expect(UDPModule.recognises(try answer(from: 7), for: probe))
-        #expect(ProbeModules.recognises(module: "udp", answer: try answer(from: 7), probe: probe))
-        #expect(!UDPModule.recognises(try answer(from: 8), for: probe))
-        #expect(!UDPModule.recognises(try answer(from: 7, to: 40002), for: probe))
-        #expect(!UDPModule.recognises(probe.packet, for: probe))   // our own datagram
-        #expect(!ProbeModules.recognises(module: "nonesuch", answer: try answer(from: 7), probe: probe))
+        #expect(UDPKind.recognises(try answer(from: 7), for: probe))
+        #expect(ProbeKinds.recognises(module: "udp", answer: try answer(from: 7), probe: probe))
+        #expect(!UDPKind.recognises(try answer(from: 8), for: probe))
+        #expect(!UDPKind.recognises(try answer(from: 7, to: 40002), for: probe))
+        #expect(!UDPKind.recognises(probe.packet, for: probe))   // our own datagram
+        #expect(!ProbeKinds.recognises(module: "nonesuch", answer: try answer(from: 7), probe: probe))
     }
 }

@@ -144,14 +144,14 @@ import Testing
     @Test func tcpRecognisesAcknowledgmentsOfTheProbe() throws {
         let probe = try ModulesFixture.builder(ipv6: false).tcp(index: 0, shape: .variant(.linux), sourcePort: 41722,
                                                                 destinationPort: 80, sequence: 0xFFFF_FFFF, ttl: 64, ipID: 1)
-        #expect(TCPModule.recognises(try synAck(to: probe, ack: 1), for: probe))          // wraps to 0
-        #expect(TCPModule.recognises(try synAck(to: probe, ack: 1, flags: [.rst, .ack]), for: probe))
-        #expect(TCPModule.recognises(try synAck(to: probe, ack: 0, flags: .rst), for: probe))   // bare RST: flow only
-        #expect(!TCPModule.recognises(try synAck(to: probe, ack: 2), for: probe))
-        #expect(!TCPModule.recognises(try synAck(to: probe, ack: 0), for: probe))
-        #expect(!TCPModule.recognises(try synAck(to: probe, ack: 1, sport: 81), for: probe))
-        #expect(!TCPModule.recognises(try synAck(to: probe, ack: 0, flags: .syn), for: probe))
-        #expect(ProbeModules.recognises(module: "syn", answer: try synAck(to: probe, ack: 1), probe: probe))
+        #expect(TCPKind.recognises(try synAck(to: probe, ack: 1), for: probe))          // wraps to 0
+        #expect(TCPKind.recognises(try synAck(to: probe, ack: 1, flags: [.rst, .ack]), for: probe))
+        #expect(TCPKind.recognises(try synAck(to: probe, ack: 0, flags: .rst), for: probe))   // bare RST: flow only
+        #expect(!TCPKind.recognises(try synAck(to: probe, ack: 2), for: probe))
+        #expect(!TCPKind.recognises(try synAck(to: probe, ack: 0), for: probe))
+        #expect(!TCPKind.recognises(try synAck(to: probe, ack: 1, sport: 81), for: probe))
+        #expect(!TCPKind.recognises(try synAck(to: probe, ack: 0, flags: .syn), for: probe))
+        #expect(ProbeKinds.recognises(module: "syn", answer: try synAck(to: probe, ack: 1), probe: probe))
     }
 
     @Test func tcpAcknowledgmentCountsPayload() throws {
@@ -160,7 +160,7 @@ import Testing
         shape.flags = [.psh, .ack]
         let probe = try ModulesFixture.builder(ipv6: true).tcp(index: 0, shape: shape, sourcePort: 5000, destinationPort: 80,
                                                                sequence: 100, ttl: 64, ipID: 0)
-        #expect(TCPModule.recognises(try synAck(to: probe, ack: 16, flags: .ack), for: probe))
-        #expect(!TCPModule.recognises(try synAck(to: probe, ack: 1, flags: .ack), for: probe))
+        #expect(TCPKind.recognises(try synAck(to: probe, ack: 16, flags: .ack), for: probe))
+        #expect(!TCPKind.recognises(try synAck(to: probe, ack: 1, flags: .ack), for: probe))
     }
 }

@@ -1,7 +1,7 @@
 import Packets
 import Probing
 
-/// UDP probes (STUN binding requests, DNS queries) to one port and what answered them.
+/// UDP probes (a datagram kind's requests, `ProbeKinds.datagram`) to one port and what answered them.
 public struct DatagramTrial: Sendable {
     public var probe: Probe
     public var answers: [Answer]
@@ -45,7 +45,7 @@ public enum DatagramAnalysis {
             AnswerSummary(probe: probe.label, from: a.fingerprint.source, ttl: a.fingerprint.ttl, kind: a.kind.rawValue, forged: false)
         }
         let fromHost = all.filter { $0.1.fingerprint.source == input.target }
-        let service: Set<AnswerKind> = [.stunResponse, .dnsResponse, .udp]
+        let service = Set(ProbeKinds.serviceAnswerKinds)
         if let (probe, a) = fromHost.first(where: { service.contains($0.1.kind) }) {
             out.summary = "\(input.target) port \(input.port)/udp is reachable: the \(probe.label) drew the service's answer (\(a.kind.rawValue), TTL \(a.fingerprint.ttl))."
             out.evidence = [EvidenceItem(claim: "The host's \(a.kind.rawValue) to the \(probe.label).", answers: [a], probes: [probe])]

@@ -69,26 +69,26 @@ extension Correlator {
     private func matchUDP(_ u: UDPDatagram, remote: IPAddress, local: IPAddress) -> Match {
         let flow = FlowKey(remote: remote, local: local, remotePort: u.sourcePort, localPort: u.destinationPort, proto: 17)
         guard let c = flows[flow] else { return .none }
-        let positions = flows.positions(c)
-        var hasPlain = false, hasSTUN = false, hasDNS = false
-        for p in positions {
-            switch identities[p].application {
-            case .none: hasPlain = true
-            case .stun: hasSTUN = true
-            case .dns: hasDNS = true
-            }
+        // Which datagram kinds use this flow (one bit each), and whether plain UDP probes do.
+        var kinds: UInt64 = 0
+        var hasPlain = false
+        func note(_ p: Int) {
+            let k = identities[p].datagramKind
+            if k < 0 { hasPlain = true } else { kinds |= 1 << UInt64(k) }
         }
-        if hasSTUN, let key = ProbeIdentity.transaction(of: u.payload, application: .stun, flow: flow, request: false),
-           transactionKeys[key] != nil {
-            return pick(transactionKeys, key, kind: .stunResponse, basis: .transaction)
+        if c.isUnique { note(c.first) } else { for p in flows.positions(c) { note(p) } }
+        // Each kind reads the datagram as its response; only its exact transaction matches.
+        while kinds != 0 {
+            let k = kinds.trailingZeroBitCount
+            kinds &= kinds - 1
+            let kind = ProbeKinds.datagram[k]
+            guard let id = kind.responseTransaction(u.payload) else { continue }
+            let key = TransactionKey(flow: flow, kind: UInt8(k), id: id)
+            if transactionKeys[key] != nil { return pick(transactionKeys, key, kind: kind.responseKind, basis: .transaction) }
         }
-        if hasDNS, let key = ProbeIdentity.transaction(of: u.payload, application: .dns, flow: flow, request: false),
-           transactionKeys[key] != nil {
-            return pick(transactionKeys, key, kind: .dnsResponse, basis: .transaction)
-        }
-        // STUN/DNS probes only: a datagram without their identifier is a stray.
+        // Datagram-kind probes only: a datagram without their transaction is a stray.
         guard hasPlain else { return .none }
-        return c.isUnique ? .probe(c.first, .udp, .flow, quoted: nil) : .ambiguous(positions)
+        return c.isUnique ? .probe(c.first, .udp, .flow, quoted: nil) : .ambiguous(flows.positions(c))
     }
 
     private func matchQuote(_ quoted: IPPacket, kind: AnswerKind, errorDestination: IPAddress) -> Match {

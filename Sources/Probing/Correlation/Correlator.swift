@@ -43,8 +43,10 @@ public struct CorrelationCounts: Hashable, Sendable {
 ///   `quoteDifferences`, as NATs and normalisers rewrite it while the transport identifiers
 ///   still name the probe;
 /// - ICMP echo replies → `.echo` on (source, identifier, sequence);
-/// - UDP from the probed host:port → `.transaction` for "stun"/"dns" probes (transaction ID or
-///   message ID of a response), `.flow` for other UDP probes when the 5-tuple is unique.
+/// - UDP from the probed host:port → `.transaction` for the probes of a datagram kind
+///   (`ProbeKinds.datagram`: STUN transaction ID, DNS message ID, QUIC connection IDs), read
+///   by the kind from the response and looked up exactly; `.flow` for plain UDP probes when
+///   the 5-tuple is unique.
 ///
 /// A later answer to the same probe with the same kind, source, TTL and TCP flags / ICMP type
 /// and code is a copy (counted in `duplicates` of the first); anything else is another answer,

@@ -72,27 +72,14 @@ struct EchoKey: PackedKey {
     var hashWord: UInt64 { mixWords(addressPair(remote, local), UInt64(identifier) << 16 | UInt64(sequence)) }
 }
 
-/// Application-level transaction: a STUN transaction ID (96 bits) or a DNS message ID.
+/// A datagram kind's transaction on one flow; `kind` is the kind's position in
+/// `ProbeKinds.datagram`, so two kinds' identifiers never meet.
 struct TransactionKey: PackedKey {
     var flow: FlowKey
-    var application: ApplicationKind
-    var high: UInt64
-    var low: UInt32
+    var kind: UInt8
+    var id: TransactionID
 
-    var hashWord: UInt64 { mixWords(flow.hashWord ^ high, UInt64(low) << 8 | UInt64(application.rawValue)) }
-}
-
-/// Modules whose UDP answers carry an application-level identifier.
-enum ApplicationKind: UInt8, Hashable, Sendable {
-    case none, stun, dns
-
-    init(module: String) {
-        switch module {
-        case "stun": self = .stun
-        case "dns": self = .dns
-        default: self = .none
-        }
-    }
+    var hashWord: UInt64 { mixWords(flow.hashWord ^ UInt64(kind), id.hashWord) }
 }
 
 /// The probes a key names: one position, or a group of several. Plain integers, so a
@@ -174,7 +161,8 @@ struct KeyIndex<Key: PackedKey>: Sendable {
 
 /// What the correlator knows about one probe, computed once from the bytes it sends.
 struct ProbeIdentity {
-    var application: ApplicationKind
+    /// Position of the probe's kind in `ProbeKinds.datagram`; -1 for the other kinds.
+    var datagramKind: Int
     var flow: FlowKey?
     /// TCP: the probe's sequence number.
     var sequence: UInt32?
@@ -186,7 +174,7 @@ struct ProbeIdentity {
 
     /// `sent`: the probe's packet as it goes on the wire, parsed back from its bytes.
     init(_ probe: Probe, sent: IPPacket) {
-        application = ApplicationKind(module: probe.module)
+        datagramKind = ProbeKinds.datagramPosition(of: probe.module) ?? -1
         let local = sent.source, remote = sent.destination
         switch sent.transport {
         case .tcp(let t):
@@ -203,46 +191,15 @@ struct ProbeIdentity {
             let f = FlowKey(remote: remote, local: local, remotePort: u.destinationPort, localPort: u.sourcePort, proto: 17)
             flow = f
             udpChecksum = u.checksum
-            transaction = ProbeIdentity.transaction(of: u.payload, application: application, flow: f, request: true)
+            if datagramKind >= 0, let id = ProbeKinds.datagram[datagramKind].requestTransaction(u.payload) {
+                transaction = TransactionKey(flow: f, kind: UInt8(datagramKind), id: id)
+            }
         case .icmp(let m) where m.isEcho && !m.isEchoReply:
             if let id = m.identifier, let seq = m.sequence {
                 echo = EchoKey(remote: remote, local: local, identifier: id, sequence: seq)
             }
         default:
             break
-        }
-    }
-
-    /// The transaction key of a STUN or DNS message in `payload`: for requests (our probes)
-    /// the header only; for responses the message must be a response with that identifier.
-    static func transaction(of payload: ArraySlice<UInt8>, application: ApplicationKind, flow: FlowKey,
-                            request: Bool) -> TransactionKey? {
-        switch application {
-        case .none:
-            return nil
-        case .stun:
-            guard payload.count >= STUNMessage.headerLength else { return nil }
-            let bytes = Array(payload)
-            let type = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
-            if request {
-                guard type & 0xC000 == 0 else { return nil }
-            } else {
-                // Only a well-formed success or error response answers a request.
-                guard let message = try? STUNMessage(decoding: bytes),
-                      message.messageClass == .successResponse || message.messageClass == .errorResponse else { return nil }
-            }
-            var high: UInt64 = 0
-            for b in bytes[8..<16] { high = high << 8 | UInt64(b) }
-            var low: UInt32 = 0
-            for b in bytes[16..<20] { low = low << 8 | UInt32(b) }
-            let cookie = UInt32(bytes[4]) << 24 | UInt32(bytes[5]) << 16 | UInt32(bytes[6]) << 8 | UInt32(bytes[7])
-            guard cookie == STUNMessage.magicCookie else { return nil }
-            return TransactionKey(flow: flow, application: .stun, high: high, low: low)
-        case .dns:
-            guard let header = DNSMessage.header(of: Array(payload.prefix(DNSMessage.headerLength))) else { return nil }
-            let isResponse = header.flags & 0x8000 != 0
-            guard isResponse != request else { return nil }
-            return TransactionKey(flow: flow, application: .dns, high: 0, low: UInt32(header.id))
         }
     }
 }

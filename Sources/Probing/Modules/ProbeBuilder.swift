@@ -47,7 +47,7 @@ public enum ProbeBuildError: Error, Hashable, Sendable, CustomStringConvertible 
 }
 
 /// Builds probes from one source to one destination. Each probe kind adds its builder
-/// method in its own file (`TCPModule.swift`, `ICMPEchoModule.swift`, …); this file holds
+/// method in its own file (`Kinds/TCPKind.swift`, `Kinds/ICMPEchoKind.swift`, …); this file holds
 /// what they share: the IP header and the final serialise-and-read-back step.
 public struct ProbeBuilder: Sendable {
     /// The two addresses, of one family by construction.

@@ -130,4 +130,32 @@ try:
 except socket.timeout:
     print('timeout')
 """#
+
+    /// argv: host port size version. Sends a QUIC long-header Initial of `size` bytes
+    /// offering `version` (hex), with random 8-byte connection IDs. Prints the versions of
+    /// the Version Negotiation that comes back (checked: version 0, IDs swapped), or "timeout".
+    static let quicVersionNegotiation = #"""
+import socket, os, struct, sys
+host, port, size, version = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4], 16)
+fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.settimeout(1.5)
+dcid, scid = os.urandom(8), os.urandom(8)
+packet = bytes([0xC3]) + struct.pack('!I', version) + bytes([8]) + dcid + bytes([8]) + scid
+packet += os.urandom(size - len(packet))
+s.sendto(packet, (host, port))
+try:
+    data, src = s.recvfrom(65536)
+except socket.timeout:
+    print('timeout')
+    sys.exit(0)
+assert data[0] & 0x80 and struct.unpack('!I', data[1:5])[0] == 0, data.hex()
+dl = data[5]
+assert data[6:6 + dl] == scid, 'dcid is not our scid'
+sl = data[6 + dl]
+assert data[7 + dl:7 + dl + sl] == dcid, 'scid is not our dcid'
+rest = data[7 + dl + sl:]
+assert len(rest) % 4 == 0 and rest, rest.hex()
+print('versions', ' '.join('%08x' % struct.unpack('!I', rest[i:i + 4])[0] for i in range(0, len(rest), 4)))
+"""#
 }

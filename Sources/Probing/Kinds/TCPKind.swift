@@ -3,8 +3,10 @@ import Packets
 /// The TCP probe kind ("syn" for a SYN, "tcp" for any other flags): SYN variants, TCP
 /// traceroute, ACK or FIN probes. The identifier is the source port and sequence number,
 /// which a SYN-ACK or RST acknowledges, plus the IPv4 IP ID for ICMP quotes.
-public enum TCPModule: ProbeModule {
-    public static let moduleNames = ["syn", "tcp"]
+public enum TCPKind: ProbeKind {
+    public static let names = ["syn", "tcp"]
+    public static let summary = "TCP segments of any shape: SYN variants, TCP traceroute, ACK or FIN probes."
+    public static let answerKinds: [AnswerKind] = [.synAck, .rst, .tcp]
 
     /// The sequence number an acknowledging answer carries: seq plus what the probe occupies
     /// in sequence space (SYN and FIN count one each, RFC 9293 §3.4).

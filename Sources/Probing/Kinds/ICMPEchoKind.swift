@@ -3,8 +3,10 @@ import Packets
 /// The ICMP echo probe kind ("icmp"): ping, and ICMP Paris traceroute. The identifier is
 /// the echo identifier and sequence number, which the reply echoes and an ICMP error
 /// quotes, plus the IPv4 IP ID.
-public enum ICMPEchoModule: ProbeModule {
-    public static let moduleNames = ["icmp"]
+public enum ICMPEchoKind: ProbeKind {
+    public static let names = ["icmp"]
+    public static let summary = "ICMP (v6) echo requests of any size: ping, and ICMP Paris traceroute."
+    public static let answerKinds: [AnswerKind] = [.echoReply]
 
     /// An echo reply from the probed address with the probe's identifier and sequence.
     public static func recognises(_ answer: IPPacket, for probe: Probe) -> Bool {

@@ -3,8 +3,10 @@ import Packets
 /// The plain UDP probe kind ("udp"): UDP Paris traceroute and raw datagrams. The identifier
 /// is the 5-tuple plus the UDP checksum (Paris traceroute), which ICMP errors quote, and the
 /// IPv4 IP ID.
-public enum UDPModule: ProbeModule {
-    public static let moduleNames = ["udp"]
+public enum UDPKind: ProbeKind {
+    public static let names = ["udp"]
+    public static let summary = "A UDP datagram to a port: UDP Paris traceroute and raw datagrams."
+    public static let answerKinds: [AnswerKind] = [.udp]
 
     /// Any datagram from the probed address and port back to the probe's source port.
     public static func recognises(_ answer: IPPacket, for probe: Probe) -> Bool {
@@ -12,8 +14,8 @@ public enum UDPModule: ProbeModule {
     }
 
     /// The answer is UDP from the probe's destination address and port to its source
-    /// address and port; shared by the UDP application kinds (STUN, DNS).
-    static func isOnReversedFlow(_ answer: IPPacket, of probe: Probe) -> Bool {
+    /// address and port; shared by the UDP application kinds (`DatagramKind`).
+    public static func isOnReversedFlow(_ answer: IPPacket, of probe: Probe) -> Bool {
         guard let sent = probe.packet.transport.udp, let got = answer.transport.udp else { return false }
         return answer.source == probe.destination && answer.destination == probe.source
             && got.sourcePort == sent.destinationPort && got.destinationPort == sent.sourcePort
@@ -34,7 +36,7 @@ extension ProbeBuilder {
                      ttl: ttl, ipID: ipID, checksum: checksum)
     }
 
-    /// The UDP probe of any module name (the application kinds build through here).
+    /// The UDP probe of any kind name (the datagram kinds build through here).
     func udpProbe(index: Int, module: String, label: String, sourcePort: UInt16, destinationPort: UInt16,
                   payload: [UInt8], ttl: UInt8, ipID: UInt16, checksum: UInt16?) throws(ProbeBuildError) -> Probe {
         guard ipHeaderLength + 8 + payload.count <= 65535 else {
