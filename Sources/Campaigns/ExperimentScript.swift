@@ -102,10 +102,9 @@ public enum ScriptStep: Sendable, Hashable {
     case trace(TraceStep)
     /// Handshake + TTL-limited HTTP request or TLS ClientHello, test and control (TCP ports).
     case payload(PayloadSpec)
-    /// STUN binding requests (UDP ports).
-    case stun(count: Int)
-    /// DNS queries for `name` (UDP ports).
-    case dns(name: String)
+    /// Requests of a UDP application kind from the probe-kind table (`ProbeKinds.datagram`:
+    /// stun, dns, quic…), to UDP ports.
+    case datagram(DatagramStep)
 
     /// The step's kind as scripts write it (`probe:`).
     public var kind: String {
@@ -114,8 +113,7 @@ public enum ScriptStep: Sendable, Hashable {
         case .syn: return "syn"
         case .trace: return "trace"
         case .payload: return "payload"
-        case .stun: return "stun"
-        case .dns: return "dns"
+        case .datagram(let d): return d.kind
         }
     }
 
@@ -211,11 +209,35 @@ public struct PayloadSpec: Sendable, Hashable {
     }
 }
 
+/// A step of a datagram kind (`probe: stun`, `probe: quic`…): its checked parameters as the
+/// script gave them (the port is each item's) and how many requests to send.
+public struct DatagramStep: Sendable, Hashable {
+    /// The kind's name in `ProbeKinds.datagram`.
+    public var kind: String
+    /// The kind's own parameters as given; defaults are the kind's.
+    public var values: [String: KindValue]
+    public var count: Int
+
+    public init(kind: String, values: [String: KindValue] = [:], count: Int = 1) {
+        self.kind = kind
+        self.values = values
+        self.count = count
+    }
+
+    /// The kind's checked arguments towards `port`.
+    public func arguments(port: UInt16) throws(KindParameterError) -> KindArguments? {
+        guard let k = ProbeKinds.datagramKind(named: kind) else { return nil }
+        var v = values
+        v["port"] = .integer(Int(port))
+        return try ProbeKinds.arguments(for: k, values: v)
+    }
+}
+
 /// What judges the answers.
 public enum ScriptAnalysis: String, Sendable, Hashable, CaseIterable {
     /// The investigate verdict (trigger, location, injector) for each TCP port; needs a syn step.
     case investigation
-    /// Reachability of each UDP port from its stun/dns answers; needs a stun or dns step.
+    /// Reachability of each UDP port from its datagram kinds' answers; needs such a step.
     case datagram
     /// ASN and AS name on every path hop (with `--asn-db` at run time); needs a trace step.
     case asn

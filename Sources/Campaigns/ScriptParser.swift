@@ -124,7 +124,7 @@ struct ScriptBuilder {
                 guard hasTCP else {
                     throw reader.fail(line: located.line, "a tcp trace needs a TCP port in `ports` to trace towards; add one like 443 or use `method: icmp`")
                 }
-            case .stun, .dns:
+            case .datagram:
                 guard hasUDP else {
                     throw reader.fail(line: located.line, "a \(located.step.kind) step probes UDP but `ports` has no UDP port; add one like 3478/udp")
                 }
@@ -147,8 +147,8 @@ struct ScriptBuilder {
                     throw reader.fail(line: line, "analysis `investigation` judges TCP ports, so `ports` needs one like 443")
                 }
             case .datagram:
-                guard kinds.contains("stun") || kinds.contains("dns") else {
-                    throw reader.fail(line: line, "analysis `datagram` judges UDP answers, so `steps` needs a stun or dns step")
+                guard steps.contains(where: { if case .datagram = $0 { return true }; return false }) else {
+                    throw reader.fail(line: line, "analysis `datagram` judges UDP answers, so `steps` needs a step of a UDP kind: \(ScriptReader.words(StepBuilder.datagramKinds, last: "or"))")
                 }
                 guard ports.contains(where: { $0.transport == .udp }) else {
                     throw reader.fail(line: line, "analysis `datagram` judges UDP ports, so `ports` needs one like 3478/udp")

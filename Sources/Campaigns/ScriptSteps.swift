@@ -11,15 +11,23 @@ struct LocatedStep {
 struct StepBuilder {
     let reader: ScriptReader
 
-    static let probeKinds = ["echo", "syn", "trace", "payload", "stun", "dns"]
-    static let keys: [String: [String]] = [
+    /// The steps the language has of its own; the datagram kinds come from the probe-kind table.
+    static let ownKinds = ["echo", "syn", "trace", "payload"]
+    static let ownKeys: [String: [String]] = [
         "echo": ["probe", "count"],
         "syn": ["probe", "variants", "pad", "second_port"],
         "trace": ["probe", "method", "shape", "max_ttl", "when"],
         "payload": ["probe", "kind", "name", "control", "max_ttl", "pause_ms", "when"],
-        "stun": ["probe", "count"],
-        "dns": ["probe", "name"],
     ]
+    // Closures, not key paths, over the table's metatypes (Swift 6.3 crashes on those).
+    static let datagramKinds = ProbeKinds.datagram.map { $0.name }
+    static var probeKinds: [String] { ownKinds + datagramKinds }
+    /// A datagram step's keys: `probe`, `count`, then the kind's own parameters.
+    static func keys(_ kind: String) -> [String]? {
+        if let own = ownKeys[kind] { return own }
+        guard let k = ProbeKinds.datagramKind(named: kind) else { return nil }
+        return ["probe", "count"] + k.parameters.map { $0.name }
+    }
     static let maximumNameBytes = 255
     /// The payload name that stands for the target's own host name.
     static let targetName = "$target"
@@ -45,7 +53,7 @@ struct StepBuilder {
             throw reader.fail(node, "a step needs `probe:` to say what it sends: \(kinds)")
         }
         let kind = try reader.scalar(probeNode, "probe")
-        guard let allowed = Self.keys[kind] else {
+        guard let allowed = Self.keys(kind) else {
             throw reader.fail(probeNode, "unknown probe '\(ScriptReader.clip(kind))'; use \(kinds)")
         }
         let fields = try reader.mapping(node, "a step", whereText: " in a \(kind) step", allowed: allowed)
@@ -59,11 +67,8 @@ struct StepBuilder {
         case "payload":
             let linux = earlier.contains { if case .syn(let s) = $0 { return s.variants.contains(.linux) } else { return false } }
             return .payload(try payload(fields, earlierSYN: earlierSYN, earlierLinuxSYN: linux))
-        case "stun":
-            return .stun(count: try fields["count"].map { n throws(CampaignError) in try reader.int(n, "count", 1...10) } ?? 1)
         default:
-            let nameNode = try fields.required("name", "say what to ask for, like `name: example.com`")
-            return .dns(name: try dnsName(nameNode))
+            return .datagram(try datagram(kind, fields, node: node))
         }
     }
 
@@ -183,19 +188,27 @@ struct StepBuilder {
         return text
     }
 
-    /// A DNS query name: labels of letters, digits, '-' or '_', 1 to 63 bytes each, 253 in all.
-    private func dnsName(_ node: Node) throws(CampaignError) -> String {
-        let text = try reader.scalar(node, "name")
-        let trimmed = text.hasSuffix(".") ? String(text.dropLast()) : text
-        let labels = trimmed.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = !trimmed.isEmpty && trimmed.utf8.count <= 253 && labels.allSatisfy { label in
-            (1...63).contains(label.utf8.count) && label.utf8.allSatisfy { c in
-                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+    /// A datagram kind's step: `count`, and the kind's parameters checked by the kind itself
+    /// (the table's types, ranges, required ones and rules), each error at its key's line.
+    func datagram(_ kind: String, _ fields: Fields, node: Node) throws(CampaignError) -> DatagramStep {
+        guard let k = ProbeKinds.datagramKind(named: kind) else { throw reader.fail(node, "unknown probe '\(ScriptReader.clip(kind))'") }
+        var step = DatagramStep(kind: kind)
+        if let n = fields["count"] { step.count = try reader.int(n, "count", 1...10) }
+        for p in k.parameters {
+            guard let n = fields[p.name] else { continue }
+            let text = try reader.scalar(n, p.name)
+            do { step.values[p.name] = try p.parse(text) } catch { throw reader.fail(n, error.description) }
+        }
+        var values = step.values
+        values["port"] = .integer(Int(k.defaultPort))
+        do { _ = try ProbeKinds.arguments(for: k, values: values) } catch {
+            // A required parameter left out, or the kind's own rule: at the key, else the step.
+            if fields[error.parameter] == nil, let p = k.parameters.first(where: { $0.name == error.parameter }) {
+                let help = p.help.hasSuffix(".") ? String(p.help.dropLast()) : p.help
+                throw reader.fail(node, "`\(p.name)` is missing in a \(kind) step; give it (\(help.lowercased()), like `\(p.name): \(p.valueName.lowercased())`)")
             }
+            throw reader.fail(fields[error.parameter] ?? node, error.description)
         }
-        guard valid else {
-            throw reader.fail(node, "`name` must be a DNS name like example.com (labels of letters, digits, '-' or '_', 253 bytes at most), not '\(ScriptReader.clip(text))'")
-        }
-        return text
+        return step
     }
 }

@@ -1,11 +1,11 @@
 import Packets
 
 extension ExperimentScript {
-    /// Whether some step probes this transport: syn or payload for TCP, stun or dns for UDP.
+    /// Whether some step probes this transport: syn or payload for TCP, a datagram kind (stun, dns, quic…) for UDP.
     public func probes(_ transport: ServicePort.Transport) -> Bool {
         steps.contains { step in
             switch (step, transport) {
-            case (.syn, .tcp), (.payload, .tcp), (.stun, .udp), (.dns, .udp): return true
+            case (.syn, .tcp), (.payload, .tcp), (.datagram, .udp): return true
             default: return false
             }
         }
@@ -16,7 +16,7 @@ extension ExperimentScript {
     public func check(_ targets: TargetList, source: String) throws(CampaignError) {
         for target in targets.targets {
             for port in target.ports ?? [] where !probes(port.transport) {
-                let (kind, steps) = port.transport == .tcp ? ("TCP", "syn or payload") : ("UDP", "stun or dns")
+                let (kind, steps) = port.transport == .tcp ? ("TCP", "syn or payload") : ("UDP", ScriptReader.words(StepBuilder.datagramKinds, last: "or"))
                 throw CampaignError(file: source, line: target.line,
                                     message: "'\(target.input)' names \(kind) port \(port), but script '\(name)' has no \(steps) step to probe it; add one to the script or drop the port")
             }

@@ -130,6 +130,12 @@ public struct LabPlan: Sendable {
                 steps.append(LabStep("host \(prefix) on \(node.name)",
                                      ["ip", "-n", ns(node.name), family, "route", "add", "local", prefix.description, "dev", "lo"]))
             }
+            // IPv4 lets a datagram leave from an address of a local route; IPv6 only with
+            // non-local binding, without which UDP services answer nothing there.
+            if node.hosts.contains(where: { if case .v6 = $0 { return true }; return false }) {
+                steps.append(LabStep("answer UDP from the IPv6 hosts of \(node.name)",
+                                     ["ip", "netns", "exec", ns(node.name), "sysctl", "-q", "-w", "net.ipv6.ip_nonlocal_bind=1"]))
+            }
             // REJECT rather than an `unreachable` route: the route's errors obey a rate limit
             // that is global to the machine (net.ipv4.route.error_cost), REJECT's the namespace's.
             for prefix in node.unreachable {

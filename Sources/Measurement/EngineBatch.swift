@@ -40,20 +40,14 @@ extension Engine {
                                                           ipID: state.ids.next(), label: "syn \(shape.name) port \(port)"))
                         }
                     }
-                case .stun(let count):
-                    for _ in 0..<(count * repeats) {
-                        datagrams.append(probes.count)
-                        probes.append(try builder.stunBinding(index: probes.count, sourcePort: state.ports.next(),
-                                                              destinationPort: item.port.number, transactionID: state.ids.bytes(12),
-                                                              ttl: 64, ipID: state.ids.next(),
-                                                              label: "stun binding port \(item.port.number)"))
+                case .datagram(let d):
+                    guard let kind = ProbeKinds.datagramKind(named: d.kind), let arguments = try d.arguments(port: item.port.number) else {
+                        throw MeasurementError("the probe kind '\(d.kind)' is not in this build's table")
                     }
-                case .dns(let name):
-                    for _ in 0..<repeats {
+                    for _ in 0..<(d.count * repeats) {
                         datagrams.append(probes.count)
-                        probes.append(try builder.dnsQuery(index: probes.count, sourcePort: state.ports.next(),
-                                                           destinationPort: item.port.number, id: state.ids.next(), name: name, type: 1,
-                                                           ttl: 64, ipID: state.ids.next(), label: "dns A \(name) port \(item.port.number)"))
+                        probes.append(try ProbeKinds.datagramProbe(kind, builder: builder, index: probes.count, sourcePort: state.ports.next(),
+                                                                   ipID: state.ids.next(), arguments: arguments, random: &state.ids))
                     }
                 case .trace(let t):
                     guard let trace = try plannedTrace(t, state: &state, start: probes.count) else { continue }

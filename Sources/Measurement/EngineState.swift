@@ -34,7 +34,7 @@ struct EngineState {
         switch step {
         case .echo: return true
         case .syn, .payload: return item.isTCP
-        case .stun, .dns: return !item.isTCP
+        case .datagram: return !item.isTCP
         case .trace(let t): return t.method == .icmp || (t.method == .tcp) == item.isTCP
         }
     }

@@ -4,7 +4,7 @@ import Probing
 /// ports, trace seeds, transaction ids). Seeded, so a run can be repeated probe for probe:
 /// the same seed, target and source give the same packets, which is what lets a recorded
 /// run be replayed through the engine.
-public struct IdentifierSource: Sendable {
+public struct IdentifierSource: RandomNumberGenerator, Sendable {
     private var generator: SplitMix64
     public let seed: UInt64
 
@@ -19,6 +19,8 @@ public struct IdentifierSource: Sendable {
         var system = SystemRandomNumberGenerator()
         return IdentifierSource(seed: system.next() & (1 << 53 - 1))
     }
+
+    public mutating func next() -> UInt64 { generator.next() }
 
     public mutating func next<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type = T.self) -> T {
         T.random(in: T.min...T.max, using: &generator)

@@ -68,7 +68,7 @@ func scriptError(_ text: String, source: String = "bad.yaml") -> CampaignError? 
             steps:
               - probe: echo
               - probe: foo
-            """, line: 5, fragment: "unknown probe 'foo'; use echo, syn, trace, payload, stun or dns"),
+            """, line: 5, fragment: "unknown probe 'foo'; use echo, syn, trace, payload, stun, dns or quic"),
         ScriptErrorCase(label: "step without probe", text: """
             name: x
             steps:
@@ -172,7 +172,7 @@ func scriptError(_ text: String, source: String = "bad.yaml") -> CampaignError? 
             """, line: 4, fragment: "`name` must be $target or a name of 1 to 255 bytes without spaces, not 'a b'"),
         ScriptErrorCase(label: "misspelt $target", text: "name: x\nports: [443]\nsteps:\n  - {probe: payload, kind: tls, name: $targt, when: always}\n", line: 4, fragment: "`name` must be $target or a name"),
         ScriptErrorCase(label: "dns without name", text: "name: x\nports: [53/udp]\nsteps:\n  - probe: dns\n", line: 4, fragment: "`name` is missing in a dns step"),
-        ScriptErrorCase(label: "dns bad name", text: "name: x\nports: [53/udp]\nsteps:\n  - {probe: dns, name: 'exa mple.com'}\n", line: 4, fragment: "`name` must be a DNS name like example.com"),
+        ScriptErrorCase(label: "dns bad name", text: "name: x\nports: [53/udp]\nsteps:\n  - {probe: dns, name: 'exa..mple.com'}\n", line: 4, fragment: "`name` must be a DNS name (labels of 1 to 63 bytes"),
         ScriptErrorCase(label: "syn without TCP port", text: """
             name: x
             ports: [3478/udp]
@@ -205,13 +205,13 @@ func scriptError(_ text: String, source: String = "bad.yaml") -> CampaignError? 
               - asn
               - investigation
             """, line: 7, fragment: "analysis `investigation` judges SYN trials, so `steps` needs a syn step"),
-        ScriptErrorCase(label: "datagram needs stun or dns", text: """
+        ScriptErrorCase(label: "datagram needs a UDP kind", text: """
             name: x
             ports: [443, 3478/udp]
             steps:
               - {probe: syn, variants: [mss]}
             analyses: [investigation, datagram]
-            """, line: 5, fragment: "analysis `datagram` judges UDP answers, so `steps` needs a stun or dns step"),
+            """, line: 5, fragment: "analysis `datagram` judges UDP answers, so `steps` needs a step of a UDP kind: stun, dns or quic"),
         ScriptErrorCase(label: "unknown analysis", text: """
             name: x
             ports: [443]

@@ -71,8 +71,8 @@ import Testing
                 .trace(TraceStep(method: .udp, shape: nil, maxTTL: 30, when: .blocked)),
                 .payload(PayloadSpec(kind: .tls, name: .target, control: "example.org", maxTTL: 25, pauseMilliseconds: 10, when: .passed)),
                 .payload(PayloadSpec(kind: .http, name: .fixed("blocked.example"), control: "example.com", maxTTL: 30, pauseMilliseconds: 50, when: .always)),
-                .stun(count: 3),
-                .dns(name: "example.com"),
+                .datagram(DatagramStep(kind: "stun", count: 3)),
+                .datagram(DatagramStep(kind: "dns", values: ["name": .text("example.com")])),
             ],
             analyses: [.investigation, .datagram, .asn])
         #expect(script == expected)
@@ -105,7 +105,7 @@ import Testing
             .trace(TraceStep(method: .tcp, shape: .variant(.mss), maxTTL: 30, when: .always)),
             .trace(TraceStep(method: .icmp, shape: nil, maxTTL: 30, when: .always)),
             .payload(PayloadSpec(kind: .http, name: .target, control: "example.com", maxTTL: 30, pauseMilliseconds: 50, when: .passed)),
-            .stun(count: 1),
+            .datagram(DatagramStep(kind: "stun")),
         ])
     }
 

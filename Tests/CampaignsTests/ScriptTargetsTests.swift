@@ -27,7 +27,7 @@ import Testing
             try script.check(udp, source: "list.txt")
             Issue.record("a UDP port no step probes was accepted")
         } catch {
-            #expect(error.description == "list.txt:3: '198.18.0.2:443,3478/udp' names UDP port 3478/udp, but script 'web' has no stun or dns step to probe it; add one to the script or drop the port")
+            #expect(error.description == "list.txt:3: '198.18.0.2:443,3478/udp' names UDP port 3478/udp, but script 'web' has no stun, dns or quic step to probe it; add one to the script or drop the port")
         }
     }
 

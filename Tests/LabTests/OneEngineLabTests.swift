@@ -65,4 +65,42 @@ struct OneEngineLabTests {
             }
         }
     }
+
+    @Test("investigate runs campaign scripts: lab.yaml on TCP 80, a STUN script on 3478/udp")
+    func investigateRunsCampaignScripts() throws {
+        let lab = repositoryRoot.appendingPathComponent("Probes/campaigns/lab.yaml").path
+        let dir = "/tmp/cstest-one-engine-udp-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let stun = dir + "/stun.yaml"
+        try "name: stun-only\nports: [3478/udp]\nsteps:\n  - probe: echo\n    count: 1\n  - probe: stun\n    count: 2\nanalyses: [datagram]\n"
+            .write(toFile: stun, atomically: true, encoding: .utf8)
+        try LabHarness.withLab(Self.scenario) {
+            let inClient = ["ip", "netns", "exec", Self.client, LabHarness.binary, "investigate", "--allow-reserved", "--json"]
+            let blocked = Subprocess.run(inClient + ["198.18.21.5", "--experiment", lab], timeout: 120)
+            let v = try LabHarness.json(blocked.stdout)
+            #expect(v["verdict"] as? String == "rst-injection", "\(blocked.stderr)")
+            #expect((v["trigger"] as? [String: Any])?["kind"] as? String == "syn-size")
+            #expect((v["location"] as? [String: Any])?["ttl"] as? Int == 2)
+            #expect(v["script"] as? String == "lab" && v["port"] as? Int == 80)
+            let udp = Subprocess.run(inClient + ["198.18.20.7", "--experiment", stun], timeout: 60)
+            let u = try LabHarness.json(udp.stdout)
+            #expect(u["verdict"] as? String == "reachable" && u["transport"] as? String == "udp" && u["port"] as? Int == 3478,
+                    "\(udp.stdout) \(udp.stderr)")
+            let dropped = Subprocess.run(inClient + ["198.18.22.7", "--experiment", stun, "--port", "3478/udp"], timeout: 60)
+            #expect(try LabHarness.json(dropped.stdout)["verdict"] as? String == "drop")
+            // A kind from the probe-kind table as a step: QUIC version negotiation on UDP 443.
+            let quic = repositoryRoot.appendingPathComponent("Probes/campaigns/web-quic.yaml").path
+            for target in ["198.18.20.7", "2001:db8:20::7"] {
+                let answered = Subprocess.run(inClient + [target, "--experiment", quic, "--port", "443/udp"], timeout: 60)
+                let q = try LabHarness.json(answered.stdout)
+                #expect(q["verdict"] as? String == "reachable", "\(target): \(answered.stdout) \(answered.stderr)")
+                let kinds = (q["answers"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+                #expect(kinds.contains("version-negotiation"), "\(target): \(kinds)")
+            }
+            let silent = Subprocess.run(inClient + ["198.18.22.7", "--experiment", quic, "--port", "443/udp"], timeout: 60)
+            #expect(try LabHarness.json(silent.stdout)["verdict"] as? String == "drop")
+        }
+    }
 }
