@@ -1,7 +1,8 @@
 import Foundation
 import PackagePlugin
 
-/// Embeds the repository's data files a module needs at run time (the default experiment)
+/// Embeds the repository's data files a module needs at run time (the default experiment,
+/// the built-in lab scenarios)
 /// as Swift source, generated at build time from the files themselves: the binary runs
 /// anywhere, and there is no hand-kept copy to drift.
 @main
@@ -11,6 +12,11 @@ struct EmbedFiles: BuildToolPlugin {
         let files: [String]
         switch target.name {
         case "Measurement": files = ["Probes/experiments/investigate.yaml"]
+        case "Lab":
+            // Every built-in scenario: a file added to Probes/labs is built in at the next build.
+            let labs = root.appending(path: "Probes/labs")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: labs.path)) ?? []
+            files = names.filter { $0.hasSuffix(".yaml") }.sorted().map { "Probes/labs/" + $0 }
         default: files = []
         }
         guard !files.isEmpty else { return [] }

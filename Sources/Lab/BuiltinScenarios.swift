@@ -5,6 +5,12 @@ import Foundation
 public enum BuiltinScenarios {
     public static var names: [String] { files.map(\.name) }
 
+    /// (name, YAML text) of every built-in scenario, sorted by name: Probes/labs/*.yaml,
+    /// embedded in the module at build time by the EmbedFiles plugin.
+    static let files: [(name: String, text: String)] = EmbeddedFiles.text
+        .map { (name: (($0.key as NSString).lastPathComponent as NSString).deletingPathExtension, text: $0.value) }
+        .sorted { $0.name < $1.name }
+
     /// The embedded YAML text of a built-in scenario.
     public static func embeddedText(of name: String) -> String? { files.first { $0.name == name }?.text }
 
