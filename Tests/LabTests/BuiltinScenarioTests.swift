@@ -16,7 +16,7 @@ let clientAddress = IPAddress.v4(IPv4Address("198.18.1.2")!)
 
 @Suite("Built-in scenarios")
 struct BuiltinScenarioTests {
-    static let expected = ["campaign", "chaos", "clean", "ecmp", "gfw-sni", "ip-blackhole", "keyword-http", "telegram-2018", "throttle-sni"]
+    static let expected = ["campaign", "chaos", "clean", "ecmp", "gfw-sni", "ip-blackhole", "keyword-http", "plain", "telegram-2018", "throttle-sni"]
 
     @Test("the embedded copies are Probes/labs, as built")
     func embeddedMatchesFiles() throws {
@@ -30,7 +30,22 @@ struct BuiltinScenarioTests {
         }
     }
 
-    @Test("each built-in scenario parses: client, censor, server on the shared address plan", arguments: expected)
+    /// The scenarios built around our censor emulator (`plain` has none: its tests build the censorship).
+    static let emulated = expected.filter { $0 != "plain" }
+
+    @Test("plain: no censor of ours; client behind home, rules go on mid, a portal, a second way back")
+    func plain() throws {
+        let s = try builtin("plain")
+        #expect(!s.nodes.contains { $0.role == .censor })
+        let client = IPAddress.v4(IPv4Address("198.18.0.2")!)
+        #expect(ScenarioPaths.owner(in: s, of: client) == "client")
+        #expect(ScenarioPaths.owner(in: s, of: serverAddress) == "server")
+        let forward = try #require(ScenarioPaths.hops(in: s, from: "client", to: serverAddress))
+        #expect(forward.map { $0.first ?? "" } == ["home", "isp", "mid", "transit", "server"])
+        #expect(s.node(named: "portal")?.services == [.http, .tls])
+    }
+
+    @Test("each built-in scenario parses: client, censor, server on the shared address plan", arguments: emulated)
     func parses(_ name: String) throws {
         let s = try builtin(name)
         #expect(s.name == name)
@@ -82,7 +97,9 @@ struct BuiltinScenarioTests {
                 let address = try #require(IPAddress(text))
                 let there = try #require(ScenarioPaths.paths(in: s, from: "client", to: address), "client to \(node.name) \(text)")
                 #expect(!there.isEmpty && there.allSatisfy { $0.last == node.name }, "client to \(node.name) \(text)")
-                let back: IPAddress = text.contains(":") ? .v6(IPv6Address("2001:db8:1::2")!) : clientAddress
+                // The client's first address (plain puts it behind home, on 198.18.0.0/24).
+                let own = try #require(plan.nodes.first { $0.name == "client" }?.addresses)
+                let back = try #require(IPAddress(own.first { $0.contains(":") == text.contains(":") } ?? ""))
                 let paths = try #require(ScenarioPaths.paths(in: s, from: node.name, to: back), "\(node.name) back to the client")
                 #expect(!paths.isEmpty && paths.allSatisfy { $0.last == "client" }, "\(node.name) back to the client")
             }
