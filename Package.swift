@@ -151,7 +151,7 @@ let package = Package(
         ),
         // What the test targets share: the lab harness, the CLI runner, two-namespace
         // networks, a seeded generator, running without capabilities.
-        .target(name: "TestSupport", dependencies: ["ChildProcess", "Lab", "Probing", "CSystemShims", "SystemSupport"]),
+        .target(name: "TestSupport", dependencies: ["ChildProcess", "Lab", "Packets", "CSystemShims", "SystemSupport"]),
         .testTarget(
             name: "PacketsTests",
             dependencies: ["TestSupport", "ChildProcess", 

@@ -57,12 +57,8 @@ let scriptWording: YAMLWording = { problem in
         return "nested more than \(limits.maximumFlowDepth) brackets or \(limits.maximumIndent) columns deep; a script is a flat list of steps"
     case .tooManyValues(let limits):
         return "the document expands to more than \(limits.maximumNodes) values (aliases?); a script is a few dozen lines"
-    case .syntax(let problem, let context):
-        return "not valid YAML: \(problem)\(context.map { " (\($0))" } ?? "")"
-    case .encoding(let problem):
-        return "not valid YAML text: \(problem)"
-    case .unreadable(let error):
-        return "not valid YAML: \(error)"
+    case .syntax, .encoding, .unreadable:
+        return problem.unreadableSentence ?? ""
     case .notMapping(let what, let allowed, let found):
         return "\(what) must be a mapping of \(R.words(allowed, last: "and")), not \(R.kind(found))"
     case .keyNotPlain(_, let whereText, let allowed):

@@ -59,19 +59,27 @@ func send<Address>(_ fd: Int32, _ bytes: [UInt8], to address: Address) throws(Ra
     if sent < 0 { throw .system(call: "sendto", errno: errno) }
 }
 
+/// A new raw socket with its options set and bound to `device`; closed again when any of
+/// that fails, so no descriptor leaks from a failed init.
+private func configured(_ fd: Int32, device: String?,
+                        _ options: (Int32) throws(RawSocketError) -> Void = { _ in }) throws(RawSocketError) -> Int32 {
+    do {
+        try options(fd)
+        if let device { try bindToDevice(fd, device) }
+    } catch {
+        Glibc.close(fd)
+        throw error
+    }
+    return fd
+}
+
 /// Sends IPv4 packets whose header we built ourselves (IPPROTO_RAW, so IP_HDRINCL).
 /// Linux still fills the total length and header checksum, and an IP ID of 0 unless DF is set.
 public final class RawIPv4Socket: @unchecked Sendable {
     private var fd: Int32
 
     public init(device: String? = nil) throws(RawSocketError) {
-        fd = try openRawSocket(family: AF_INET, proto: Int32(IPPROTO_RAW))
-        do {
-            if let device { try bindToDevice(fd, device) }
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
+        fd = try configured(try openRawSocket(family: AF_INET, proto: Int32(IPPROTO_RAW)), device: device)
     }
 
     deinit { close() }
@@ -111,21 +119,18 @@ public final class RawIPv6Socket: @unchecked Sendable {
 
     public init(mode: Mode = .headerIncluded, device: String? = nil) throws(RawSocketError) {
         self.mode = mode
+        let opened: Int32
         switch mode {
         case .headerIncluded:
-            fd = try openRawSocket(family: AF_INET6, proto: Int32(IPPROTO_RAW))
+            opened = try openRawSocket(family: AF_INET6, proto: Int32(IPPROTO_RAW))
         case .transport(let proto):
-            fd = try openRawSocket(family: AF_INET6, proto: Int32(proto))
+            opened = try openRawSocket(family: AF_INET6, proto: Int32(proto))
         }
-        do {
+        fd = try configured(opened, device: device) { fd throws(RawSocketError) in
             if case .transport(let proto) = mode, proto == 6 || proto == 17 {
                 // The kernel fills the checksum at this offset (ICMPv6 is always filled).
                 try setOption(fd, Int32(IPPROTO_IPV6), IPV6_CHECKSUM, Int32(proto == 6 ? 16 : 6), "IPV6_CHECKSUM")
             }
-            if let device { try bindToDevice(fd, device) }
-        } catch {
-            Glibc.close(fd)
-            throw error
         }
     }
 

@@ -1,4 +1,4 @@
-import Probing
+import Packets
 
 /// The tests' seeded generator: Probing's SplitMix64, so a failing seed reproduces.
 public typealias SeededGenerator = SplitMix64

@@ -33,5 +33,18 @@ public enum YAMLProblem {
     case notBool(what: String, found: Node)
 }
 
+extension YAMLProblem {
+    /// The sentence for a document YAML cannot read (syntax, encoding, the library's own
+    /// failure), as scripts and scenarios word it; nil for the other problems.
+    public var unreadableSentence: String? {
+        switch self {
+        case .syntax(let problem, let context): return "not valid YAML: \(problem)\(context.map { " (\($0))" } ?? "")"
+        case .encoding(let problem): return "not valid YAML text: \(problem)"
+        case .unreadable(let error): return "not valid YAML: \(error)"
+        default: return nil
+        }
+    }
+}
+
 /// One kind of file's sentences for the reader's problems.
 public typealias YAMLWording = @Sendable (YAMLProblem) -> String
