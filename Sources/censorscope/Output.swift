@@ -1,6 +1,13 @@
+import Analysis
 import ArgumentParser
+import Censor
+import Decoding
 import JSONSupport
+import Lab
+import LabServices
 import Measurement
+import Reports
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,6 +23,8 @@ struct StandardOutput {
         buffer.append(0x0A)
         if buffer.count >= 1 << 16 { flush() }
     }
+
+    mutating func lines(_ lines: [String]) { for l in lines { line(l) } }
 
     /// One JSON value as a line, serialised straight into the buffer.
     mutating func json(_ value: JSONValue) {
@@ -41,25 +50,44 @@ struct UserError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func printError(_ message: String) {
-    let line = Array(("error: " + message + "\n").utf8)
-    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+func printError(_ message: String) { printToStandardError("error: " + message) }
+
+func printWarning(_ message: String) { printToStandardError("warning: " + message) }
+
+func printToStandardError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
-/// Runs a command body with buffered output: a `UserError` becomes one `error:` line on
-/// stderr and exit status 1, after whatever was already printed.
+/// The libraries' failures whose description is the sentence the user reads.
+private func userSentence(_ error: Error) -> String? {
+    switch error {
+    case let e as UserError: return e.description
+    case let e as MeasurementError: return e.description
+    case let e as FileBytes.Failure: return e.description
+    case let e as ReportError: return e.description
+    case let e as RouteImportError: return e.description
+    case let e as SweepImportError: return e.description
+    case let e as DecodeJob.Failure: return e.description
+    case let e as LabError: return e.description
+    case let e as ScenarioError: return e.description
+    case let e as ServiceError: return e.description
+    case let e as CensorCommand.Failure: return e.description
+    default: return nil
+    }
+}
+
+/// Runs a command body with buffered output: a failure with a sentence becomes one
+/// `error:` line on stderr and exit status 1, after whatever was already printed.
 func runReportingUserErrors(_ body: (inout StandardOutput) throws -> Void) throws {
     var out = StandardOutput()
     defer { out.flush() }
     do {
         try body(&out)
-    } catch let e as UserError {
+    } catch {
+        guard let sentence = userSentence(error) else { throw error }
         out.flush()
-        printError(e.description)
-        throw ExitCode.failure
-    } catch let e as MeasurementError {
-        out.flush()
-        printError(e.description)
+        printError(sentence)
         throw ExitCode.failure
     }
 }
