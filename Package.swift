@@ -40,7 +40,8 @@ let package = Package(
         .target(name: "CSystemShims"),
         // The one way to start a thread (named, with a stack size, failures reported).
         // The one lock type is Synchronization's Mutex.
-        .target(name: "SystemSupport", dependencies: ["CSystemShims"]),
+        // Buffered standard output for the command line.
+        .target(name: "SystemSupport", dependencies: ["CSystemShims", "JSONSupport"]),
         // Raw IPv4/IPv6 sockets and network-namespace entry. The only module that sends.
         .target(name: "Sockets", dependencies: ["Packets", "CSystemShims", "SystemSupport"]),
         // libnetfilter_queue, from Debian's libnetfilter-queue-dev: the censor's packet tap.

@@ -28,6 +28,21 @@ extension LabStore {
     }
 }
 
+extension LabNetwork {
+    /// `lab up SCENARIO`: a built-in name or a file beside or given, parsed (its censor
+    /// policy checked by `validateCensor`) and built, ^C rolling back what was built.
+    public static func up(_ scenario: String, validateCensor: ScenarioParser.CensorValidator?,
+                          warn: @escaping @Sendable (String) -> Void) throws -> (state: LabState, store: LabStore) {
+        let executable = currentExecutable()
+        let source = try ScenarioSource.resolve(scenario, executable: executable)
+        let parsed = try source.parse(validateCensor: validateCensor)
+        LabInterrupts.catchSignals()
+        defer { LabInterrupts.release() }
+        let network = LabNetwork(executable: executable, warn: warn)
+        return (try network.up(parsed, source: source.label, text: source.text), network.store)
+    }
+}
+
 extension LabStatus {
     /// What `lab up` prints once the lab is up.
     public static func upText(_ state: LabState) -> [String] {

@@ -31,14 +31,8 @@ struct LabUpCommand: ParsableCommand {
 
     func run() throws {
         try runReportingUserErrors { out in
-            let executable = currentExecutable()
-            let source = try ScenarioSource.resolve(scenario, executable: executable)
-            let parsed = try source.parse(validateCensor: CensorPolicy.validateScenarioCensor)
-            LabInterrupts.catchSignals()
-            defer { LabInterrupts.release() }
-            let network = LabNetwork(executable: executable, warn: printWarning)
-            let state = try network.up(parsed, source: source.label, text: source.text)
-            if json { out.json(LabStatus.json(state, store: network.store)) } else { out.lines(LabStatus.upText(state)) }
+            let (state, store) = try LabNetwork.up(scenario, validateCensor: CensorPolicy.validateScenarioCensor, warn: printWarning)
+            if json { out.json(LabStatus.json(state, store: store)) } else { out.lines(LabStatus.upText(state)) }
         }
     }
 }

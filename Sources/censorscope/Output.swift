@@ -2,7 +2,6 @@ import Analysis
 import ArgumentParser
 import Censor
 import Decoding
-import JSONSupport
 import Lab
 import LabServices
 import Measurement
@@ -11,38 +10,6 @@ import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Buffered standard output: decode can print millions of lines.
-struct StandardOutput {
-    private var buffer: [UInt8] = []
-
-    init() { buffer.reserveCapacity(1 << 16) }
-
-    mutating func line(_ s: String) {
-        buffer.append(contentsOf: s.utf8)
-        buffer.append(0x0A)
-        if buffer.count >= 1 << 16 { flush() }
-    }
-
-    mutating func lines(_ lines: [String]) { for l in lines { line(l) } }
-
-    /// One JSON value as a line, serialised straight into the buffer.
-    mutating func json(_ value: JSONValue) {
-        value.write(into: &buffer)
-        buffer.append(0x0A)
-        if buffer.count >= 1 << 16 { flush() }
-    }
-
-    mutating func flush() {
-        var offset = 0
-        while offset < buffer.count {
-            let n = buffer[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
-            if n <= 0 { break }   // closed pipe: nothing more to do
-            offset += n
-        }
-        buffer.removeAll(keepingCapacity: true)
-    }
-}
 
 /// A user-facing failure: one sentence on stderr and a non-zero exit.
 struct UserError: Error, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Measurement
 import Packets
+import SystemSupport
 import TextViews
 
 // `probe icmp|udp` and the datagram kinds (`ProbeKindCommand`): the same run and the same report shape.

@@ -4,6 +4,7 @@ import Measurement
 import Packets
 import Probing
 import Records
+import SystemSupport
 import TextViews
 
 struct TraceCommand: ParsableCommand {

@@ -1,7 +1,6 @@
 import Agent
 import AgentService
 import ArgumentParser
-import JSONSupport
 import Measurement
 
 /// `censorscope agent`: the remote vantage point for the reverse direction.
@@ -101,12 +100,7 @@ struct AgentRequest: ParsableCommand {
         try runReportingUserErrors { out in
             let connection = try AgentConnection(url: url, token: token.flatMap { $0.isEmpty ? nil : $0 } ?? AgentConnection.environmentToken,
                                                  pin: agentPin, reversePcap: evidence, version: CensorScope.version)
-            var json: JSONValue?
-            if let body {
-                do { json = try JSONParser.parse(body) } catch { throw UserError("--body is not valid JSON (\(error))") }
-            }
-            let result = try connection.request(json == nil ? .GET : .POST, path, json)
-            out.json(result)
+            out.json(try connection.request(path, body: body))
         }
     }
 }
