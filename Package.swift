@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "LabServices", dependencies: ["Packets", "JSONSupport", "CTLSShim", "CLabNet", "SystemSupport"]),
         // Probe kinds (build, recognise, classify), the correlator, traces. Pure: it reads
         // captured packets as values, so a live run and a pcap file are analysed alike.
-        .target(name: "Probing", dependencies: ["Packets", "Capture", "JSONSupport"]),
+        .target(name: "Probing", dependencies: ["Packets", "Capture", "JSONSupport", "Records"]),
         // The imperative shell of probing: pacing, raw sends, the run's capture, routes.
         .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims", "SystemSupport"]),
         // From correlated observations (live or from pcap files) to verdicts: injection,
@@ -149,7 +149,7 @@ let package = Package(
         ),
         // What the test targets share: the lab harness, the CLI runner, two-namespace
         // networks, a seeded generator, running without capabilities.
-        .target(name: "TestSupport", dependencies: ["ChildProcess", "Lab", "Probing", "CSystemShims", "SystemSupport"]),
+        .target(name: "TestSupport", dependencies: ["ChildProcess", "Lab", "Packets", "Probing", "CSystemShims", "SystemSupport"]),
         .testTarget(
             name: "PacketsTests",
             dependencies: ["TestSupport", "ChildProcess", 

@@ -1,6 +1,7 @@
 import Measurement
 import Foundation
 import Packets
+import ProbeSession
 import Synchronization
 import SystemSupport
 #if canImport(Glibc)
@@ -33,7 +34,7 @@ final class ReverseListener: Sendable {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         let any: IPAddress = ipv6 ? .v6(IPv6Address(high: 0, low: 0)) : .v4(IPv4Address(0))
         let socketFD = fd
-        let bound = withSocketAddress(any, port) { bind(socketFD, $0, $1) } == 0 && listen(fd, 8) == 0
+        let bound = KernelConnection.withSockaddr(any, port) { bind(socketFD, $0, $1) } == 0 && listen(fd, 8) == 0
         if !bound {
             let code = errno
             close(fd)
@@ -89,21 +90,5 @@ final class ReverseListener: Sendable {
     private func readable(_ fd: Int32, milliseconds: Int32) -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&p, 1, milliseconds) > 0
-    }
-
-    private func withSocketAddress<R>(_ address: IPAddress, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
-        switch address {
-        case .v4(let a):
-            var sa = sockaddr_in()
-            sa.sin_family = sa_family_t(AF_INET)
-            sa.sin_port = port.bigEndian
-            sa.sin_addr.s_addr = a.value.bigEndian
-            return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        case .v6:
-            var sa = sockaddr_in6()
-            sa.sin6_family = sa_family_t(AF_INET6)
-            sa.sin6_port = port.bigEndian
-            return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-        }
     }
 }

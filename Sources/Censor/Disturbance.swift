@@ -1,20 +1,8 @@
 import Packets
 
-/// A small seedable generator (SplitMix64): the same seed gives the same sequence, so a
-/// disturb rule's decisions can be reproduced for the same packets in the same order.
-public struct SeededRandom: RandomNumberGenerator, Hashable, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A disturb rule's generator: seeded, so its decisions can be reproduced for the same
+/// packets in the same order.
+public typealias SeededRandom = SplitMix64
 
 /// The random part of a disturb decision for one packet, on the engine's clock.
 public struct Disturbance: Hashable, Sendable {

@@ -34,12 +34,8 @@ let scenarioWording: YAMLWording = { problem in
         return "nested more than \(limits.maximumFlowDepth) brackets or \(limits.maximumIndent) columns deep; refusing it"
     case .tooManyValues(let limits):
         return "the document expands to more than \(limits.maximumNodes) values (aliases?); refusing it"
-    case .syntax(let problem, let context):
-        return "not valid YAML: \(problem)\(context.map { " (\($0))" } ?? "")"
-    case .encoding(let problem):
-        return "not valid YAML text: \(problem)"
-    case .unreadable(let error):
-        return "not valid YAML: \(error)"
+    case .syntax, .encoding, .unreadable:
+        return problem.parserSentence ?? ""
     case .notMapping(let what, let allowed, _):
         return "\(what) must be a mapping of \(allowed.joined(separator: ", "))"
     case .keyNotPlain(let what, _, _):

@@ -1,3 +1,4 @@
+import Packets
 import Probing
 
 /// Where a measurement's identifiers come from (sequence numbers, IP IDs, echo ids, source

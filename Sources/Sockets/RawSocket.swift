@@ -20,13 +20,22 @@ public enum RawSocketError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Opens a raw socket; EPERM/EACCES become `.permissionDenied`.
-func openRawSocket(family: Int32, proto: Int32) throws(RawSocketError) -> Int32 {
+/// Opens a raw socket, runs `configure` on it and binds it to `device` when given;
+/// EPERM/EACCES become `.permissionDenied`, and a socket that cannot be set up is closed.
+func openRawSocket(family: Int32, proto: Int32, device: String?,
+                   configure: (Int32) throws(RawSocketError) -> Void = { _ in }) throws(RawSocketError) -> Int32 {
     let fd = socket(family, Int32(SOCK_RAW.rawValue), proto)
     if fd < 0 {
         let e = errno
         if e == EPERM || e == EACCES { throw .permissionDenied }
         throw .system(call: "socket", errno: e)
+    }
+    do {
+        try configure(fd)
+        if let device { try bindToDevice(fd, device) }
+    } catch {
+        Glibc.close(fd)
+        throw error
     }
     return fd
 }
@@ -65,13 +74,7 @@ public final class RawIPv4Socket: @unchecked Sendable {
     private var fd: Int32
 
     public init(device: String? = nil) throws(RawSocketError) {
-        fd = try openRawSocket(family: AF_INET, proto: Int32(IPPROTO_RAW))
-        do {
-            if let device { try bindToDevice(fd, device) }
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
+        fd = try openRawSocket(family: AF_INET, proto: Int32(IPPROTO_RAW), device: device)
     }
 
     deinit { close() }
@@ -113,19 +116,14 @@ public final class RawIPv6Socket: @unchecked Sendable {
         self.mode = mode
         switch mode {
         case .headerIncluded:
-            fd = try openRawSocket(family: AF_INET6, proto: Int32(IPPROTO_RAW))
+            fd = try openRawSocket(family: AF_INET6, proto: Int32(IPPROTO_RAW), device: device)
         case .transport(let proto):
-            fd = try openRawSocket(family: AF_INET6, proto: Int32(proto))
-        }
-        do {
-            if case .transport(let proto) = mode, proto == 6 || proto == 17 {
+            fd = try openRawSocket(family: AF_INET6, proto: Int32(proto), device: device) { fd throws(RawSocketError) in
                 // The kernel fills the checksum at this offset (ICMPv6 is always filled).
-                try setOption(fd, Int32(IPPROTO_IPV6), IPV6_CHECKSUM, Int32(proto == 6 ? 16 : 6), "IPV6_CHECKSUM")
+                if proto == 6 || proto == 17 {
+                    try setOption(fd, Int32(IPPROTO_IPV6), IPV6_CHECKSUM, Int32(proto == 6 ? 16 : 6), "IPV6_CHECKSUM")
+                }
             }
-            if let device { try bindToDevice(fd, device) }
-        } catch {
-            Glibc.close(fd)
-            throw error
         }
     }
 

@@ -35,3 +35,16 @@ public enum YAMLProblem {
 
 /// One kind of file's sentences for the reader's problems.
 public typealias YAMLWording = @Sendable (YAMLProblem) -> String
+
+extension YAMLProblem {
+    /// The parser's own problems (bad syntax, bad encoding, unreadable text) as scripts and
+    /// scenarios word them; nil for every other problem.
+    public var parserSentence: String? {
+        switch self {
+        case .syntax(let problem, let context): return "not valid YAML: \(problem)\(context.map { " (\($0))" } ?? "")"
+        case .encoding(let problem): return "not valid YAML text: \(problem)"
+        case .unreadable(let error): return "not valid YAML: \(error)"
+        default: return nil
+        }
+    }
+}
