@@ -31,6 +31,11 @@ public struct HopNames {
     public var naming: HopNaming
     public var annotations: [IPAddress: HopAnnotation]
 
+    public init(naming: HopNaming, annotations: [IPAddress: HopAnnotation]) {
+        self.naming = naming
+        self.annotations = annotations
+    }
+
     /// The trace with `asn`, `as_name` (and `hostname`) on every hop; unchanged when inactive.
     public func annotating(_ trace: TraceRecord) -> TraceRecord {
         naming.isActive ? HopEnrichment.annotating(trace, with: annotations, includeHostname: naming.reverseDNS) : trace
