@@ -41,8 +41,8 @@ func openRawSocket(family: Int32, proto: Int32, device: String?,
 }
 
 func setOption<T>(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: T, _ label: String) throws(RawSocketError) {
-    var v = value
-    if setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<T>.size)) != 0 {
+    let rc = withUnsafeBytes(of: value) { setsockopt(fd, level, name, $0.baseAddress, socklen_t($0.count)) }
+    if rc != 0 {
         throw .system(call: "setsockopt(\(label))", errno: errno)
     }
 }
