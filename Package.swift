@@ -32,15 +32,16 @@ let package = Package(
         // Typed, versioned result records (investigation, trace, probe result, route
         // comparison, sweep, …): each encoded in one place, decoded only at the boundaries. Pure.
         .target(name: "Records", dependencies: ["JSONSupport"]),
-        // Human (tcpdump -v style) and JSON views of decoded packets. Pure.
-        .target(name: "Decoding", dependencies: ["Packets", "JSONSupport"]),
+        // Human (tcpdump -v style) and JSON views of decoded packets, from hex or capture files.
+        .target(name: "Decoding", dependencies: ["Packets", "Capture", "JSONSupport"]),
         // libpcap live capture, pcap/pcapng files. The only module that reads packets from the OS.
         .target(name: "Capture", dependencies: ["Packets", "CPcap"]),
         // Linux calls glibc hides behind _GNU_SOURCE (setns).
         .target(name: "CSystemShims"),
         // The one way to start a thread (named, with a stack size, failures reported).
         // The one lock type is Synchronization's Mutex.
-        .target(name: "SystemSupport", dependencies: ["CSystemShims"]),
+        // Buffered standard output for the command line.
+        .target(name: "SystemSupport", dependencies: ["CSystemShims", "JSONSupport"]),
         // Raw IPv4/IPv6 sockets and network-namespace entry. The only module that sends.
         .target(name: "Sockets", dependencies: ["Packets", "CSystemShims", "SystemSupport"]),
         // libnetfilter_queue, from Debian's libnetfilter-queue-dev: the censor's packet tap.
@@ -53,7 +54,7 @@ let package = Package(
         .target(
             name: "Censor",
             dependencies: [
-                "Packets", "Sockets", "JSONSupport", "CNetfilterQueue", "ChildProcess", "YAMLReading",
+                "Packets", "Sockets", "JSONSupport", "CNetfilterQueue", "ChildProcess", "YAMLReading", "Lab",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -79,14 +80,14 @@ let package = Package(
         .target(name: "LabServices", dependencies: ["Packets", "JSONSupport", "CTLSShim", "CLabNet", "SystemSupport"]),
         // Probe kinds (build, recognise, classify), the correlator, traces. Pure: it reads
         // captured packets as values, so a live run and a pcap file are analysed alike.
-        .target(name: "Probing", dependencies: ["Packets", "Capture", "JSONSupport"]),
+        .target(name: "Probing", dependencies: ["Packets", "Capture", "JSONSupport", "Records"]),
         // The imperative shell of probing: pacing, raw sends, the run's capture, routes.
         .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims", "SystemSupport"]),
         // From correlated observations (live or from pcap files) to verdicts: injection,
         // trigger, location. Pure.
         .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport", "Records"]),
         // Investigation records as reports: JSON, OONI JSONL, CSV, Markdown, HTML with SVG, pcapng evidence.
-        .target(name: "Reports", dependencies: ["JSONSupport", "Records", "Capture", "Packets"]),
+        .target(name: "Reports", dependencies: ["JSONSupport", "Records", "Capture", "Packets", "SystemSupport"]),
         // The one YAML reader (scripts, scenarios, censor policies): bounds on hostile
         // documents, typed getters, `FILE:LINE: sentence` errors.
         .target(name: "YAMLReading", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -109,8 +110,11 @@ let package = Package(
         // Campaign sessions: worker threads over the store's unfinished items, one shared pacer.
         .target(
             name: "CampaignScheduler",
-            dependencies: ["Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport", "SystemSupport"]
+            dependencies: ["Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport", "Reports", "SystemSupport"]
         ),
+        // The commands' human text: investigations, traces, probe results, payload sweeps,
+        // analyses, route comparisons. Pure: lines from values, testable without the binary.
+        .target(name: "TextViews", dependencies: ["Packets", "Probing", "ProbeSession", "Analysis", "Campaigns", "Records", "Measurement"]),
         // The agent's HTTPS server and client (SwiftNIO, NIOSSL), and what it probes.
         .target(
             name: "AgentService",
@@ -128,14 +132,9 @@ let package = Package(
             name: "censorscope",
             dependencies: [
                 "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Records", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns", "CampaignStore",
-                "Agent", "AgentService", "CTLSShim", "Measurement", "CampaignScheduler",
+                "Agent", "AgentService", "Measurement", "CampaignScheduler", "TextViews", "SystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Running child processes with posix_spawn and waitpid (Foundation's Process can hang on Linux).
@@ -172,10 +171,11 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "Records", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "JSONSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Records", "Probing", "Capture"]),
+        .testTarget(name: "TextViewsTests", dependencies: ["TestSupport", "TextViews", "Measurement", "Campaigns", "Analysis", "Probing", "ProbeSession", "Packets", "Records", "JSONSupport"]),
         .testTarget(name: "YAMLReadingTests", dependencies: ["YAMLReading", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CampaignsTests", dependencies: ["TestSupport", "ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
-        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Campaigns", "Packets", "JSONSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Campaigns", "Packets", "JSONSupport", "Analysis", "ProbeSession", "Probing", "Records"], exclude: ["Fixtures"]),
         .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "Records", "JSONSupport"]),
         .testTarget(
             name: "CensorTests",

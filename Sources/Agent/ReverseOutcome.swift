@@ -1,5 +1,4 @@
 import Analysis
-import JSONSupport
 import Records
 import Packets
 import Probing
@@ -122,9 +121,6 @@ public enum DirectionVerdict {
     public static func record(forward: Bool, reverse: Bool?) -> DirectionRecord {
         DirectionRecord(forward: forward, reverse: reverse, summary: summary(forward: forward, reverse: reverse))
     }
-
-    /// The `direction` object of an investigation.
-    public static func json(forward: Bool, reverse: Bool?) -> JSONValue { record(forward: forward, reverse: reverse).json }
 }
 
 /// The agent's answer to `POST /v1/reverse`, built on the agent and read back by the client.
@@ -169,9 +165,6 @@ public struct ReverseReport: Sendable {
             timedOut: o.outcome == .timeout, socketError: o.socketError, evidencePCAPNG: evidenceBase64)
     }
 
-    /// The response body (Docs/agent.md).
-    public var json: JSONValue { record.json }
-
     /// One line for people from a response: "reset by an injector (ttl 57, ip id 1, no DF) …".
     public static func line(_ body: ReverseRecord) -> String {
         let outcome = body.outcome ?? "?"
@@ -193,10 +186,5 @@ public struct ReverseReport: Sendable {
             if body.injected == true { text += ", forged" }
         }
         return text
-    }
-
-    /// The line from a response body as the client received it (a boundary: the agent's answer).
-    public static func line(_ body: JSONValue) -> String {
-        line((try? ReverseRecord(json: body)) ?? ReverseRecord())
     }
 }

@@ -30,8 +30,13 @@ public final class AgentClient: Sendable {
     private let known: Mutex<KnownAgents>
     private let group: MultiThreadedEventLoopGroup
     private let sslContext: NIOSSLContext
-    /// What the verification callback saw and decided, read once the reply is in.
-    private let verification = Mutex<(presented: CertificateFingerprint?, decision: PinDecision?)>((nil, nil))
+    /// What the verification callback saw and decided, read once the reply is in. A box of
+    /// its own: the channel holds it, never the client, whose deinit (which shuts the event
+    /// loop down) must run on the caller's thread and not on the loop's.
+    private final class Verification: Sendable {
+        let state = Mutex<(presented: CertificateFingerprint?, decision: PinDecision?)>((nil, nil))
+    }
+    private let verification = Verification()
     /// Seconds to wait for an answer (a trace takes a few seconds; requests queue at the agent).
     static let timeout: Int64 = 180
 
@@ -68,7 +73,7 @@ public final class AgentClient: Sendable {
         let sslContext = self.sslContext
         let sni = url.address == nil ? url.host : nil   // SNI carries names, never addresses
         let endpoint = url.endpoint, known = self.known.withLock { $0.fingerprint(for: endpoint) }, pin = self.pin
-        let file = knownAgentsPath
+        let file = knownAgentsPath, verification = self.verification
         let requestBody = bytes
         ClientBootstrap(group: loop)
             .connectTimeout(.seconds(10))
@@ -81,7 +86,7 @@ public final class AgentClient: Sendable {
                             return
                         }
                         let decision = PinDecision.decide(endpoint: endpoint, presented: presented, known: known, pin: pin, file: file)
-                        self.verification.withLock { $0 = (presented, decision) }
+                        verification.state.withLock { $0 = (presented, decision) }
                         if case .refused = decision { result.succeed(.failed) } else { result.succeed(.certificateVerified) }
                     }
                     let sync = channel.pipeline.syncOperations
@@ -103,7 +108,7 @@ public final class AgentClient: Sendable {
     /// known_agents, and turns failures into one sentence.
     public func wait(_ future: EventLoopFuture<Reply>) throws(MeasurementError) -> Reply {
         let outcome = Result { try future.wait() }
-        let (presented, decision) = verification.withLock { $0 }
+        let (presented, decision) = verification.state.withLock { $0 }
         if case .refused(let why)? = decision { throw MeasurementError(why) }
         switch outcome {
         case .success(let reply):

@@ -59,6 +59,15 @@ public struct AgentConnection: Sendable {
         return .object(fields.filter { $0.key != "evidence_pcapng" })
     }
 
+    /// `agent request`: GET `path`, or POST it with `body` (JSON text the user typed);
+    /// the agent's JSON answer as it came, evidence taken out.
+    public func request(_ path: String, body: String?) throws(MeasurementError) -> JSONValue {
+        guard let body else { return try request(.GET, path, nil) }
+        let json: JSONValue
+        do { json = try JSONParser.parse(body) } catch { throw MeasurementError("--body is not valid JSON (\(error))") }
+        return try request(.POST, path, json)
+    }
+
     /// Sends one request to the agent and returns its JSON result (evidence taken out).
     public func request(_ method: HTTPMethod, _ path: String, _ body: JSONValue?) throws(MeasurementError) -> JSONValue {
         let reply = try client.call(method: method, path: path, body: body)

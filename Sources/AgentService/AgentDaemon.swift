@@ -24,6 +24,23 @@ public enum AgentDaemon {
             self.allowReserved = allowReserved
             self.version = version
         }
+
+        /// As `agent serve`'s options give it: the listen address and rate limit parsed, the
+        /// state directory ~/.censorscope/agent unless given.
+        public init(listen: String, tokenFile: String, stateDirectory: String?, rateLimit: String, allowReserved: Bool,
+                    version: String) throws(MeasurementError) {
+            let address: ListenAddress
+            do { address = try ListenAddress(parsing: listen) } catch { throw MeasurementError("\(error)") }
+            let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/root"
+            self.init(listen: address, tokenFile: tokenFile, stateDirectory: stateDirectory ?? home + "/.censorscope/agent",
+                      rateLimit: RateLimit(parsing: rateLimit) ?? .standard, allowReserved: allowReserved, version: version)
+        }
+    }
+
+    /// Each request as a line `agent: …` on standard error.
+    public static let logToStandardError: @Sendable (String) -> Void = { line in
+        let text = Array(("agent: " + line + "\n").utf8)
+        _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     }
 
     /// Serves until a signal; `say` prints the start-up lines (fingerprint, address), `log`

@@ -19,12 +19,9 @@ enum AgentProbes {
         let job = TraceJob(target: try ProbeTarget(target.description, allowReserved: true),
                            method: TraceMethod(rawValue: request.method) ?? .tcp, port: request.port,
                            variant: request.variant ?? "mss", maxTTL: request.maxTTL ?? 30, settings: RunSettings(), pcap: pcap)
-        let outcome = try job.run()
-        guard case .object(var fields) = outcome.json(hops: outcome.trace.hopsJSON) else {
-            throw MeasurementError("the trace produced no result object")
-        }
-        fields.append(("evidence_pcapng", .string(try base64(of: pcap))))
-        return .object(fields)
+        var record = try job.run().record
+        record.evidencePCAPNG = try base64(of: pcap)
+        return record.json
     }
 
     /// `POST /v1/reverse`: a kernel connection from port `sport` to the target's `dport`,
@@ -61,7 +58,7 @@ enum AgentProbes {
         let evidence = try pcapng(captured, comment: "reverse \(source):\(request.sourcePort) > \(target):\(request.destinationPort)")
         return ReverseReport(target: target, source: source, request: request, observation: reported, assessment: assessment,
                              handshake: ReverseFlow.handshakeCompleted(packets, flow: flow),
-                             payloadSent: ReverseFlow.payloadSent(packets, flow: flow), evidenceBase64: evidence).json
+                             payloadSent: ReverseFlow.payloadSent(packets, flow: flow), evidenceBase64: evidence).record.json
     }
 
     /// The packets as a pcapng file, base64.

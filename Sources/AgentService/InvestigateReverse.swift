@@ -1,8 +1,7 @@
 import Agent
-import Measurement
 import JSONSupport
-import NIOHTTP1
-import Packets
+import Measurement
+import Records
 
 /// `investigate --both --agent URL`: after the forward investigation, the agent connects
 /// back from the investigated port to ours and sends the same Host/SNI (or an HTTP GET for
@@ -20,37 +19,37 @@ public struct InvestigateReverse {
 
     /// What the reverse run adds to the investigation.
     public struct Result {
-        public var reverse: JSONValue
-        public var direction: JSONValue
+        public var reverse: ReverseRecord
+        public var direction: DirectionRecord
+        /// One line for people: the direction's verdict and the agent's result.
         public var line: String
+
+        /// The investigation with `reverse` and `direction`.
+        public func adding(to record: InvestigationRecord) -> InvestigationRecord {
+            var record = record
+            record.reverse = reverse
+            record.direction = direction
+            return record
+        }
     }
 
     public func run(port: UInt16, httpHost: String?, sni: String?, forwardBlocked: Bool, ipv6: Bool) throws -> Result {
         let payload: ReversePayload = httpHost.map { .httpHost($0) } ?? sni.map { .tlsSNI($0) } ?? .httpHost("example.com")
         let request = AgentReverseRequest(sourcePort: port, destinationPort: port, payload: payload)
         let listener = try ReverseListener(port: port, ipv6: ipv6)
-        let answer: JSONValue
-        do {
-            answer = try connection.request(.POST, "/v1/reverse", request.json)
-        } catch {
+        let body: JSONValue
+        do { body = try connection.request(.POST, "/v1/reverse", request.json) } catch {
             _ = listener?.stop()
             throw error
         }
         let seen = listener?.stop()
+        // The agent's answer is a boundary: read once, into its record.
+        let answer = (try? ReverseRecord(json: body)) ?? ReverseRecord()
         var reverse = answer
-        if case .object(let fields) = answer {
-            let here: JSONValue = seen.map {
-                .object([("port", .number(port)), ("accepted", .number($0.accepted)), ("bytes_received", .number($0.bytes)), ("reset", .bool($0.reset))])
-            } ?? .object([("port", .number(port)), ("note", "another program listens on this port and took the connection")])
-            reverse = .object(fields + [("listener", here)])
-        }
-        let blocked: Bool?
-        switch answer["blocked"] {
-        case .bool(let b)?: blocked = b
-        default: blocked = nil
-        }
-        let summary = DirectionVerdict.summary(forward: forwardBlocked, reverse: blocked)
-        return Result(reverse: reverse, direction: DirectionVerdict.json(forward: forwardBlocked, reverse: blocked),
-                      line: "direction: \(summary) — \(ReverseReport.line(answer))")
+        reverse.listener = seen.map { ReverseRecord.Listener(port: Int(port), accepted: $0.accepted, bytesReceived: $0.bytes, reset: $0.reset) }
+            ?? ReverseRecord.Listener(port: Int(port), note: "another program listens on this port and took the connection")
+        let direction = DirectionVerdict.record(forward: forwardBlocked, reverse: answer.blocked)
+        return Result(reverse: reverse, direction: direction,
+                      line: "direction: \(DirectionVerdict.summary(forward: forwardBlocked, reverse: answer.blocked)) — \(ReverseReport.line(answer))")
     }
 }

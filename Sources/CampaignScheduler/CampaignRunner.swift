@@ -2,7 +2,6 @@ import Analysis
 import CampaignStore
 import Campaigns
 import Foundation
-import JSONSupport
 import Lab
 import Measurement
 import Packets
@@ -149,19 +148,10 @@ struct CampaignRunner {
             return fail("\(error)")
         }
         if c.interrupted() && outcome.probesSent == 0 { return .abandoned }
-        let asn = c.asn
         let r = outcome.result
-        var json = outcome.json
-        if let asn, case .object(let fields) = json {
-            let hops = [r.path, r.testPath].compactMap { $0 }.flatMap { $0.trace.hops.flatMap { $0.responses.map(\.address) } }
-            let annotations = HopEnrichment.annotate(Array(Set(hops)), database: asn, hostnames: [:])
-            json = .object(fields.map { f in
-                f.key == "path" || f.key == "test_path" ? (f.key, HopEnrichment.annotatingHops(f.value, with: annotations, includeHostname: false)) : f
-            })
-        }
+        let record = HopNaming(database: c.asn, reverseDNS: false).lookUp(r.pathAddresses).annotating(outcome.record)
         let result = ItemResult(
-            itemID: stored.id, verdict: r.verdict.rawValue, trigger: r.trigger.kind,
-            confidence: r.location?.confidence.rawValue, json: json.serialized(),
+            itemID: stored.id, record: record,
             answers: outcome.answers.map { probe, a in
                 RecordedAnswer(probeIndex: probe.index, probeLabel: probe.label, kind: a.kind.rawValue,
                                source: a.fingerprint.source.description, ttl: Int(a.fingerprint.ttl),

@@ -24,10 +24,20 @@ public struct CampaignRequest: Sendable {
     public var command: String = ""
     public var softwareVersion: String = ""
 
-    public init(script: String, targets: String, db: String) {
+    public init(script: String, targets: String, db: String, maxTargets: Int = 65536, seed: UInt64? = nil,
+                resolver: IPAddress? = nil, asnDatabase: String? = nil, allowReserved: Bool = false,
+                overrides: PacingOverrides = PacingOverrides(), command: String = "", softwareVersion: String = "") {
         self.script = script
         self.targets = targets
         self.db = db
+        self.maxTargets = maxTargets
+        self.seed = seed
+        self.resolver = resolver
+        self.asnDatabase = asnDatabase
+        self.allowReserved = allowReserved
+        self.overrides = overrides
+        self.command = command
+        self.softwareVersion = softwareVersion
     }
 }
 

@@ -5,15 +5,8 @@ import JSONSupport
 public struct CampaignStatus: Sendable, Hashable {
     /// The database file.
     public var path: String
-    public var name: String
-    public var scriptSHA256: String
-    public var softwareVersion: String
-    public var startedAt: Date
-    /// Set once every item is done.
-    public var endedAt: Date?
-    public var vantageAddress: String?
-    public var vantageASN: Int?
-    public var vantageASName: String?
+    /// The campaign as stored: its script, when and where it ran.
+    public var campaign: CampaignMetadata
     public var total: Int
     public var done: Int
     /// Unfinished items that have failed at least once (retried on resume).
@@ -30,17 +23,22 @@ public struct CampaignStatus: Sendable, Hashable {
     /// When the latest verdict was recorded.
     public var lastFinishedAt: Date?
 
+    public var name: String { campaign.name }
+    public var endedAt: Date? { campaign.endedAt }
+    public var vantageASN: Int? { campaign.vantageASN }
+
     /// snake_case keys, dates as ISO 8601 UTC strings, verdict counts by verdict name.
     public var json: JSONValue {
+        let (vantageAddress, vantageASN, vantageASName) = (campaign.vantageAddress, campaign.vantageASN, campaign.vantageASName)
         let vantage: JSONValue = vantageAddress == nil && vantageASN == nil && vantageASName == nil ? .null : [
             "address": .optional(vantageAddress), "asn": .optional(vantageASN), "as_name": .optional(vantageASName),
         ]
         return [
             "db": .string(path),
             "name": .string(name),
-            "script_sha256": .string(scriptSHA256),
-            "software_version": .string(softwareVersion),
-            "started_at": .string(utcText(startedAt)),
+            "script_sha256": .string(campaign.scriptSHA256),
+            "software_version": .string(campaign.softwareVersion),
+            "started_at": .string(utcText(campaign.startedAt)),
             "ended_at": .optional(endedAt.map(utcText)),
             "complete": .bool(endedAt != nil),
             "vantage": vantage,
@@ -59,12 +57,12 @@ public struct CampaignStatus: Sendable, Hashable {
     /// A human summary that fits one screen (only the last few sessions are listed).
     public var textLines: [String] {
         var lines = ["Campaign \(name) in \(path)",
-                     "  script sha256 \(scriptSHA256), CensorScope \(softwareVersion)"]
-        var vantage = vantageAddress ?? "unknown address"
-        if let vantageASN { vantage += " (AS\(vantageASN)\(vantageASName.map { " " + $0 } ?? ""))" }
+                     "  script sha256 \(campaign.scriptSHA256), CensorScope \(campaign.softwareVersion)"]
+        var vantage = campaign.vantageAddress ?? "unknown address"
+        if let vantageASN { vantage += " (AS\(vantageASN)\(campaign.vantageASName.map { " " + $0 } ?? ""))" }
         lines.append("  vantage \(vantage)")
         let end = endedAt.map { "finished \(utcText($0))" } ?? "not finished"
-        lines.append("  started \(utcText(startedAt)), \(end)")
+        lines.append("  started \(utcText(campaign.startedAt)), \(end)")
         let percent = total == 0 ? 100 : done * 100 / total
         lines.append("Items: \(total) total, \(done) done (\(percent)%), \(failed) failed (retried on resume), \(pending) pending")
         if verdictCounts.isEmpty {

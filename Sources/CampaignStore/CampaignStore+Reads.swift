@@ -105,10 +105,7 @@ extension CampaignStore {
             let failed = states[ItemState.failed.rawValue] ?? 0
             let pending = states[ItemState.pending.rawValue] ?? 0
             return CampaignStatus(
-                path: path, name: metadata.name, scriptSHA256: metadata.scriptSHA256,
-                softwareVersion: metadata.softwareVersion, startedAt: metadata.startedAt, endedAt: metadata.endedAt,
-                vantageAddress: metadata.vantageAddress, vantageASN: metadata.vantageASN,
-                vantageASName: metadata.vantageASName, total: done + failed + pending, done: done, failed: failed,
+                path: path, campaign: metadata, total: done + failed + pending, done: done, failed: failed,
                 pending: pending, verdictCounts: verdictCounts,
                 answers: try totals?.decode(Int.self, forColumn: "answers") ?? 0,
                 probesSent: try totals?.decode(Int.self, forColumn: "probes") ?? 0,

@@ -58,7 +58,7 @@ let scriptWording: YAMLWording = { problem in
     case .tooManyValues(let limits):
         return "the document expands to more than \(limits.maximumNodes) values (aliases?); a script is a few dozen lines"
     case .syntax, .encoding, .unreadable:
-        return problem.unreadableSentence ?? ""
+        return problem.parserSentence ?? ""
     case .notMapping(let what, let allowed, let found):
         return "\(what) must be a mapping of \(R.words(allowed, last: "and")), not \(R.kind(found))"
     case .keyNotPlain(_, let whereText, let allowed):

@@ -1,7 +1,7 @@
 import Packets
 
-/// The disturb rules' seedable generator: the same seed gives the same sequence, so a
-/// disturb rule's decisions can be reproduced for the same packets in the same order.
+/// A disturb rule's generator: seeded, so its decisions can be reproduced for the same
+/// packets in the same order.
 public typealias SeededRandom = SplitMix64
 
 /// The random part of a disturb decision for one packet, on the engine's clock.

@@ -11,6 +11,11 @@ public indirect enum LabError: Error, Sendable, CustomStringConvertible {
     case ambiguous(scenarios: [String])
     case unknownNode(node: String, scenario: String, nodes: [String])
     case corruptState(path: String, reason: String)
+    /// Namespaces without a state file: a `lab up` that crashed.
+    case noState(scenario: String)
+    /// The node's namespace was removed behind the lab's back.
+    case namespaceGone(node: String, scenario: String)
+    case execFailed(reason: String)
     case io(path: String, reason: String)
     /// `up` failed and rolled back; `rollback` says what could not be removed, if anything.
     case upFailed(cause: LabError, rollback: String?)
@@ -42,6 +47,12 @@ public indirect enum LabError: Error, Sendable, CustomStringConvertible {
             return "lab \(scenario) has no node `\(node)` (nodes: \(nodes.joined(separator: ", ")))"
         case let .corruptState(path, reason):
             return "the lab state \(path) cannot be read (\(reason)): run `censorscope lab down` to clean up"
+        case .noState(let s):
+            return "lab \(s) has namespaces but no state (a crashed `lab up`?): run `censorscope lab down \(s)`"
+        case let .namespaceGone(node, s):
+            return "the namespace of \(node) is gone: run `censorscope lab down \(s)` and `lab up` again"
+        case .execFailed(let reason):
+            return "cannot run `ip netns exec`: \(reason) (is iproute2 installed?)"
         case let .io(path, reason):
             return "cannot write \(path): \(reason)"
         case let .upFailed(cause, nil):

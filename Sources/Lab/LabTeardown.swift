@@ -8,6 +8,12 @@ public struct TeardownReport: Sendable, Equatable {
     public var scenarios: [String] = []
     public var namespaces: [String] = []
     public var processes: [Int32] = []
+
+    public init(scenarios: [String] = [], namespaces: [String] = [], processes: [Int32] = []) {
+        self.scenarios = scenarios
+        self.namespaces = namespaces
+        self.processes = processes
+    }
 }
 
 extension LabNetwork {

@@ -35,7 +35,7 @@ let scenarioWording: YAMLWording = { problem in
     case .tooManyValues(let limits):
         return "the document expands to more than \(limits.maximumNodes) values (aliases?); refusing it"
     case .syntax, .encoding, .unreadable:
-        return problem.unreadableSentence ?? ""
+        return problem.parserSentence ?? ""
     case .notMapping(let what, let allowed, _):
         return "\(what) must be a mapping of \(allowed.joined(separator: ", "))"
     case .keyNotPlain(let what, _, _):

@@ -1,10 +1,10 @@
 import Analysis
 import Campaigns
 import Foundation
-import JSONSupport
 import Packets
 import ProbeSession
 import Probing
+import Records
 
 /// Runs an experiment script for one target: the measurement of `investigate`, of every
 /// campaign item and of the agent alike. Consecutive steps with the same condition share
@@ -47,7 +47,8 @@ public struct Engine {
         public var result: Investigation
         /// The report context (payloads, metadata, evidence frames) of `result`.
         public var context: Investigation.ReportContext
-        public var json: JSONValue { result.json(context) }
+        /// The result as its record: what `investigate --json` prints and the store keeps.
+        public var record: InvestigationRecord
         public var answers: [(probe: Probe, answer: Answer)]
         public var probesSent: Int
         /// The seed of the item's identifiers: the same seed sends the same probes.
@@ -106,15 +107,13 @@ public struct Engine {
         context.runtimeSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         context.vantage = source
         context.softwareVersion = softwareVersion
-        if let sweep = state.sweep {
-            context.test = PayloadJSON.payload(sweep.test)
-            context.control = PayloadJSON.payload(sweep.control)
-        }
-        context.extra = [("transport", .string(item.port.transport.rawValue)), ("name", .optional(item.name)),
-                         ("script", .string(script.name)), ("seed", .number(ids.seed))]
-        if let steps = state.payloadSteps { context.extra.append(("payload_sweep", PayloadJSON.steps(steps))) }
-        return Outcome(item: item, result: result, context: context, answers: state.answers, probesSent: state.sent,
-                       seed: ids.seed, evidenceFile: bundle?.path)
+        context.testRequest = state.sweep?.test.record
+        context.controlRequest = state.sweep?.control.record
+        context.run = InvestigationRecord.RunKeys(transport: item.port.transport.rawValue, name: item.name, script: script.name,
+                                                  seed: Int(truncatingIfNeeded: ids.seed))
+        context.payloadSweepRequested = state.payloadSteps != nil
+        return Outcome(item: item, result: result, context: context, record: result.record(context), answers: state.answers,
+                       probesSent: state.sent, seed: ids.seed, evidenceFile: bundle?.path)
     }
 
     private func checkInterrupt() throws {

@@ -1,7 +1,8 @@
 import Packets
 import ProbeSession
 import Probing
-import JSONSupport
+import Records
+import Analysis
 
 /// One Paris traceroute as `trace` runs it: by the command, and by the agent towards its requester.
 public struct TraceJob: Sendable {
@@ -39,7 +40,7 @@ public struct TraceJob: Sendable {
         self.ids = ids
     }
 
-    /// What a run gave, and its JSON and text forms.
+    /// What a run gave, and its record.
     public struct Outcome: Sendable {
         public var job: TraceJob
         public var trace: Trace
@@ -55,38 +56,17 @@ public struct TraceJob: Sendable {
             }
         }
 
-        /// The trace object of `trace --json`, with `hops` (and any enrichment) as given.
-        public func json(hops: [(key: String, value: JSONValue)]) -> JSONValue {
-            var fields: [(key: String, value: JSONValue)] = [
-                ("target", .string(job.target.address.description)),
-                ("source", .string(job.target.route.source.description)),
-                ("method", .string(job.method.rawValue)),
-                ("port", .optional(flowPorts?.1)),
-                ("sport", .optional(flowPorts?.0)),
-                ("variant", job.method == .tcp ? .string(job.variant) : .null),
-                ("probe_size", .optional(probes.first?.bytes.count)),
-            ]
-            fields += hops
-            fields += [
-                ("probes_sent", .number(result.statistics.sent)),
-                ("answers", .number(result.correlator.counts.answers)),
-                ("duration_ms", .double((Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000).rounded())),
-            ]
-            return .object(fields)
-        }
+        /// Every address that answered, hop by hop: what hop enrichment looks up.
+        public var addresses: [IPAddress] { trace.hops.flatMap { $0.responses.map(\.address) } }
 
-        public var header: String {
-            let first = probes.first
-            let what: String
-            switch job.method {
-            case .tcp: what = "tcp port \(flowPorts?.1 ?? 0), \(first?.bytes.count ?? 0)-byte SYN (\(job.variant))"
-            case .udp: what = "udp port \(flowPorts?.1 ?? 0), \(first?.bytes.count ?? 0)-byte packets"
-            case .icmp: what = "icmp echo, \(first?.bytes.count ?? 0)-byte packets"
-            }
-            return "trace to \(job.target.address) from \(job.target.route.source), \(job.maxTTL) hops max, \(what)"
+        /// The trace as `trace --json` prints it and the agent serves it.
+        public var record: TraceRecord {
+            let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            return trace.record(target: job.target.address, source: job.target.route.source, method: job.method.rawValue,
+                                port: flowPorts?.1, sourcePort: flowPorts?.0, variant: job.method == .tcp ? job.variant : nil,
+                                probeSize: probes.first?.bytes.count, probesSent: result.statistics.sent,
+                                answers: result.correlator.counts.answers, durationMilliseconds: ms.rounded())
         }
-
-        public var footer: String { "\(trace.stopReason): \(result.statistics.sent) probes, \(result.correlator.counts.answers) answers" }
     }
 
     /// Runs the trace; the evidence goes to `options.pcap` when set.
@@ -112,9 +92,7 @@ public struct TraceJob: Sendable {
         let configuration = settings.configuration(route: target.route, destinations: [target.address])
         let destination = target.address
         let started = ContinuousClock.now
-        let evidence: EvidenceFile?
-        do { evidence = try pcap.map { try EvidenceFile(path: $0) } } catch { throw MeasurementError("\(error)") }
-        let result = try LiveNetwork.correlate(probes, configuration, evidence) { c in
+        let result = try LiveNetwork.correlate(probes, configuration, try EvidenceFile.opening(pcap)) { c in
             TraceAssembler.isSettled(probes: probes, answers: { c.answers(for: $0) }, destination: destination)
         }
         let elapsed = ContinuousClock.now - started

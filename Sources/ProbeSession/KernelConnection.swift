@@ -187,7 +187,7 @@ public final class KernelConnection {
     static func family(_ a: IPAddress) -> Int32 { isV6(a) ? AF_INET6 : AF_INET }
     static func isV6(_ a: IPAddress) -> Bool { if case .v6 = a { return true }; return false }
 
-    /// `address` and `port` as a socket address, for bind(2) and connect(2).
+    /// `body` with the socket address of `address` and `port` (for bind, connect).
     public static func withSockaddr<R>(_ address: IPAddress, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         switch address {
         case .v4(let a):

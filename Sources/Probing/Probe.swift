@@ -1,5 +1,6 @@
 import Capture
 import Packets
+import Records
 
 /// One packet a run sends, with what its answers are recognised by.
 ///
@@ -121,20 +122,8 @@ public struct Fingerprint: Hashable, Sendable {
 
 /// A field of the quoted packet in an ICMP error that differs from what we sent: what a
 /// middlebox on the way rewrote (tracebox). The TTL and the IP header checksum, which every
-/// router changes, are not listed.
-public struct QuoteDifference: Hashable, Sendable {
-    /// "tos", "ip_id", "df", "ip_length", "sport", "dport", "seq", "ack", "window",
-    /// "tcp_flags", "tcp_options", "mss", "udp_length", "udp_checksum", "tcp_checksum", …
-    public var field: String
-    public var sent: String
-    public var quoted: String
-
-    public init(field: String, sent: String, quoted: String) {
-        self.field = field
-        self.sent = sent
-        self.quoted = quoted
-    }
-}
+/// router changes, are not listed. The value is its own record: every output writes it so.
+public typealias QuoteDifference = QuoteDifferenceRecord
 
 /// One answer attributed to one probe.
 public struct Answer: Hashable, Sendable {

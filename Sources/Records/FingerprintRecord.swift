@@ -33,20 +33,11 @@ public struct FingerprintRecord: Sendable, Equatable {
                 acknowledgment: Int? = nil, options: [String]? = nil, payloadLength: Int? = nil,
                 icmpType: Int? = nil, icmpCode: Int? = nil) {
         self.form = form
-        self.source = source
-        self.ttl = ttl
-        self.ipID = ipID
-        self.dontFragment = dontFragment
-        self.tos = tos
-        self.length = length
-        self.flags = flags
-        self.window = window
-        self.sequence = sequence
-        self.acknowledgment = acknowledgment
-        self.options = options
-        self.payloadLength = payloadLength
-        self.icmpType = icmpType
-        self.icmpCode = icmpCode
+        // The IP header's fields, then TCP's, then ICMP's.
+        (self.source, self.ttl, self.ipID, self.dontFragment, self.tos, self.length) = (source, ttl, ipID, dontFragment, tos, length)
+        (self.flags, self.window, self.sequence, self.acknowledgment) = (flags, window, sequence, acknowledgment)
+        (self.options, self.payloadLength) = (options, payloadLength)
+        (self.icmpType, self.icmpCode) = (icmpType, icmpCode)
     }
 
     /// The same fields in another form.
@@ -103,8 +94,10 @@ public struct FingerprintRecord: Sendable, Equatable {
     }
 }
 
-/// A field of an ICMP error's quote that differs from what was sent.
-public struct QuoteDifferenceRecord: Sendable, Equatable {
+/// A field of an ICMP error's quote that differs from what was sent (`quote_diff`).
+public struct QuoteDifferenceRecord: Sendable, Hashable {
+    /// "tos", "ip_id", "df", "ip_length", "sport", "dport", "seq", "ack", "window",
+    /// "tcp_flags", "tcp_options", "mss", "udp_length", "udp_checksum", "tcp_checksum", …
     public var field: String
     public var sent: String
     public var quoted: String

@@ -206,20 +206,34 @@ extension InvestigationRecord {
         public var json: JSONValue { .object([("address", .optional(address)), ("asn", .integer(asn)), ("cc", .optional(cc))]) }
     }
 
-    /// The campaign keys: the item's transport, its name and the script that measured it.
-    public struct CampaignKeys: Sendable, Equatable {
+    /// How the item was measured: its transport, its name, the experiment script that
+    /// measured it and the seed of the probes' identifiers (`investigate` and campaigns).
+    public struct RunKeys: Sendable, Equatable {
         public var transport: String?
         public var name: String?
         public var script: String?
+        /// Absent from results written before the engine recorded it.
+        public var seed: Int?
 
-        public init(transport: String?, name: String?, script: String?) {
+        public init(transport: String?, name: String?, script: String?, seed: Int? = nil) {
             self.transport = transport
             self.name = name
             self.script = script
+            self.seed = seed
         }
 
         var fields: [(key: String, value: JSONValue)] {
-            [("transport", .optional(transport)), ("name", .optional(name)), ("script", .optional(script))]
+            var fields: [(key: String, value: JSONValue)] = [
+                ("transport", .optional(transport)), ("name", .optional(name)), ("script", .optional(script)),
+            ]
+            if let seed { fields.append(("seed", .integer(seed))) }
+            return fields
+        }
+
+        static func optional(_ json: JSONValue) -> RunKeys? {
+            guard json.has("transport") || json.has("script") || json.has("seed") else { return nil }
+            return RunKeys(transport: json.string("transport"), name: json.string("name"), script: json.string("script"),
+                           seed: json.int("seed"))
         }
     }
 

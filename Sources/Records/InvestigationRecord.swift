@@ -1,8 +1,8 @@
 import JSONSupport
 
-/// The `investigate --json` object (Docs/verdicts.md); the datagram analysis, campaigns
-/// (with `transport`, `name`, `script`) and `investigate --both` (with `reverse`,
-/// `direction`) write the same record.
+/// The `investigate --json` object (Docs/verdicts.md): the engine writes it for
+/// `investigate` and every campaign item alike (with `transport`, `name`, `script`, `seed`),
+/// for TCP and UDP ports, and `investigate --both` adds `reverse` and `direction`.
 public struct InvestigationRecord: JSONRecord, Equatable {
     public static let schema = "censorscope.investigation/1"
 
@@ -33,8 +33,8 @@ public struct InvestigationRecord: JSONRecord, Equatable {
     public var vantage: Vantage?
     public var softwareName: String?
     public var softwareVersion: String?
-    /// Campaigns only.
-    public var campaign: CampaignKeys?
+    /// The item and the run: transport, name, script, seed.
+    public var run: RunKeys?
     public var payloadSweep: PayloadSweep
     /// `investigate --both` only.
     public var reverse: ReverseRecord?
@@ -54,7 +54,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
                 path: [HopRecord]? = nil, testPath: [HopRecord]? = nil, answers: [ObservedAnswer] = [],
                 evidence: [EvidenceClaim] = [], evidenceFile: String? = nil, measurementStartTime: String? = nil,
                 runtimeSeconds: Double? = nil, vantage: Vantage? = nil, softwareName: String? = "censorscope",
-                softwareVersion: String? = nil, campaign: CampaignKeys? = nil, payloadSweep: PayloadSweep = .absent,
+                softwareVersion: String? = nil, run: RunKeys? = nil, payloadSweep: PayloadSweep = .absent,
                 reverse: ReverseRecord? = nil, direction: DirectionRecord? = nil,
                 additionalFields: [(key: String, value: JSONValue)] = []) {
         schemaName = Self.schema
@@ -81,7 +81,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         self.vantage = vantage
         self.softwareName = softwareName
         self.softwareVersion = softwareVersion
-        self.campaign = campaign
+        self.run = run
         self.payloadSweep = payloadSweep
         self.reverse = reverse
         self.direction = direction
@@ -116,7 +116,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
             ("vantage", vantage?.json ?? .null),
             ("software", .object([("name", .optional(softwareName)), ("version", .optional(softwareVersion))])),
         ]
-        if let campaign { fields += campaign.fields }
+        if let run { fields += run.fields }
         switch payloadSweep {
         case .absent: break
         case .notRun: fields.append(("payload_sweep", .null))
@@ -130,7 +130,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
     static let knownKeys: Set<String> = [
         "schema", "target", "port", "test", "control", "verdict", "blocked", "summary", "trigger", "syn_variants",
         "other_port", "location", "injector", "genuine", "path", "test_path", "answers", "evidence", "evidence_file",
-        "measurement_start_time", "runtime_s", "vantage", "software", "transport", "name", "script", "payload_sweep",
+        "measurement_start_time", "runtime_s", "vantage", "software", "transport", "name", "script", "seed", "payload_sweep",
         "reverse", "direction",
     ]
 
@@ -153,8 +153,6 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         if let value = json["payload_sweep"] {
             sweep = value.arrayValue.map { .steps($0.filter(\.isObject).map(PayloadStepRecord.init)) } ?? .notRun
         }
-        let campaign = json.has("transport") || json.has("script")
-            ? CampaignKeys(transport: json.string("transport"), name: json.string("name"), script: json.string("script")) : nil
         self.init(
             target: target,
             port: json.int("port").flatMap { (0...65535).contains($0) ? $0 : nil },
@@ -181,7 +179,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
             vantage: vantage.map { Vantage(address: $0.string("address"), asn: HopAnnotationValues.asn($0["asn"]), cc: $0.string("cc")) },
             softwareName: software?.string("name"),
             softwareVersion: software?.string("version"),
-            campaign: campaign,
+            run: RunKeys.optional(json),
             payloadSweep: sweep,
             reverse: json.object("reverse").flatMap { try? ReverseRecord(json: $0) },
             direction: json.object("direction").map(DirectionRecord.init),

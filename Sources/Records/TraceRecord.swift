@@ -1,7 +1,7 @@
 import JSONSupport
 
 /// `trace --json` (Docs/probing.md, "trace"): the run, its hops, and how it ended. The
-/// agent's `POST /v1/trace` answers with the same object.
+/// agent's `POST /v1/trace` answers with the same object plus `evidence_pcapng`.
 public struct TraceRecord: JSONRecord, Equatable {
     public static let schema = "censorscope.trace/1"
 
@@ -21,10 +21,12 @@ public struct TraceRecord: JSONRecord, Equatable {
     public var probesSent: Int?
     public var answers: Int?
     public var durationMilliseconds: Double?
+    /// The agent's capture of the run, pcapng in base64; the client takes it out before printing.
+    public var evidencePCAPNG: String?
 
     public init(target: String?, source: String?, method: String?, port: Int?, sourcePort: Int?, variant: String?,
                 probeSize: Int?, hops: [HopRecord], reached: Bool?, destinationTTL: Int?, stopReason: String?,
-                probesSent: Int?, answers: Int?, durationMilliseconds: Double?) {
+                probesSent: Int?, answers: Int?, durationMilliseconds: Double?, evidencePCAPNG: String? = nil) {
         self.target = target
         self.source = source
         self.method = method
@@ -39,10 +41,17 @@ public struct TraceRecord: JSONRecord, Equatable {
         self.probesSent = probesSent
         self.answers = answers
         self.durationMilliseconds = durationMilliseconds
+        self.evidencePCAPNG = evidencePCAPNG
+    }
+
+    /// A trace with nothing known (what an agent's answer without a readable trace reads as).
+    public init() {
+        self.init(target: nil, source: nil, method: nil, port: nil, sourcePort: nil, variant: nil, probeSize: nil, hops: [],
+                  reached: nil, destinationTTL: nil, stopReason: nil, probesSent: nil, answers: nil, durationMilliseconds: nil)
     }
 
     public var json: JSONValue {
-        .object([
+        var fields: [(key: String, value: JSONValue)] = [
             ("target", .optional(target)),
             ("source", .optional(source)),
             ("method", .optional(method)),
@@ -57,7 +66,9 @@ public struct TraceRecord: JSONRecord, Equatable {
             ("probes_sent", .integer(probesSent)),
             ("answers", .integer(answers)),
             ("duration_ms", .real(durationMilliseconds)),
-        ])
+        ]
+        if let evidencePCAPNG { fields.append(("evidence_pcapng", .string(evidencePCAPNG))) }
+        return .object(fields)
     }
 
     /// A trace is an object with a `hops` array; everything else is read leniently.
@@ -68,7 +79,8 @@ public struct TraceRecord: JSONRecord, Equatable {
                   port: json.int("port"), sourcePort: json.int("sport"), variant: json.string("variant"),
                   probeSize: json.int("probe_size"), hops: hops, reached: json.bool("reached"),
                   destinationTTL: json.int("destination_ttl"), stopReason: json.string("stop_reason"),
-                  probesSent: json.int("probes_sent"), answers: json.int("answers"), durationMilliseconds: json.double("duration_ms"))
+                  probesSent: json.int("probes_sent"), answers: json.int("answers"), durationMilliseconds: json.double("duration_ms"),
+                  evidencePCAPNG: json.string("evidence_pcapng"))
     }
 
     /// Every hop and hop response annotated (see `HopRecord.annotated`).

@@ -4,20 +4,7 @@ import Records
 /// resources (a Content-Security-Policy forbids both), every input string escaped.
 public enum HTMLReport {
     public static func render(_ investigations: [InvestigationRecord]) -> String {
-        var out = """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>CensorScope report</title>
-            <style>\(style)</style>
-            </head>
-            <body>
-            <h1>CensorScope report</h1>
-
-            """
+        var out = HTML.pageStart(title: "CensorScope report", style: style)
         out += table(["#", "Target", "Verdict", "Blocked", "Trigger", "Censor hop", "Summary"],
                      investigations.enumerated().map { i, inv in
                          [String(i + 1), inv.endpoint, inv.verdict, ReportText.blocked(inv), inv.trigger?.kind ?? "",

@@ -155,8 +155,28 @@ public enum PathDiagram {
     }
 }
 
-/// HTML escaping for text and attribute values.
+/// HTML escaping for text and attribute values, and the pages' common head.
 public enum HTML {
+    /// A self-contained page up to its heading: the doctype, the Content-Security-Policy
+    /// that forbids scripts and external resources, `title` (as given: already escaped)
+    /// and the inline `style`.
+    static func pageStart(title: String, style: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(title)</title>
+        <style>\(style)</style>
+        </head>
+        <body>
+        <h1>\(title)</h1>
+
+        """
+    }
+
     /// Escapes `& < > " '` and drops control characters that are not allowed in HTML.
     public static func escape(_ text: String) -> String {
         var out = ""

@@ -19,20 +19,7 @@ public enum RoutesHTML {
     /// The page; `title` heads it (e.g. the two file names).
     public static func render(_ comparison: RouteComparisonRecord, title: String = "Route comparison") -> String {
         let record = Record(comparison)
-        var out = """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(HTML.escape(title))</title>
-            <style>\(HTMLReport.style)\(style)</style>
-            </head>
-            <body>
-            <h1>\(HTML.escape(title))</h1>
-
-            """
+        var out = HTML.pageStart(title: HTML.escape(title), style: HTMLReport.style + style)
         // The summary reads "verdict: sentence"; the verdict becomes the badge.
         let summary = record.summary ?? ""
         let parts = summary.split(separator: ":", maxSplits: 1).map { String($0.drop(while: { $0 == " " })) }

@@ -20,20 +20,29 @@ public enum RawSocketError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Opens a raw socket; EPERM/EACCES become `.permissionDenied`.
-func openRawSocket(family: Int32, proto: Int32) throws(RawSocketError) -> Int32 {
+/// Opens a raw socket, runs `configure` on it and binds it to `device` when given;
+/// EPERM/EACCES become `.permissionDenied`, and a socket that cannot be set up is closed.
+func openRawSocket(family: Int32, proto: Int32, device: String?,
+                   configure: (Int32) throws(RawSocketError) -> Void = { _ in }) throws(RawSocketError) -> Int32 {
     let fd = socket(family, Int32(SOCK_RAW.rawValue), proto)
     if fd < 0 {
         let e = errno
         if e == EPERM || e == EACCES { throw .permissionDenied }
         throw .system(call: "socket", errno: e)
     }
+    do {
+        try configure(fd)
+        if let device { try bindToDevice(fd, device) }
+    } catch {
+        Glibc.close(fd)
+        throw error
+    }
     return fd
 }
 
 func setOption<T>(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: T, _ label: String) throws(RawSocketError) {
-    var v = value
-    if setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<T>.size)) != 0 {
+    let rc = withUnsafeBytes(of: value) { setsockopt(fd, level, name, $0.baseAddress, socklen_t($0.count)) }
+    if rc != 0 {
         throw .system(call: "setsockopt(\(label))", errno: errno)
     }
 }
@@ -59,27 +68,13 @@ func send<Address>(_ fd: Int32, _ bytes: [UInt8], to address: Address) throws(Ra
     if sent < 0 { throw .system(call: "sendto", errno: errno) }
 }
 
-/// A new raw socket with its options set and bound to `device`; closed again when any of
-/// that fails, so no descriptor leaks from a failed init.
-private func configured(_ fd: Int32, device: String?,
-                        _ options: (Int32) throws(RawSocketError) -> Void = { _ in }) throws(RawSocketError) -> Int32 {
-    do {
-        try options(fd)
-        if let device { try bindToDevice(fd, device) }
-    } catch {
-        Glibc.close(fd)
-        throw error
-    }
-    return fd
-}
-
 /// Sends IPv4 packets whose header we built ourselves (IPPROTO_RAW, so IP_HDRINCL).
 /// Linux still fills the total length and header checksum, and an IP ID of 0 unless DF is set.
 public final class RawIPv4Socket: @unchecked Sendable {
     private var fd: Int32
 
     public init(device: String? = nil) throws(RawSocketError) {
-        fd = try configured(try openRawSocket(family: AF_INET, proto: Int32(IPPROTO_RAW)), device: device)
+        fd = try openRawSocket(family: AF_INET, proto: Int32(IPPROTO_RAW), device: device)
     }
 
     deinit { close() }
@@ -119,17 +114,15 @@ public final class RawIPv6Socket: @unchecked Sendable {
 
     public init(mode: Mode = .headerIncluded, device: String? = nil) throws(RawSocketError) {
         self.mode = mode
-        let opened: Int32
         switch mode {
         case .headerIncluded:
-            opened = try openRawSocket(family: AF_INET6, proto: Int32(IPPROTO_RAW))
+            fd = try openRawSocket(family: AF_INET6, proto: Int32(IPPROTO_RAW), device: device)
         case .transport(let proto):
-            opened = try openRawSocket(family: AF_INET6, proto: Int32(proto))
-        }
-        fd = try configured(opened, device: device) { fd throws(RawSocketError) in
-            if case .transport(let proto) = mode, proto == 6 || proto == 17 {
+            fd = try openRawSocket(family: AF_INET6, proto: Int32(proto), device: device) { fd throws(RawSocketError) in
                 // The kernel fills the checksum at this offset (ICMPv6 is always filled).
-                try setOption(fd, Int32(IPPROTO_IPV6), IPV6_CHECKSUM, Int32(proto == 6 ? 16 : 6), "IPV6_CHECKSUM")
+                if proto == 6 || proto == 17 {
+                    try setOption(fd, Int32(IPPROTO_IPV6), IPV6_CHECKSUM, Int32(proto == 6 ? 16 : 6), "IPV6_CHECKSUM")
+                }
             }
         }
     }

@@ -1,6 +1,6 @@
 import Packets
 
-/// The tests' seeded generator: Probing's SplitMix64, so a failing seed reproduces.
+/// The tests' seeded generator: the tool's SplitMix64, so a failing seed reproduces.
 public typealias SeededGenerator = SplitMix64
 
 extension SplitMix64 {

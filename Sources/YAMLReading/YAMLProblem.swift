@@ -33,10 +33,13 @@ public enum YAMLProblem {
     case notBool(what: String, found: Node)
 }
 
+/// One kind of file's sentences for the reader's problems.
+public typealias YAMLWording = @Sendable (YAMLProblem) -> String
+
 extension YAMLProblem {
-    /// The sentence for a document YAML cannot read (syntax, encoding, the library's own
-    /// failure), as scripts and scenarios word it; nil for the other problems.
-    public var unreadableSentence: String? {
+    /// The parser's own problems (bad syntax, bad encoding, unreadable text) as scripts and
+    /// scenarios word them; nil for every other problem.
+    public var parserSentence: String? {
         switch self {
         case .syntax(let problem, let context): return "not valid YAML: \(problem)\(context.map { " (\($0))" } ?? "")"
         case .encoding(let problem): return "not valid YAML text: \(problem)"
@@ -45,6 +48,3 @@ extension YAMLProblem {
         }
     }
 }
-
-/// One kind of file's sentences for the reader's problems.
-public typealias YAMLWording = @Sendable (YAMLProblem) -> String

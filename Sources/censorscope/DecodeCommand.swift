@@ -1,7 +1,5 @@
 import ArgumentParser
-import Capture
 import Decoding
-import JSONSupport
 import Packets
 
 struct Decode: ParsableCommand {
@@ -41,84 +39,14 @@ struct Decode: ParsableCommand {
     }
 
     func run() throws {
-        var out = StandardOutput()
-        defer { out.flush() }
-        do {
-            if let pcap {
-                try decodeFile(pcap, &out)
-            } else {
-                try decodeHex(&out)
-            }
-        } catch let e as UserError {
-            out.flush()
-            printError(e.description)
-            throw ExitCode.failure
-        }
-    }
-
-    private func emit(_ frame: Frame, _ context: PacketContext, _ out: inout StandardOutput) {
-        if json {
-            out.json(PacketJSON.frame(frame, context: context))
-        } else {
-            out.line(PacketText.frame(frame, context: context))
-        }
-    }
-
-    private func decodeHex(_ out: inout StandardOutput) throws {
-        for (i, text) in hex.enumerated() {
-            let input = text == "-" ? readStandardInput() : text
-            let bytes: [UInt8]
-            do { bytes = try Hex.decode(input) } catch { throw UserError("\(error.description)") }
-            let linkType: LinkType
-            if let link { linkType = LinkType(name: link)! } else {
-                guard let v = bytes.first.map({ $0 >> 4 }), v == 4 || v == 6 else {
-                    throw UserError("the bytes do not start with an IPv4 or IPv6 header; if they start with a link-layer header, say which with --link ethernet (or sll, sll2, null)")
-                }
-                linkType = .raw
-            }
-            let frame: Frame
-            do { frame = try Frame.parse(bytes, linkType: linkType) } catch {
-                throw UserError("the hex input is not a valid packet: \(error.description)")
-            }
-            if case .undecodable(let error, _) = frame.payload {
-                throw UserError("the hex input is not a valid packet: \(error.description)")
-            }
-            emit(frame, PacketContext(index: hex.count > 1 ? i + 1 : nil, capturedLength: bytes.count), &out)
-        }
-    }
-
-    private func decodeFile(_ path: String, _ out: inout StandardOutput) throws {
-        var reader: CaptureFileReader
-        do { reader = try CaptureFileReader(path: path) } catch { throw UserError(error.description) }
-        var index = 0
-        while true {
-            if let count, index >= count { return }
-            let packet: CapturedPacket?
-            do { packet = try reader.next() } catch {
-                throw UserError(error.description)   // packets before the problem were already printed
-            }
-            guard let packet else { return }
-            index += 1
-            let context = PacketContext(index: index, seconds: packet.timestamp.seconds,
-                                        nanoseconds: packet.timestamp.nanoseconds,
-                                        capturedLength: packet.data.count, originalLength: packet.originalLength,
-                                        comment: packet.comment)
-            do {
-                emit(try packet.decode(), context, &out)
-            } catch {
-                // A frame whose link header is cut short: report it in place and go on, as tcpdump does.
-                if json {
-                    out.line(JSONValue.object([("index", .number(index)), ("error", .string(error.description))]).serialized())
-                } else {
-                    out.line("#\(index) [\(error.description)]")
+        try runReportingUserErrors { out in
+            let job = DecodeJob(hex: hex, pcap: pcap, link: link.flatMap(LinkType.init(name:)), count: count, json: json)
+            try job.run { output in
+                switch output {
+                case .line(let text): out.line(text)
+                case .json(let value): out.json(value)
                 }
             }
         }
     }
-}
-
-func readStandardInput() -> String {
-    var lines: [String] = []
-    while let line = readLine(strippingNewline: false) { lines.append(line) }
-    return lines.joined()
 }

@@ -1,11 +1,8 @@
 import AgentService
-import Analysis
 import ArgumentParser
 import Campaigns
-import Foundation
-import JSONSupport
 import Measurement
-import Packets
+import TextViews
 
 struct InvestigateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,55 +61,28 @@ struct InvestigateCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingUserErrors { try investigate(&$0) }
-    }
-
-    private func investigate(_ out: inout StandardOutput) throws {
-        let script = try experiment.map(Experiments.load) ?? Experiments.standard()
-        guard let port = port.flatMap(ServicePort.init) ?? script.ports.first else { throw UserError("the experiment names no port") }
-        let asnDatabase = try enrichment.loadDatabase()
-        let target = try ProbeTarget(host, options: common)
-        let agent = agentOptions.both ? try InvestigateReverse(connection: try agentOptions.connection()) : nil
-        var names: [PayloadSpec.Kind: String] = [:]
-        if let httpHost { names[.http] = httpHost }
-        if let sni { names[.tls] = sni }
-        let item = MeasurementItem(address: target.address, name: IPAddress(host) == nil ? host : nil, port: port, testNames: names)
-        if !common.json {
-            out.line("investigating \(target.address) port \(port) from \(target.route.source) (\(target.route.interface))")
-            out.flush()
-        }
-        var settings = common.settings
-        settings.rate = common.rateOption.map { $0 > 0 ? $0 : nil } ?? script.pacing.rate
-        settings.timeout = common.timeoutOption.map { .milliseconds(Int64($0 * 1000)) } ?? .milliseconds(script.pacing.timeoutMilliseconds)
-        let engine = Engine(script: script, network: LiveNetwork(route: target.route, settings: settings), source: target.route.source,
-                            maxTTL: maxTTL, control: control, evidence: true, evidencePath: common.pcap,
-                            softwareVersion: CensorScope.version)
-        let outcome = try engine.measure(item, ids: seed.map(IdentifierSource.init(seed:)) ?? .random())
-        let result = outcome.result
-        let reverse = try agent?.run(port: port.number, httpHost: httpHost, sni: sni, forwardBlocked: result.verdict.isBlocking,
-                                     ipv6: target.isIPv6)
-        var annotations: [IPAddress: HopAnnotation] = [:]
-        if enrichment.isActive {
-            let hops = [result.path, result.testPath].compactMap { $0 }.flatMap { $0.trace.hops.flatMap { $0.responses.map(\.address) } }
-            annotations = enrichment.annotations(for: Array(Set(hops)), database: asnDatabase)
-        }
-        if common.json {
-            var json = outcome.json
-            if enrichment.isActive, case .object(let fields) = json {
-                json = .object(fields.map { f in
-                    f.key == "path" || f.key == "test_path"
-                        ? (f.key, HopEnrichment.annotatingHops(f.value, with: annotations, includeHostname: enrichment.rdns)) : f
-                })
+        try runReportingUserErrors { out in
+            let plan = try InvestigationPlan(experiment: experiment, port: port.flatMap(ServicePort.init))
+            let naming = try enrichment.naming()
+            let target = try common.target(host)
+            let agent = agentOptions.both ? try InvestigateReverse(connection: try agentOptions.connection()) : nil
+            if !common.json {
+                out.line(InvestigationText.start(target, port: plan.port))
+                out.flush()
             }
-            if let reverse, case .object(let fields) = json {
-                json = .object(fields + [("reverse", reverse.reverse), ("direction", reverse.direction)])
+            let outcome = try plan.run(target: target, host: host, httpHost: httpHost, sni: sni,
+                                       settings: plan.settings(rate: common.rateOption, timeout: common.timeoutOption, interface: common.interface),
+                                       maxTTL: maxTTL, control: control, pcap: common.pcap, seed: seed, softwareVersion: CensorScope.version)
+            let reverse = try agent?.run(port: plan.port.number, httpHost: httpHost, sni: sni, forwardBlocked: outcome.result.verdict.isBlocking,
+                                         ipv6: target.isIPv6)
+            let hops = naming.lookUp(outcome.result.pathAddresses)
+            if common.json {
+                let record = hops.annotating(outcome.record)
+                out.json((reverse?.adding(to: record) ?? record).json)
+            } else {
+                out.lines(InvestigationText.lines(outcome.result, context: outcome.context, hopText: hops.text))
+                if let reverse { out.line(reverse.line) }
             }
-            out.json(json)
-        } else {
-            InvestigationText.write(result, context: outcome.context, into: &out) { address in
-                enrichment.isActive ? enrichment.text(for: address, annotations) : address.description
-            }
-            if let reverse { out.line(reverse.line) }
         }
     }
 }

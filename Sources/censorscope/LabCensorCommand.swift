@@ -1,9 +1,5 @@
 import ArgumentParser
 import Censor
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The censor emulator of a lab node. `lab up` starts it inside the censor's namespace;
 /// by hand: `ip netns exec NODE censorscope lab censor --policy censor.yaml`.
@@ -33,38 +29,6 @@ struct LabCensor: ParsableCommand {
     var check = false
 
     func run() throws {
-        let text: String
-        do {
-            text = try String(contentsOfFile: policy, encoding: .utf8)
-        } catch {
-            printError("\(policy): cannot read the policy file (\(reason(error)))")
-            throw ExitCode(1)
-        }
-        let parsed: CensorPolicy
-        do {
-            parsed = try CensorPolicy.parse(yaml: text, file: policy)
-        } catch {
-            printError(error.description)
-            throw ExitCode(1)
-        }
-        if check { return }
-        guard geteuid() == 0 else {
-            printError("the censor needs root (NFQUEUE, iptables, raw sockets): run it with sudo inside the lab namespace")
-            throw ExitCode(1)
-        }
-        do {
-            try CensorDaemon(policy: parsed, queue: queue, logPath: log).run()
-        } catch {
-            printError(error.description)
-            throw ExitCode(1)
-        }
-    }
-
-    private func reason(_ error: Error) -> String {
-        let e = error as NSError
-        if let posix = e.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
-        }
-        return e.localizedDescription
+        try runReportingUserErrors { _ in try CensorCommand.run(policy: policy, queue: queue, log: log, checkOnly: check) }
     }
 }

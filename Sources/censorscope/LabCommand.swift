@@ -1,11 +1,6 @@
 import ArgumentParser
 import Censor
-import Foundation
-import JSONSupport
 import Lab
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct Lab: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,55 +14,6 @@ struct Lab: ParsableCommand {
             """,
         subcommands: [LabUpCommand.self, LabDownCommand.self, LabListCommand.self, LabStatusCommand.self, LabExecCommand.self, LabCensor.self, LabServe.self]
     )
-}
-
-/// Runs a lab action, turning lab and scenario errors into one line on stderr.
-func labAction(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let e as ScenarioError {
-        printError(e.description)
-        throw ExitCode.failure
-    } catch let e as LabError {
-        printError(e.description)
-        throw ExitCode.failure
-    } catch let e as UserError {
-        printError(e.description)
-        throw ExitCode.failure
-    }
-}
-
-/// This binary, to start `lab censor` / `lab serve` from.
-func currentExecutable() -> String? {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    guard n > 0 else { return nil }
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-func printWarning(_ message: String) {
-    let line = Array(("warning: " + message + "\n").utf8)
-    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-}
-
-/// The scenario a command is about: the one given, else the only lab up.
-func chooseScenario(_ given: String?, store: LabStore) throws -> String {
-    let active = store.activeScenarios()
-    if let given {
-        guard ScenarioParser.isScenarioName(given) else { throw LabError.invalidName(given) }
-        guard active.contains(given) else { throw LabError.notUp(scenario: given) }
-        return given
-    }
-    guard let first = active.first else { throw LabError.notUp(scenario: nil) }
-    guard active.count == 1 else { throw LabError.ambiguous(scenarios: active) }
-    return first
-}
-
-func loadState(_ scenario: String, store: LabStore) throws -> LabState {
-    guard let state = try store.load(scenario) else {
-        throw UserError("lab \(scenario) has namespaces but no state (a crashed `lab up`?): run `censorscope lab down \(scenario)`")
-    }
-    return state
 }
 
 struct LabUpCommand: ParsableCommand {
@@ -84,24 +30,9 @@ struct LabUpCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        try labAction {
-            let executable = currentExecutable()
-            let source = try ScenarioSource.resolve(scenario, executable: executable)
-            let parsed = try source.parse(validateCensor: validateCensorPolicy)
-            LabInterrupts.catchSignals()
-            defer { LabInterrupts.release() }
-            let network = LabNetwork(executable: executable, warn: printWarning)
-            let state = try network.up(parsed, source: source.label, text: source.text)
-            var out = StandardOutput()
-            defer { out.flush() }
-            if json {
-                out.line(LabStatus.json(state, store: network.store).serialized())
-            } else {
-                out.line("lab \(state.scenario) is up (\(state.nodes.count) nodes); `censorscope lab exec NODE -- CMD` runs commands on a node")
-                for node in state.nodes {
-                    out.line("  \(node.name) [\(node.role.rawValue)] \(node.addresses.joined(separator: " "))")
-                }
-            }
+        try runReportingUserErrors { out in
+            let (state, store) = try LabNetwork.up(scenario, validateCensor: CensorPolicy.validateScenarioCensor, warn: printWarning)
+            if json { out.json(LabStatus.json(state, store: store)) } else { out.lines(LabStatus.upText(state)) }
         }
     }
 }
@@ -120,21 +51,9 @@ struct LabDownCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        try labAction {
+        try runReportingUserErrors { out in
             let report = try LabNetwork(executable: nil).down(scenario)
-            var out = StandardOutput()
-            defer { out.flush() }
-            if json {
-                out.line(JSONValue.object([
-                    ("removed", .array(report.scenarios.map { .string($0) })),
-                    ("namespaces", .array(report.namespaces.map { .string($0) })),
-                    ("processes", .array(report.processes.map { .number($0) })),
-                ]).serialized())
-            } else if report.scenarios.isEmpty && report.namespaces.isEmpty {
-                out.line(scenario.map { "lab \($0) was not up; nothing to remove" } ?? "no lab was up; nothing to remove")
-            } else {
-                out.line("removed \(report.scenarios.joined(separator: ", ")): \(report.namespaces.count) namespaces, \(report.processes.count) processes")
-            }
+            if json { out.json(report.json) } else { out.line(report.text(asked: scenario)) }
         }
     }
 }
@@ -149,30 +68,9 @@ struct LabListCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        try labAction {
-            let store = LabStore()
-            let active = store.activeScenarios()
-            var rows: [(name: String, description: String, builtin: Bool)] = []
-            for name in BuiltinScenarios.names {
-                let description = (try? ScenarioParser.parse(BuiltinScenarios.embeddedText(of: name)!, file: name).description) ?? ""
-                rows.append((name, description, true))
-            }
-            for name in active where !BuiltinScenarios.names.contains(name) {
-                rows.append((name, (try? store.load(name))??.description ?? "", false))
-            }
-            var out = StandardOutput()
-            defer { out.flush() }
-            if json {
-                out.line(JSONValue.object([("scenarios", .array(rows.map { r in
-                    ["name": .string(r.name), "description": .string(r.description), "builtin": .bool(r.builtin), "up": .bool(active.contains(r.name))]
-                }))]).serialized())
-                return
-            }
-            let width = rows.map(\.name.count).max() ?? 0
-            for r in rows {
-                let mark = active.contains(r.name) ? "up  " : "    "
-                out.line(mark + r.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + r.description)
-            }
+        try runReportingUserErrors { out in
+            let catalog = LabCatalog(store: LabStore())
+            if json { out.json(catalog.json) } else { out.lines(catalog.text) }
         }
     }
 }
@@ -190,26 +88,10 @@ struct LabStatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        try labAction {
+        try runReportingUserErrors { out in
             let store = LabStore()
-            let state = try loadState(try chooseScenario(scenario, store: store), store: store)
-            var out = StandardOutput()
-            defer { out.flush() }
-            if json {
-                out.line(LabStatus.json(state, store: store).serialized())
-            } else {
-                LabStatus.text(state, store: store).forEach { out.line($0) }
-            }
+            let state = try store.state(of: try store.choose(scenario))
+            if json { out.json(LabStatus.json(state, store: store)) } else { out.lines(LabStatus.text(state, store: store)) }
         }
-    }
-}
-
-/// Checks a scenario's `censor:` section with the censor's own parser before anything is
-/// built, so a bad policy is reported at its line of the scenario file.
-func validateCensorPolicy(_ configuration: CensorConfiguration, _ file: String) throws {
-    do {
-        _ = try CensorPolicy.parse(node: configuration.node, file: file)
-    } catch {
-        throw ScenarioError(file: error.file, line: error.line, problem: error.problem)
     }
 }

@@ -1,9 +1,5 @@
 import ArgumentParser
-import Foundation
 import Lab
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct LabExecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,27 +27,6 @@ struct LabExecCommand: ParsableCommand {
     }
 
     func run() throws {
-        try labAction {
-            guard geteuid() == 0 else { throw LabError.notRoot }
-            let store = LabStore()
-            let name = try chooseScenario(scenario, store: store)
-            let state = try loadState(name, store: store)
-            guard let planned = state.nodes.first(where: { $0.name == node }) else {
-                throw LabError.unknownNode(node: node, scenario: name, nodes: state.nodes.map(\.name))
-            }
-            guard FileManager.default.fileExists(atPath: LabStore.netnsDirectory + "/" + planned.namespace) else {
-                throw UserError("the namespace of \(node) is gone: run `censorscope lab down \(name)` and `lab up` again")
-            }
-            setenv("CENSORSCOPE_LAB", name, 1)
-            setenv("CENSORSCOPE_LAB_NODE", node, 1)
-            setenv("CENSORSCOPE_ALLOW_RESERVED", "1", 1)
-            // Replace this process: stdio, signals and the exit status pass through untouched.
-            let argv = ["ip", "netns", "exec", planned.namespace] + command
-            let cArgs = argv.map { strdup($0) } + [nil]
-            execvp("ip", cArgs)
-            let reason = String(cString: strerror(errno))
-            cArgs.forEach { free($0) }
-            throw UserError("cannot run `ip netns exec`: \(reason) (is iproute2 installed?)")
-        }
+        try runReportingUserErrors { _ in try LabExec.replaceProcess(scenario: scenario, node: node, command: command) }
     }
 }

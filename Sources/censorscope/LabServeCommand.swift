@@ -1,9 +1,5 @@
 import ArgumentParser
 import LabServices
-import Packets
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct LabServe: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,67 +56,15 @@ struct LabServe: ParsableCommand {
     var stateDir: String?
 
     /// Every problem is one sentence on stderr and exit status 1, as `lab up` expects.
-    private func check() throws(UserError) {
-        let ports = [http, tls, echo, stun, dns, quic]
-        if ports.allSatisfy({ $0 == nil }) {
-            throw UserError("give at least one service port: --http, --tls, --echo, --stun, --dns or --quic.")
-        }
-        if ports.contains(where: { $0.map { !(1...65535).contains($0) } ?? false }) {
-            throw UserError("service ports must be between 1 and 65535.")
-        }
-        for a in address where IPAddress(a) == nil {
-            throw UserError("--address '\(a)' is not an IPv4 or IPv6 address.")
-        }
-        for a in dnsAnswer where IPv4Address(a) == nil {
-            throw UserError("--dns-answer '\(a)' is not an IPv4 address.")
-        }
-        for a in dnsAnswer6 where IPv6Address(a) == nil {
-            throw UserError("--dns-answer6 '\(a)' is not an IPv6 address.")
-        }
-        if name.isEmpty || name.utf8.count > 200 { throw UserError("--name must be 1 to 200 characters long.") }
-    }
-
     func run() throws {
-        do {
-            try check()
-        } catch {
-            printError(error.description)
-            throw ExitCode.failure
+        try runReportingUserErrors { out in
+            let config = try LabServiceConfiguration(addresses: address, http: http, tls: tls, echo: echo, stun: stun, dns: dns, quic: quic,
+                                                     node: name, dnsAnswers: dnsAnswer, dnsAnswers6: dnsAnswer6, logPath: log,
+                                                     stateDirectory: stateDir)
+            try LabServer.serveUntilSignalled(config) {
+                out.line("ready")
+                out.flush()
+            }
         }
-        var config = LabServiceConfiguration()
-        config.addresses = address.compactMap(IPAddress.init)
-        config.httpPort = http.map { UInt16($0) }
-        config.tlsPort = tls.map { UInt16($0) }
-        config.echoPort = echo.map { UInt16($0) }
-        config.stunPort = stun.map { UInt16($0) }
-        config.dnsPort = dns.map { UInt16($0) }
-        config.quicPort = quic.map { UInt16($0) }
-        config.node = name
-        config.dnsAnswers = dnsAnswer.compactMap(IPv4Address.init)
-        config.dnsAnswers6 = dnsAnswer6.compactMap(IPv6Address.init)
-        config.logPath = log
-        config.stateDirectory = stateDir
-
-        // Block the stop signals before any service thread exists, so every thread inherits
-        // the mask and only sigwait below sees them.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGTERM)
-        sigaddset(&signals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-
-        let server: LabServer
-        do {
-            server = try LabServer.start(config)
-        } catch {
-            printError(error.description)
-            throw ExitCode.failure
-        }
-        var out = StandardOutput()
-        out.line("ready")
-        out.flush()
-        var received: Int32 = 0
-        sigwait(&signals, &received)
-        server.stop()
     }
 }

@@ -1,8 +1,7 @@
-import Measurement
 import ArgumentParser
-import JSONSupport
-import Packets
+import Measurement
 import Probing
+import TextViews
 
 // `probe stun|dns|quic|… HOST`: one command type, specialised for every datagram kind in
 // `ProbeKinds.datagram`, whose options are the kind's parameter table. A new kind appears
@@ -15,14 +14,6 @@ enum ProbeKindCommands {
     private static func command<Kind: DatagramKind>(for kind: Kind.Type) -> ParsableCommand.Type {
         ProbeKindCommand<Kind>.self
     }
-
-    /// "  --name NAME (at most 255 bytes; required)" then the help, indented: lines short
-    /// enough that help output does not wrap them.
-    static func parameterHelp(_ parameters: [KindParameter]) -> String {
-        parameters.map { p in
-            "  \(p.flag) \(p.valueName) (\(p.rangeText); \(p.defaultText))\n      \(p.help)"
-        }.joined(separator: "\n")
-    }
 }
 
 /// The host and the run options every probe command shares, read after the kind's own
@@ -34,28 +25,8 @@ struct DatagramTarget: ParsableArguments {
 
 struct ProbeKindCommand<Kind: DatagramKind>: ParsableCommand {
     static var configuration: CommandConfiguration {
-        let parameters = ProbeKinds.parameters(of: Kind.self)
-        let options = parameters.map { p in
-            if case .required = p.defaultValue { return "\(p.flag) \(p.valueName)" }
-            return "[\(p.flag) \(p.valueName)]"
-        }
-        return CommandConfiguration(
-            commandName: Kind.name,
-            abstract: Kind.summary,
-            usage: "censorscope probe \(Kind.name) HOST \(options.joined(separator: " ")) [--rate N] [--timeout S] [--pcap FILE] [--interface IF] [--allow-reserved] [--json]",
-            discussion: """
-                Options of \(Kind.name) probes (in an experiment step: the same names, _ for -):
-                \(ProbeKindCommands.parameterHelp(parameters))
-
-                Run options, as every probe command takes them:
-                  --rate N          Probes per second; 0: as fast as possible (default 500).
-                  --timeout S       Seconds to wait after the last probe (default 2).
-                  --pcap FILE       Write every packet sent and received to a pcapng file.
-                  --interface IF    Capture on this interface, not the routed one.
-                  --allow-reserved  Allow special-purpose destinations.
-                  --json            Print JSON instead of text (Docs/probing.md).
-                """
-        )
+        CommandConfiguration(commandName: Kind.name, abstract: Kind.summary, usage: ProbeKindHelp.usage(Kind.self),
+                             discussion: ProbeKindHelp.discussion(Kind.self))
     }
 
     @Argument(parsing: .captureForPassthrough, help: .hidden)
@@ -87,14 +58,8 @@ struct ProbeKindCommand<Kind: DatagramKind>: ParsableCommand {
 
     func run() throws {
         let p = try parsed()
-        let firstPort = randomSourcePort()
-        var random = SystemRandomNumberGenerator()
-        try runAndReport(host: p.target.host, options: p.target.common, count: p.arguments.count, kind: Kind.name,
-                         port: p.arguments.port,
-                         details: { probe, answer in Kind.resultFields(probe: probe, answer: answer) },
-                         humanDetail: { Kind.textDetail($0) }) { builder, i in
-            try ProbeKinds.datagramProbe(Kind.self, builder: builder, index: i, sourcePort: SourcePorts.port(firstPort, i),
-                                         ipID: randomIdentifier(), arguments: p.arguments, random: &random)
+        try runReportingUserErrors { out in
+            try report(.kind(Kind.self, try p.target.common.run(to: p.target.host), arguments: p.arguments), p.target.common, into: &out)
         }
     }
 }

@@ -1,8 +1,7 @@
 import ArgumentParser
-import JSONSupport
-import Packets
-import ProbeSession
+import Measurement
 import Probing
+import TextViews
 
 struct ProbePayloadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -83,151 +82,20 @@ struct ProbePayloadCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingUserErrors { try trace(&$0) }
-    }
-
-    private func trace(_ out: inout StandardOutput) throws {
-        guard let address = IPAddress(target) else {
-            throw UserError("\(target) is not an IP address: give the server's IPv4 or IPv6 address")
-        }
-        if let refusal = SpecialPurposeRanges.refusal(for: address, allowReserved: reservedRangesAllowed(flag: allowReserved)) {
-            throw UserError(refusal)
-        }
-        let test = try testPayload()
-        let control = controlPayload(for: test)
-        let ttls = ttl.map { $0...$0 } ?? (firstTTL ?? 1)...(maxTTL ?? 30)
-        var config = PayloadTrace.Configuration(target: address, port: UInt16(resolvedPort), test: test,
-                                                control: control, ttls: ttls)
-        config.wait = .milliseconds(Int64(wait * 1000))
-        config.settle = min(config.settle, config.wait)
-        config.pcapPath = pcap
-
-        if !json {
-            out.line("payload trace to \(address) port \(resolvedPort): test \(Self.describe(test)), control \(Self.describe(control))")
-            out.flush()
-        }
-        let steps: [PayloadTrace.Step]
-        do {
-            steps = try PayloadTrace.run(config) { step in
-                guard !json else { return }
-                out.line(Self.line(step))
+        try runReportingUserErrors { out in
+            let job = try PayloadProbeJob(target: target, allowReserved: ReservedRanges.allowed(flag: allowReserved), port: port, host: host,
+                                          sni: sni, raw: raw, controlHost: controlHost, controlSNI: controlSNI,
+                                          ttls: ttl.map { $0...$0 } ?? (firstTTL ?? 1)...(maxTTL ?? 30), wait: wait, pcap: pcap)
+            if !json {
+                out.line(PayloadText.header(job))
                 out.flush()
             }
-        } catch {
-            throw UserError(error.description)
+            let steps = try job.run { step in
+                guard !json else { return }
+                out.line(PayloadText.line(step))
+                out.flush()
+            }
+            if json { out.json(job.record(steps).json) } else if let line = PayloadText.stopped(job.stoppedEarly(steps)) { out.line(line) }
         }
-        if json {
-            out.json(Self.json(target: address, port: resolvedPort, test: test, control: control, steps: steps))
-        } else if let last = steps.last, PayloadTrace.reachedEnd(last, target: address), last.ttl < ttls.upperBound {
-            out.line(last.control.outcome == .notConnected
-                ? "stopped at TTL \(last.ttl): neither connection could be made (the handshake does not depend on the TTL)"
-                : "stopped at TTL \(last.ttl): the control reached the server and the test got its answer")
-        }
-    }
-
-    private var resolvedPort: Int { port ?? (sni != nil ? 443 : 80) }
-
-    private func testPayload() throws -> PayloadTrace.Payload {
-        if let host { return .http(host: host) }
-        if let sni { return .tls(sni: sni) }
-        do { return .raw(try Hex.decode(raw ?? "")) } catch {
-            throw UserError("--raw is not valid hex: \(error.description)")
-        }
-    }
-
-    /// The control names example.com in the test's form unless told otherwise; raw bytes
-    /// get a ClientHello on 443 and an HTTP request elsewhere.
-    private func controlPayload(for test: PayloadTrace.Payload) -> PayloadTrace.Payload {
-        if let controlHost { return .http(host: controlHost) }
-        if let controlSNI { return .tls(sni: controlSNI) }
-        switch test {
-        case .http: return .http(host: "example.com")
-        case .tls: return .tls(sni: "example.com")
-        case .raw: return resolvedPort == 443 ? .tls(sni: "example.com") : .http(host: "example.com")
-        }
-    }
-
-    static func describe(_ p: PayloadTrace.Payload) -> String {
-        switch p {
-        case .http(let h): return "http host \(h)"
-        case .tls(let s): return "tls sni \(s)"
-        case .raw(let b): return "raw \(b.count) bytes"
-        }
-    }
-
-    // MARK: - Output
-
-    /// `  5  test: rst from 198.18.9.2 (ttl 58, ip id 1)   control: time-exceeded from 198.18.3.2`
-    static func line(_ step: PayloadTrace.Step) -> String {
-        let ttl = String(step.ttl)
-        let test = "test: " + summary(step.test)
-        return String(repeating: " ", count: max(0, 3 - ttl.count)) + ttl + "  "
-            + test + String(repeating: " ", count: max(3, 48 - test.count)) + "control: " + summary(step.control)
-    }
-
-    static func summary(_ o: PayloadObservation) -> String {
-        var s = o.outcome.rawValue
-        if let from = o.from { s += " from \(from)" }
-        if let f = o.fingerprint, f.flags != nil {
-            s += " (ttl \(f.ttl)" + (f.ipID.map { ", ip id \($0)" } ?? "") + ")"
-        }
-        if let line = o.firstBytes, o.outcome == .data { s += " \"\(line)\"" }
-        if o.outcome != .timeExceeded, let te = o.timeExceededFrom { s += " + time-exceeded from \(te)" }
-        if o.outcome == .notConnected, let why = o.socketError { s += ": \(why)" }
-        return s
-    }
-
-    static func json(target: IPAddress, port: Int, test: PayloadTrace.Payload, control: PayloadTrace.Payload,
-                     steps: [PayloadTrace.Step]) -> JSONValue {
-        .object([
-            ("target", .string(target.description)),
-            ("port", .number(port)),
-            ("payload", payload(test)),
-            ("control", payload(control)),
-            ("ttls", .array(steps.map { step in
-                .object([("ttl", .number(step.ttl)), ("test", observation(step.test)), ("control", observation(step.control))])
-            })),
-        ])
-    }
-
-    static func payload(_ p: PayloadTrace.Payload) -> JSONValue {
-        switch p {
-        case .http(let h): return .object([("kind", "http"), ("host", .string(h))])
-        case .tls(let s): return .object([("kind", "tls"), ("sni", .string(s))])
-        case .raw(let b): return .object([("kind", "raw"), ("hex", .string(Hex.encode(b)))])
-        }
-    }
-
-    static func observation(_ o: PayloadObservation) -> JSONValue {
-        .object([
-            ("outcome", .string(o.outcome.rawValue)),
-            ("from", .optional(o.from?.description)),
-            ("rtt_ms", o.rttMilliseconds.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
-            ("fingerprint", o.fingerprint.map(fingerprint) ?? .null),
-            ("quote_diff", .array(o.quoteDifferences.map {
-                .object([("field", .string($0.field)), ("sent", .string($0.sent)), ("quoted", .string($0.quoted))])
-            })),
-            ("first_line", .optional(o.firstBytes)),
-            ("response_bytes", .number(o.responseBytes)),
-            ("in_window", .optional(o.inWindow)),
-            ("time_exceeded_from", .optional(o.timeExceededFrom?.description)),
-            ("socket_error", .optional(o.socketError)),
-        ])
-    }
-
-    static func fingerprint(_ f: Fingerprint) -> JSONValue {
-        .object([
-            ("ttl", .number(f.ttl)),
-            ("ip_id", .optional(f.ipID)),
-            ("df", .bool(f.dontFragment)),
-            ("tos", .number(f.tos)),
-            ("length", .number(f.length)),
-            ("window", .optional(f.window)),
-            ("flags", .optional(f.flags?.letters)),
-            ("seq", .optional(f.sequenceNumber)),
-            ("ack", .optional(f.acknowledgmentNumber)),
-            ("icmp_type", .optional(f.icmpType)),
-            ("icmp_code", .optional(f.icmpCode)),
-        ])
     }
 }

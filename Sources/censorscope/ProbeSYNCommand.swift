@@ -1,9 +1,7 @@
-import Measurement
 import ArgumentParser
-import JSONSupport
-import Packets
-import ProbeSession
+import Measurement
 import Probing
+import TextViews
 
 struct ProbeSYN: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,107 +67,17 @@ struct ProbeSYN: ParsableCommand {
         guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
     }
 
-    func shape(ipv6: Bool) throws -> TCPProbeShape {
-        var shape = TCPProbeShape.variant(SYNVariant(rawValue: variant)!, ipv6: ipv6)
-        do {
-            if let options { shape.options = try OptionSyntax.options(options) }
-            shape.flags = try OptionSyntax.flags(flags)
-        } catch { throw UserError(error.description) }
-        if let window { shape.window = window }
-        if let payloadHex {
-            do { shape.payload = try Hex.decode(payloadHex) } catch { throw UserError("--payload-hex: \(error.description)") }
-        }
-        shape.size = size
-        shape.tos = tos
-        return shape
-    }
-
     func run() throws {
-        try runReportingUserErrors { try probe(&$0) }
-    }
-
-    private func probe(_ out: inout StandardOutput) throws {
-        let target = try ProbeTarget(host, options: common)
-        let ipv6: Bool
-        if case .v6 = target.address { ipv6 = true } else { ipv6 = false }
-        let shape = try shape(ipv6: ipv6)
-        let builder: ProbeBuilder
-        do { builder = try ProbeBuilder(source: target.route.source, destination: target.address) } catch {
-            throw UserError("\(error)")
-        }
-        let firstPort = sport ?? randomSourcePort()
-        var probes: [Probing.Probe] = []
-        do {
-            for i in 0..<count {
-                let label = "syn \(variant)\(size.map { " size \($0)" } ?? "") ttl \(ttl) #\(i)"
-                probes.append(try builder.tcp(index: i, shape: shape, sourcePort: SourcePorts.port(firstPort, i),
-                                              destinationPort: port, sequence: randomIdentifier(), ttl: ttl,
-                                              ipID: randomIdentifier(), label: label))
-            }
-            if !noReference {
-                probes.append(try builder.icmpEcho(index: count, identifier: randomIdentifier(), sequence: 1, payloadSize: 56,
-                                                   ttl: 64, ipID: randomIdentifier(), label: "reference echo #\(count)"))
-            }
-        } catch { throw UserError("\(error)") }
-        let configuration = common.configuration(source: target.route.source, interface: target.route.interface,
-                                              destinations: [target.address])
-        let expected = probes.count
-        let result = try runProbes(probes, configuration, try common.evidenceFile()) { c in
-            c.counts.answeredProbes >= expected
-        }
-        let reference = noReference ? [] : result.answers(for: count).filter { $0.kind == .echoReply }.map(\.fingerprint)
-        for probe in probes.prefix(count) {
-            let answers = result.answers(for: probe.index)
-            let assessments = answers.map { InjectionCheck.assess($0, probe: probe, siblings: answers, reference: reference) }
-            let first = answers.first
-            let firstAssessment = assessments.first
-            let packetLength = probe.bytes.count
-            if common.json {
-                let rtt: JSONValue = first?.rttMilliseconds.map { .double(($0 * 1000).rounded() / 1000) } ?? .null
-                let reasons: [JSONValue] = (firstAssessment?.reasons ?? []).map { .string($0) }
-                var answerList: [JSONValue] = []
-                for (answer, assessment) in zip(answers, assessments) { answerList.append(answer.json(injection: assessment)) }
-                var fields: [(key: String, value: JSONValue)] = []
-                fields.append(("target", .string(target.address.description)))
-                fields.append(("port", .number(port)))
-                fields.append(("variant", .string(variant)))
-                fields.append(("size", .number(packetLength)))
-                fields.append(("probe", probeJSON(probe)))
-                fields.append(("result", .string(resultWord(first))))
-                fields.append(("injected", .bool(firstAssessment?.injected ?? false)))
-                fields.append(("injection_reasons", .array(reasons)))
-                fields.append(("response", first?.fingerprint.json ?? .null))
-                fields.append(("rtt_ms", rtt))
-                fields.append(("icmp", icmpDetail(first)))
-                fields.append(("answers", .array(answerList)))
-                fields.append(("reference", reference.first?.json ?? .null))
-                out.json(.object(fields))
-            } else {
-                out.line("SYN \(variant) (\(packetLength) bytes) \(probe.source):\(probe.packet.transport.tcp?.sourcePort ?? 0) > \(target.address):\(port) ttl \(ttl)")
-                if answers.isEmpty { out.line("  no answer within \(common.timeout) s (timeout)") }
-                for (answer, assessment) in zip(answers, assessments) {
-                    let verdict = assessment.injected ? "  INJECTED: " + assessment.reasons.joined(separator: "; ") : ""
-                    out.line("  \(answer.kind.rawValue) from \(answer.fingerprint.source) in \(milliseconds(answer.rttMilliseconds)) ms: \(describe(answer.fingerprint))\(answer.duplicates > 0 ? " (+\(answer.duplicates) duplicates)" : "")\(verdict)")
-                }
+        try runReportingUserErrors { out in
+            let run = try common.run(to: host)
+            let shape = try SYNProbeJob.shape(variant: SYNVariant(rawValue: variant) ?? .linux, ipv6: run.target.isIPv6, options: options,
+                                              flags: flags, window: window, payloadHex: payloadHex, size: size, tos: tos)
+            let job = SYNProbeJob(setup: run, port: port, variant: variant, shape: shape, ttl: ttl, count: count, sourcePort: sport,
+                                  reference: !noReference)
+            let outcome = try job.run()
+            if common.json { for r in outcome.results { out.json(r.record.json) } } else {
+                out.lines(ProbeText.lines(outcome, job: job, timeout: common.timeout))
             }
         }
-        if !common.json, let ref = reference.first {
-            out.line("reference: echo reply from \(ref.source): \(describe(ref))")
-        }
-    }
-
-    private func probeJSON(_ probe: Probing.Probe) -> JSONValue {
-        let tcp = probe.packet.transport.tcp
-        return [
-            "src": .string(probe.source.description),
-            "sport": .optional(tcp?.sourcePort),
-            "seq": .optional(tcp?.sequenceNumber),
-            "ttl": .number(probe.ttl),
-            "flags": .optional(tcp?.flags.letters),
-            "window": .optional(tcp?.window),
-            "options": .array((tcp?.options ?? []).map { .string($0.name) }),
-            "payload_len": .optional(tcp?.payload.count),
-            "length": .number(probe.bytes.count),
-        ]
     }
 }

@@ -1,11 +1,10 @@
 import Analysis
 import ArgumentParser
-import JSONSupport
+import Measurement
 import Packets
 import Reports
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemSupport
+import TextViews
 
 struct RoutesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,162 +73,21 @@ struct RoutesCompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingUserErrors { try compare(&$0) }
-    }
-
-    private func compare(_ out: inout StandardOutput) throws {
-        let database = try loadDatabase()
-        let forcedFormat = RouteFormat(rawValue: format)
-        let forwardBytes = try readInput(forward)
-        let forwardName = forward == "-" ? "standard input" : forward
-        let forwardPath: RoutePath, reversePath: RoutePath
-        do {
-            if let reverse {
-                let reverseName = reverse == "-" ? "standard input" : reverse
-                let picked = direction.flatMap(RouteDirection.init(rawValue:))
-                forwardPath = try RouteImport.parse(forwardBytes, name: forwardName, format: forcedFormat,
-                                                    direction: picked ?? .forward, index: index)
-                reversePath = try RouteImport.parse(try readInput(reverse), name: reverseName, format: forcedFormat,
-                                                    direction: picked ?? .reverse, index: index)
+        try runReportingUserErrors { out in
+            let database = try asnDatabase.map { path throws(MeasurementError) in try ASNLoading.load(path, warn: printWarning) }
+            let pair = try RoutePair(forward: forward, reverse: reverse, format: RouteFormat(rawValue: format),
+                                     direction: direction.flatMap(RouteDirection.init(rawValue:)), index: index, asn: database,
+                                     censor: censor.flatMap(IPAddress.init), read: FileBytes.read)
+            let record = pair.record
+            if let html {
+                try FileBytes.write(html, Array(RoutesHTML.render(record, title: "Routes: \(pair.forwardName) and \(pair.reverseName)").utf8))
+            }
+            if json {
+                out.json(record.json)
             } else {
-                forwardPath = try RouteImport.parse(forwardBytes, name: forwardName, format: forcedFormat, direction: .forward, index: index)
-                guard RouteImport.holdsBothDirections(forwardBytes, index: index) else {
-                    throw UserError("\(forwardName) holds one path; give the reverse trace as a second file.")
-                }
-                reversePath = try RouteImport.parse(forwardBytes, name: forwardName, format: forcedFormat, direction: .reverse, index: index)
+                out.lines(RoutesText.lines(pair, hasDatabase: database != nil))
+                if let html { out.line("wrote \(html)") }
             }
-        } catch let error as RouteImportError {
-            throw UserError(error.description)
         }
-        let censorAddress = censor.flatMap(IPAddress.init) ?? forwardPath.censor
-        let comparison = RouteComparison.compare(forward: forwardPath, reverse: reversePath, asn: database, censor: censorAddress)
-        let notes = Self.unique(forwardPath.notes + reversePath.notes)
-        let record = comparison.record(notes: notes, forward: (forwardName, forwardPath), reverse: (reverse ?? forwardName, reversePath))
-        if let html {
-            let title = "Routes: \(forwardName) and \(reverse ?? forwardName)"
-            try writeFile(html, Array(RoutesHTML.render(record, title: title).utf8))
-        }
-        if json {
-            out.json(record.json)
-            return
-        }
-        RoutesText.print(comparison, forwardSource: "\(forwardPath.source ?? "?"), \(forwardName)",
-                         reverseSource: "\(reversePath.source ?? "?"), \(reverse ?? forwardName)",
-                         hasDatabase: database != nil, notes: notes, into: &out)
-        if let html { out.line("wrote \(html)") }
-    }
-
-    static func unique(_ notes: [String]) -> [String] {
-        var seen = Set<String>()
-        return notes.filter { seen.insert($0).inserted }
-    }
-
-    private func loadDatabase() throws -> ASNDatabase? {
-        try asnDatabase.map(loadASNDatabase)
-    }
-}
-
-/// The human view: both paths side by side (the reverse one read backwards, so a row holds
-/// hops at the same place on the way from the client), the AS paths and the verdict.
-enum RoutesText {
-    static func print(_ c: RouteComparison, forwardSource: String, reverseSource: String, hasDatabase: Bool,
-                      notes: [String], into out: inout StandardOutput) {
-        let client = c.client?.description ?? "?", server = c.server?.description ?? "?"
-        out.line("forward: \(client) → \(server) (\(forwardSource))")
-        out.line("reverse: \(server) → \(client) (\(reverseSource))")
-        let censor = c.censor
-        func cell(_ hop: RouteComparison.Hop?, censorTTL: Int?) -> String {
-            guard let hop else { return "" }
-            var text = hop.silent ? "*" : hop.addresses.isEmpty ? "(name only)" : hop.addresses.map(\.description).joined(separator: ", ")
-            if hasDatabase, !hop.silent { text += " " + bracket(hop.asn, hop.asName) }
-            if let censorTTL, censorTTL == hop.ttl { text += " <- censor" }
-            return text
-        }
-        func hop(_ hops: [RouteComparison.Hop], _ ttl: Int?) -> RouteComparison.Hop? {
-            ttl.flatMap { t in hops.first { $0.ttl == t } }
-        }
-        func endTTL(_ hops: [RouteComparison.Hop], _ address: IPAddress?) -> String {
-            guard let address, let h = hops.first(where: { $0.address == address }) else { return "" }
-            return String(h.ttl)
-        }
-        // An end's AS, from the hop where the other direction reached it.
-        func endText(_ address: IPAddress?, _ role: String, _ hops: [RouteComparison.Hop]) -> String {
-            var text = "\(address?.description ?? "?") (\(role))"
-            if hasDatabase, let address, let h = hops.first(where: { $0.address == address }) { text += " " + bracket(h.asn, h.asName) }
-            return text
-        }
-        let clientText = endText(c.client, "client", c.reverse), serverText = endText(c.server, "server", c.forward)
-        var rows: [(String, String, String, String, String)] = []
-        rows.append(("", clientText, "", endTTL(c.reverse, c.client), clientText))
-        for row in c.aligned {
-            let marker = row.match == .address ? "=" : row.match == .subnet ? "~" : ""
-            rows.append((row.forwardTTL.map(String.init) ?? "", cell(hop(c.forward, row.forwardTTL), censorTTL: censor?.forwardTTL),
-                         marker, row.reverseTTL.map(String.init) ?? "", cell(hop(c.reverse, row.reverseTTL), censorTTL: censor?.reverseTTL)))
-        }
-        rows.append((endTTL(c.forward, c.server), serverText, "", "", serverText))
-        let width = min(max(rows.map { $0.1.count }.max() ?? 0, 24), 60)
-        out.line(" ttl  " + pad("forward (client → server)", width) + "     ttl  reverse (server → client, read backwards)")
-        for r in rows {
-            let forwardCell = r.1.count > width ? String(r.1.prefix(width - 1)) + "…" : r.1
-            let line = leftPad(r.0, 4) + "  " + pad(forwardCell, width) + "  " + pad(r.2, 1) + "  " + leftPad(r.3, 3) + "  " + r.4
-            out.line(String(line.reversed().drop(while: { $0 == " " }).reversed()))
-        }
-        out.line("(= same address both ways, ~ same /24 or /64 subnet)")
-        if hasDatabase {
-            out.line("forward AS path: " + asPath(c.forwardASPath, c.asNames))
-            out.line("reverse AS path: " + asPath(c.reverseASPath, c.asNames))
-            if !c.forwardOnlyASes.isEmpty || !c.reverseOnlyASes.isEmpty {
-                out.line("ASes only forward: " + asList(c.forwardOnlyASes) + "; only reverse: " + asList(c.reverseOnlyASes))
-            }
-        } else {
-            out.line("AS paths: not looked up (give --asn-db FILE)")
-        }
-        out.line(c.summary)
-        if !c.sharedHops.isEmpty { out.line("same address both ways: " + c.sharedHops.map(\.description).joined(separator: ", ")) }
-        for s in c.sharedSubnets {
-            var parts: [String] = []
-            if !s.forward.isEmpty { parts.append("forward " + s.forward.map(\.description).joined(separator: ", ")) }
-            if !s.reverse.isEmpty { parts.append("reverse " + s.reverse.map(\.description).joined(separator: ", ")) }
-            if !s.ends.isEmpty { parts.append("end " + s.ends.map(\.description).joined(separator: ", ")) }
-            out.line("same subnet both ways: \(s.subnet) (" + parts.joined(separator: "; ") + ")")
-        }
-        if !c.forwardOnlyHops.isEmpty { out.line("only forward: " + c.forwardOnlyHops.map(\.description).joined(separator: ", ")) }
-        if !c.reverseOnlyHops.isEmpty { out.line("only reverse: " + c.reverseOnlyHops.map(\.description).joined(separator: ", ")) }
-        if let censor { out.line(censorLine(censor)) }
-        for note in notes { out.line("note: " + note) }
-    }
-
-    /// Where the censor sits in each direction, in one line.
-    static func censorLine(_ p: RouteComparison.CensorPlacement) -> String {
-        func side(_ name: String, _ ttl: Int?, _ address: IPAddress?, _ match: RouteMatch?) -> String {
-            guard let ttl else { return "the \(name) path does not cross it (no hop with its address or in its subnet)" }
-            if match == .subnet, let address {
-                return "\(name) hop \(ttl) (\(address), same subnet: the censor through another interface, or its neighbour on that link)"
-            }
-            return "\(name) hop \(ttl)"
-        }
-        return "censor \(p.address): " + side("forward", p.forwardTTL, p.forwardAddress, p.forwardMatch) + "; "
-            + side("reverse", p.reverseTTL, p.reverseAddress, p.reverseMatch)
-    }
-
-    static func bracket(_ asn: UInt32?, _ name: String?) -> String {
-        guard let asn else { return "[*]" }
-        guard let name, !name.isEmpty else { return "[AS\(asn)]" }
-        return "[AS\(asn) \(name)]"
-    }
-
-    static func asPath(_ path: [UInt32], _ names: [UInt32: String]) -> String {
-        guard !path.isEmpty else { return "unknown (no address on it is in the database)" }
-        return path.map { asn in names[asn].map { "AS\(asn) \($0)" } ?? "AS\(asn)" }.joined(separator: " → ")
-    }
-
-    static func asList(_ list: [UInt32]) -> String { list.isEmpty ? "none" : list.map { "AS\($0)" }.joined(separator: ", ") }
-
-    static func pad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
-    }
-
-    static func leftPad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
     }
 }

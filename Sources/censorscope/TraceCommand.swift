@@ -1,9 +1,11 @@
+import AgentService
 import ArgumentParser
-import JSONSupport
 import Measurement
 import Packets
-import ProbeSession
 import Probing
+import Records
+import SystemSupport
+import TextViews
 
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,22 +76,33 @@ struct TraceCommand: ParsableCommand {
 
     func run() throws {
         try runReportingUserErrors { out in
-            if agentOptions.isActive { try AgentTrace.run(self, into: &out) } else { try trace(&out) }
+            if agentOptions.isActive { try traceWithAgent(&out) } else { try trace(&out) }
         }
     }
 
     private func trace(_ out: inout StandardOutput) throws {
-        let asnDatabase = try enrichment.loadDatabase()   // a bad file stops us before any probe
-        let outcome = try job(target: try ProbeTarget(host ?? "", options: common)).run()
-        let trace = outcome.trace
-        let annotations = enrichment.isActive
-            ? enrichment.annotations(for: trace.hops.flatMap { $0.responses.map(\.address) }, database: asnDatabase) : [:]
+        let naming = try enrichment.naming()   // a bad file stops us before any probe
+        let outcome = try job(target: try common.target(host ?? "")).run()
+        let names = naming.lookUp(outcome.addresses)
+        if common.json { out.json(names.annotating(outcome.record).json) } else { out.lines(TraceText.lines(outcome, address: names.text)) }
+    }
+
+    /// `--agent`: the agent traces back towards us; with `--both` our trace to HOST runs
+    /// meanwhile and the two are shown side by side.
+    private func traceWithAgent(_ out: inout StandardOutput) throws {
+        let naming = try enrichment.naming()
+        let target = try agentOptions.both ? host.map { try common.target($0) } : nil
+        if agentOptions.both, target == nil { throw UserError("give the target HOST to trace with --both") }
+        let connection = try agentOptions.connection()
+        let outcome = try AgentTraceRun(connection: connection, method: method, port: port, variant: variant, maxTTL: maxTTL,
+                                        forward: target.map(job(target:))).run()
+        let names = naming.lookUp(Array(Set((outcome.forward?.addresses ?? []) + outcome.reverse.addresses.compactMap(IPAddress.init))))
+        let (forward, reverse) = (outcome.forward.map { names.annotating($0.record) }, names.annotating(outcome.reverse))
         if common.json {
-            out.json(outcome.json(hops: enrichment.annotating(trace.hopsJSON, annotations)))
+            out.json(forward.map { TracePairRecord(forward: $0, reverse: reverse).json } ?? reverse.json)
         } else {
-            out.line(outcome.header)
-            for hop in trace.hops { out.line(Self.line(hop) { enrichment.text(for: $0, annotations) }) }
-            out.line(outcome.footer)
+            out.lines(TraceText.lines(local: outcome.forward, forward: forward, reverse: reverse,
+                                      agent: connection.client.url.endpoint, name: names.text))
         }
     }
 
@@ -98,48 +111,5 @@ struct TraceCommand: ParsableCommand {
         TraceJob(target: target, method: TraceMethod(rawValue: method) ?? .tcp, port: port, variant: variant, size: size,
                  firstTTL: firstTTL, maxTTL: maxTTL, queries: queries, gap: gap, sport: sport, settings: common.settings,
                  pcap: common.pcap)
-    }
-
-    /// One hop as traceroute prints it: ` 3  198.18.3.2  0.438 ms`, `*` when silent, a
-    /// new address printed whenever it changes, and the answer kind at the end of the path.
-    static func line(_ hop: TraceHop, address: (IPAddress) -> String = { $0.description }) -> String {
-        var text = (hop.ttl < 10 ? " " : "") + "\(hop.ttl) "
-        if hop.responses.isEmpty { return text + " *" }
-        var last: IPAddress?
-        var shown = Set<Int>()
-        // One answer per probe, like traceroute; the rest (e.g. a server's challenge ACK to a
-        // later SYN of the same flow) are in the JSON.
-        for response in hop.responses where shown.insert(response.probeIndex).inserted {
-            if response.address != last {
-                text += " " + address(response.address)
-                last = response.address
-            }
-            text += "  \(milliseconds(response.rttMilliseconds)) ms"
-            switch response.kind {
-            case .timeExceeded: break
-            case .unreachable:
-                text += " " + unreachableMark(response.fingerprint)
-            default: text += " [\(response.kind.rawValue)]"
-            }
-        }
-        return text
-    }
-
-    /// traceroute's marks for unreachable codes.
-    static func unreachableMark(_ f: Fingerprint) -> String {
-        let code = f.icmpCode ?? 0
-        let v6: Bool
-        if case .v6 = f.source { v6 = true } else { v6 = false }
-        if v6 {
-            switch code { case 0: return "!N"; case 1: return "!X"; case 3: return "!H"; default: return "!<\(code)>" }
-        }
-        switch code {
-        case 0: return "!N"
-        case 1: return "!H"
-        case 2: return "!P"
-        case 4: return "!F"
-        case 9, 10, 13: return "!X"
-        default: return "!<\(code)>"
-        }
     }
 }

@@ -3,6 +3,7 @@ import Capture
 import JSONSupport
 import Packets
 import Probing
+import Records
 import Testing
 
 /// The story's reverse probe as the agent's capture shows it: the server opens a
@@ -99,7 +100,7 @@ struct ReverseConnection {
         let report = ReverseReport(target: .v4(ReverseConnection.requester), source: .v4(ReverseConnection.agent),
                                    request: AgentReverseRequest(sourcePort: 80, destinationPort: 80, payload: .httpHost("example.com")),
                                    observation: o, assessment: a, handshake: true, payloadSent: false, evidenceBase64: "")
-        #expect(ReverseReport.line(try JSONParser.parse(report.json.serialized()))
+        #expect(ReverseReport.line(try ReverseRecord(json: try JSONParser.parse(report.record.json.serialized())))
             == "reverse 198.18.9.2:80 > 198.18.1.2:80: reset by an injector after the handshake, before the payload (ttl 57, ip id 1, no DF)")
         // Without the SYN-ACK the failure stands; a refused connection (RST answering the SYN) too.
         var refused = ReverseConnection()
@@ -117,7 +118,7 @@ struct ReverseConnection {
         #expect(DirectionVerdict.summary(forward: false, reverse: true) == "acts on the reverse direction only")
         #expect(DirectionVerdict.summary(forward: false, reverse: false) == "acts on neither direction")
         #expect(DirectionVerdict.summary(forward: true, reverse: nil).contains("inconclusive"))
-        #expect(DirectionVerdict.json(forward: true, reverse: nil).serialized()
+        #expect(DirectionVerdict.record(forward: true, reverse: nil).json.serialized()
             == #"{"forward":true,"reverse":null,"summary":"acts on the forward direction; the reverse direction is inconclusive"}"#)
         #expect(DirectionVerdict.reverseBlocked(outcome: .timeout, injected: false) == nil)
         #expect(DirectionVerdict.reverseBlocked(outcome: .notConnected, injected: false) == nil)
@@ -132,13 +133,14 @@ struct ReverseConnection {
                                    request: request, observation: o, assessment: a,
                                    handshake: ReverseFlow.handshakeCompleted(c.packets, flow: c.flow),
                                    payloadSent: ReverseFlow.payloadSent(c.packets, flow: c.flow), evidenceBase64: "AAAA")
-        let body = try JSONParser.parse(report.json.serialized())
+        let body = try JSONParser.parse(report.record.json.serialized())
         #expect(body["outcome"] == "rst" && body["reset_by"] == "injector" && body["blocked"] == .bool(true))
         #expect(body["connected"] == .bool(true) && body["payload_sent"] == .bool(true))
         #expect(body["ttl"] == .int(64) && body["evidence_pcapng"] == "AAAA")
         #expect(body["fingerprint"]?["ttl"] == .int(57) && body["peer_fingerprint"]?["ttl"] == .int(60))
-        #expect(ReverseReport.line(body) == "reverse 198.18.9.2:80 > 198.18.1.2:80: reset by an injector (ttl 57, ip id 1, no DF)")
-        // A hostile or empty body still gives a line.
-        #expect(ReverseReport.line(.array([])).hasPrefix("reverse ?:? > ?:?"))
+        #expect(ReverseReport.line(try ReverseRecord(json: body)) == "reverse 198.18.9.2:80 > 198.18.1.2:80: reset by an injector (ttl 57, ip id 1, no DF)")
+        // A body that is no reverse result reads as nothing known, which still gives a line.
+        #expect((try? ReverseRecord(json: .array([]))) == nil)
+        #expect(ReverseReport.line(ReverseRecord()).hasPrefix("reverse ?:? > ?:?"))
     }
 }

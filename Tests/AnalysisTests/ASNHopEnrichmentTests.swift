@@ -44,11 +44,11 @@ import Testing
         ]
         let addresses = hops.flatMap { $0.responses.map(\.address) }
         let annotations = HopEnrichment.annotate(addresses, database: db)
-        let json = HopEnrichment.annotatingHops(.array(hops.map(\.json)), with: annotations, includeHostname: false)
-        guard case .array(let items) = json, items.count == 3, case .object(let first) = items[0] else {
-            Issue.record("not an array of three objects: \(json.serialized())")
-            return
-        }
+        let trace = Trace(destination: IPAddress("198.18.9.9")!, hops: hops, reached: true, destinationTTL: 3, stopReason: "reached")
+        let record = trace.record(target: IPAddress("198.18.9.9")!, source: IPAddress("198.18.1.2")!, method: "icmp", port: nil,
+                                  sourcePort: nil, variant: nil, probeSize: 84, probesSent: 3, answers: 3, durationMilliseconds: 5)
+        let items = HopEnrichment.annotating(record, with: annotations, includeHostname: false).hops.map(\.json)
+        guard items.count == 3, case .object(let first) = items[0] else { Issue.record("not three hop objects"); return }
         #expect(first.map(\.key) == ["ttl", "address", "asn", "as_name", "rtt_ms", "kind", "responses"])
         #expect(items[0]["asn"] == .int(13335) && items[0]["as_name"] == .string("CLOUDFLARENET"))
         guard case .array(let responses) = try #require(items[0]["responses"]) else { Issue.record("no responses"); return }
@@ -57,15 +57,13 @@ import Testing
         #expect(items[1]["address"] == .null && items[1]["asn"] == .null && items[1]["as_name"] == .null)
         #expect(items[2]["asn"] == .null && items[2]["hostname"] == nil)
 
-        let named = HopEnrichment.annotatingHop(hops[0].json, with: HopEnrichment.annotate(addresses, database: nil,
-                                                hostnames: [addresses[0]: "r1.example"]), includeHostname: true)
-        #expect(named["hostname"] == .string("r1.example") && named["asn"] == .null)
+        let named = HopEnrichment.annotating(record, with: HopEnrichment.annotate(addresses, database: nil,
+                                             hostnames: [addresses[0]: "r1.example"]), includeHostname: true)
+        #expect(named.hops[0].json["hostname"] == .string("r1.example") && named.hops[0].json["asn"] == .null)
         // Annotating twice replaces rather than duplicates.
-        let twice = HopEnrichment.annotatingHop(named, with: annotations, includeHostname: true)
+        let twice = HopEnrichment.annotating(named, with: annotations, includeHostname: true).hops[0].json
         guard case .object(let fields) = twice else { Issue.record("not an object"); return }
         #expect(fields.filter { $0.key == "asn" }.count == 1 && twice["asn"] == .int(13335) && twice["hostname"] == .null)
-        // Values that are not hops pass through.
-        #expect(HopEnrichment.annotatingHop(.string("x"), with: annotations, includeHostname: true) == .string("x"))
     }
 
     /// Enrichment on typed records: a trace's hops and responses, an investigation's paths.
@@ -81,9 +79,6 @@ import Testing
         #expect(enriched.hops[0].asn == 13335 && enriched.hops[0].asName == "CLOUDFLARENET" && enriched.hops[0].hostname == "one.example")
         #expect(enriched.hops[0].responses?[0].annotation?.asn == 13335)
         #expect(enriched.hops[1].asn == nil && enriched.hops[1].annotation == .afterAddress(hostname: true))
-        // The typed path and the JSON wrapper the command line still calls write the same.
-        let viaJSON = HopEnrichment.annotatingHops(.array(hops.map(\.json)), with: annotations, includeHostname: true)
-        #expect(JSONValue.array(enriched.hops.map(\.json)) == viaJSON)
         #expect(try TraceRecord(json: enriched.json) == enriched)
 
         let investigation = InvestigationRecord(target: "1.0.0.1", port: 80, verdict: "reachable", blocked: false, summary: nil,

@@ -100,7 +100,7 @@ import Testing
     func json() throws {
         var run = try probes()
         observe(&run, echoReply(run))
-        let json = DatagramAnalysis.analyse(input(run)).json(Investigation.ReportContext()).serialized()
+        let json = DatagramAnalysis.analyse(input(run)).record(Investigation.ReportContext()).json.serialized()
         #expect(json.contains("\"schema\":\"censorscope.investigation/1\"") && json.contains("\"verdict\":\"drop\"")
                 && json.contains("\"syn_variants\":[]") && json.contains("\"port\":3478"))
     }

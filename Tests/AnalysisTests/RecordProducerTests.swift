@@ -7,8 +7,8 @@ import Records
 import Testing
 @testable import Analysis
 
-/// The records Analysis makes from Probing's values write exactly what the existing writers
-/// (Probing's result JSON, the golden outputs of the binary) write.
+/// The records Analysis makes from Probing's values write what the documentation and the
+/// golden outputs of the binary say.
 @Suite struct RecordProducerTests {
     static let client = IPAddress("198.18.1.2")!
     static let target = IPAddress("198.18.9.2")!
@@ -45,34 +45,41 @@ import Testing
         return (syn, echo, [correlator.answers(for: 0), correlator.answers(for: 1)])
     }
 
-    @Test func answersAndFingerprintsAsProbingWritesThem() throws {
+    /// The probe form of a fingerprint, an answer and a trace response, as Docs/probing.md
+    /// gives them (and as Probing's own JSON wrote them before the records).
+    @Test func answersAndFingerprintsInTheDocumentedForm() throws {
         let r = try run()
         let all = r.answers.flatMap { $0 }
         #expect(all.count == 3)
-        #expect(all.contains { $0.quotedTTL != nil })
-        for answer in all {
-            #expect(answer.fingerprint.record().json == answer.fingerprint.json)
-            #expect(answer.record().json == answer.json())
-            let assessment = InjectionAssessment(injected: true, reasons: ["TTL 58 where the host's arrive with 60."])
-            #expect(answer.record(injection: assessment).json == answer.json(injection: assessment))
-            let hop = HopResponse(answer)
-            #expect(hop.record.json == hop.json)
-        }
+        let rst = try #require(all.first { $0.kind == .rst })
+        #expect(rst.fingerprint.record().json.serialized()
+            == #"{"src":"198.18.9.2","ttl":58,"ip_id":1,"df":false,"tos":0,"length":40,"flags":"RA","window":0,"seq":0,"ack":1235,"options":[],"payload_len":0}"#)
+        let assessment = InjectionAssessment(injected: true, reasons: ["TTL 58 where the host's arrive with 60."])
+        #expect(rst.record(injection: assessment).json.objectKeys
+            == ["probe", "kind", "from", "rtt_ms", "match", "duplicates", "fingerprint", "injected", "injection_reasons"])
+        let exceeded = try #require(all.first { $0.quotedTTL != nil })
+        #expect(exceeded.record().json.objectKeys
+            == ["probe", "kind", "from", "rtt_ms", "match", "duplicates", "fingerprint", "quoted_ttl", "quote_diff"])
+        #expect(exceeded.fingerprint.record().json.objectKeys == ["src", "ttl", "ip_id", "df", "tos", "length", "icmp_type", "icmp_code"])
+        #expect(HopResponse(exceeded).record.json.objectKeys == ["address", "kind", "rtt_ms", "probe", "fingerprint", "quote_diff"])
     }
 
-    @Test func traceHopsAsProbingWritesThem() throws {
+    @Test func traceHopsInTheDocumentedForm() throws {
         let r = try run()
         let hops = [TraceHop(ttl: 1, responses: []), TraceHop(ttl: 2, responses: r.answers[0].map(HopResponse.init))]
         let trace = Trace(destination: Self.target, hops: hops, reached: true, destinationTTL: 2, stopReason: "reached")
-        for hop in hops { #expect(hop.record.json == hop.json) }
+        #expect(hops[0].record.json.serialized() == #"{"ttl":1,"address":null,"rtt_ms":null,"kind":"silent","responses":[]}"#)
+        #expect(hops[1].record.json.objectKeys == ["ttl", "address", "rtt_ms", "kind", "responses"])
         let record = trace.record(target: Self.target, source: Self.client, method: "tcp", port: 80, sourcePort: 40000,
                                   variant: "mss", probeSize: 44, probesSent: 2, answers: 2, durationMilliseconds: 3)
         guard case .object(let fields) = record.json else { Issue.record("not an object"); return }
-        let hopsPart = fields.filter { ["hops", "reached", "destination_ttl", "stop_reason"].contains($0.key) }
-        #expect(JSONValue.object(hopsPart) == JSONValue.object(trace.hopsJSON))
         #expect(fields.map(\.key) == ["target", "source", "method", "port", "sport", "variant", "probe_size", "hops", "reached",
                                       "destination_ttl", "stop_reason", "probes_sent", "answers", "duration_ms"])
         #expect(try TraceRecord(json: record.json) == record)
+        // The agent's answer adds its evidence last.
+        var served = record
+        served.evidencePCAPNG = "AAAA"
+        #expect(try served.json.objectKeys.last == "evidence_pcapng" && TraceRecord(json: served.json) == served)
     }
 
     @Test func probeResultsHaveTheDocumentedKeys() throws {
@@ -136,12 +143,12 @@ import Testing
                                                             trials: [DatagramTrial(probe: stun, answers: [])]))
         _ = echo
         var context = Investigation.ReportContext()
-        context.campaign = .init(transport: "udp", name: nil, script: "lab")
+        context.run = .init(transport: "udp", name: nil, script: "lab", seed: 1)
         let record = result.record(context)
         #expect(record.verdict == "drop" && record.synVariants.isEmpty && record.port == 3478)
         let read = try InvestigationRecord(json: record.json)
-        #expect(read == record && read.campaign?.transport == "udp")
-        #expect(record.json.objectKeys.suffix(3) == ["transport", "name", "script"])
+        #expect(read == record && read.run?.transport == "udp")
+        #expect(record.json.objectKeys.suffix(4) == ["transport", "name", "script", "seed"])
     }
 }
 

@@ -58,7 +58,7 @@ import Testing
                     let capture = try SweepImport.read(path: path)
                     #expect(!capture.sweeps.isEmpty)
                     for sweep in capture.sweeps {
-                        _ = SweepAnalysis.alone(sweep).json()
+                        _ = SweepAnalysis.alone(sweep).record(test: sweep, control: nil, notes: []).json
                     }
                 } catch {
                     #expect(error.description.hasSuffix("."), "one sentence: \(error.description)")

@@ -14,7 +14,7 @@ struct CampaignStoreRecordAccessTests {
             target: "198.18.0.1", port: 80, verdict: "rst-injection", blocked: true, summary: "SYNs are reset.",
             trigger: .init(kind: "syn-size", detail: "60 bytes or more", blocked: ["linux (60 bytes)"], passed: ["mss (44 bytes)"]),
             location: .init(ttl: 2, address: "198.18.2.2", before: "198.18.1.1", onPath: false, confidence: "high", reason: "r"),
-            campaign: .init(transport: "tcp", name: nil, script: "lab"))
+            run: .init(transport: "tcp", name: nil, script: "lab", seed: 7))
         let result = ItemResult(itemID: 1, record: record, answers: Fixture.answers(2, seed: 1), probesSent: 9,
                                 startedAt: Fixture.startedAt, finishedAt: Fixture.startedAt.addingTimeInterval(1),
                                 evidenceFile: nil, sessionID: session)
@@ -22,7 +22,7 @@ struct CampaignStoreRecordAccessTests {
         #expect(try store.record(result))
         let back = try store.investigations()
         #expect(back == [record])
-        #expect(try store.verdicts().first?.record().campaign?.script == "lab")
+        #expect(try store.verdicts().first?.record().run?.script == "lab")
     }
 
     @Test func anUnreadableRowIsAnError() throws {

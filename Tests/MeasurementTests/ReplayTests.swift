@@ -39,6 +39,13 @@ import Testing
 
     /// Replays recording `name` through the default experiment; returns (live, replayed).
     static func replay(_ name: String) throws -> (live: [String: Any], replayed: [String: Any], left: Int) {
+        let (live, outcome, left) = try replayOutcome(name)
+        let replayed = try #require(try JSONSerialization.jsonObject(with: Data(outcome.record.json.serialized().utf8)) as? [String: Any])
+        return (live, replayed, left)
+    }
+
+    /// The engine's outcome of replaying recording `name`, with the recorded JSON.
+    static func replayOutcome(_ name: String) throws -> (live: [String: Any], outcome: Engine.Outcome, left: Int) {
         let live = try recorded(name)
         let target = try #require((live["target"] as? String).flatMap { IPAddress($0) })
         let port = try #require(live["port"] as? Int)
@@ -52,9 +59,19 @@ import Testing
         let network = try RecordedNetwork(path: fixtures.appendingPathComponent(name + ".pcapng").path)
         let engine = Engine(script: try Experiments.standard(), network: network, source: vantage, softwareVersion: "replay")
         let item = MeasurementItem(address: target, port: ServicePort(UInt16(port)), testNames: names)
-        let outcome = try engine.measure(item, ids: IdentifierSource(seed: seed))
-        let replayed = try #require(try JSONSerialization.jsonObject(with: Data(outcome.json.serialized().utf8)) as? [String: Any])
-        return (live, replayed, network.partsLeft)
+        return (live, try engine.measure(item, ids: IdentifierSource(seed: seed)), network.partsLeft)
+    }
+
+    /// The record writes the keys in the order the live binary wrote them (the seed, the
+    /// item's keys and the payload sweep included).
+    @Test(arguments: ["telegram-80", "keyword-http"])
+    func theRecordKeepsTheRecordedKeyOrder(_ name: String) throws {
+        let text = try String(contentsOf: Self.fixtures.appendingPathComponent(name + ".json"), encoding: .utf8)
+        guard case .object(let live) = try JSONParser.parse(text), case .object(let replayed) = try Self.replayOutcome(name).outcome.record.json else {
+            Issue.record("not objects")
+            return
+        }
+        #expect(replayed.map(\.key) == live.map(\.key))
     }
 
     @Test(arguments: ["telegram-80", "telegram-443", "telegram-80-v6", "gfw-sni", "keyword-http", "blackhole", "host-down", "port-443"])

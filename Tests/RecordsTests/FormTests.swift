@@ -39,10 +39,11 @@ import Testing
         }
     }
 
-    /// The keys campaigns and `--both` add come after the documented ones, in their order.
+    /// The keys the engine (`investigate`, campaigns) and `--both` add come after the
+    /// documented ones, in their order; results written before the seed was recorded have none.
     @Test func optionalKeysInOrder() throws {
         var record = InvestigationRecord(target: "198.18.9.2", port: 80, verdict: "drop", blocked: true, summary: "s", trigger: nil)
-        record.campaign = .init(transport: "tcp", name: "example.com", script: "lab")
+        record.run = .init(transport: "tcp", name: "example.com", script: "lab", seed: 42)
         record.payloadSweep = .notRun
         var reverse = ReverseRecord()
         reverse.outcome = "rst"
@@ -50,8 +51,10 @@ import Testing
         record.reverse = reverse
         record.direction = DirectionRecord(forward: true, reverse: nil, summary: "acts on the forward direction; the reverse direction is inconclusive")
         guard case .object(let fields) = record.json else { Issue.record("not an object"); return }
-        #expect(fields.map(\.key).suffix(7) == ["software", "transport", "name", "script", "payload_sweep", "reverse", "direction"])
+        #expect(fields.map(\.key).suffix(8) == ["software", "transport", "name", "script", "seed", "payload_sweep", "reverse", "direction"])
         #expect(try InvestigationRecord(json: record.json) == record)
+        record.run?.seed = nil
+        #expect(try record.json["seed"] == nil && InvestigationRecord(json: record.json).run == record.run)
     }
 
     @Test func requestsKeepTheirKey() {

@@ -37,6 +37,21 @@ import Testing
     @Test func sweeps() throws { try roundTrip(SweepRecord.self, prefix: "analyze-") }
     @Test func campaignItems() throws { try roundTrip(InvestigationRecord.self, prefix: "campaign-") }
 
+    /// The engine's investigations as the lab recorded them for the replay tests, with the
+    /// item's keys and the seed (`payload_sweep` too in keyword-http).
+    @Test func engineInvestigationsWithTheirSeed() throws {
+        let recorded = Self.directory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MeasurementTests/Fixtures")
+        let names = try FileManager.default.contentsOfDirectory(atPath: recorded.path).filter { $0.hasSuffix(".json") }
+        #expect(names.count >= 8)
+        for name in names {
+            let text = try String(contentsOf: recorded.appendingPathComponent(name), encoding: .utf8)
+            let record = try InvestigationRecord(bytes: Array(text.utf8))
+            #expect(record.json.serialized() + "\n" == text, "\(name) does not round-trip")
+            #expect(record.run?.seed != nil && record.run?.script != nil && record.additionalFields.isEmpty, "\(name)")
+        }
+    }
+
     @Test func schemasAreVersioned() {
         let schemas = [InvestigationRecord.schema, TraceRecord.schema, TracePairRecord.schema, ProbeResultRecord.schema,
                        PayloadTraceRecord.schema, RouteComparisonRecord.schema, SweepRecord.schema, ReverseRecord.schema]

@@ -1,4 +1,3 @@
-import JSONSupport
 import Packets
 import Records
 
@@ -69,27 +68,5 @@ public enum HopEnrichment {
     public static func annotating(_ investigation: InvestigationRecord, with annotations: [IPAddress: HopAnnotation],
                                   includeHostname: Bool) -> InvestigationRecord {
         investigation.annotated(hostname: includeHostname, lookup(annotations))
-    }
-
-    /// Phase-1 wrapper for the command line, which still builds hops as JSON: the hop read
-    /// as a `HopRecord` (our own output, a line before), annotated, encoded again.
-    public static func annotatingHop(_ hop: JSONValue, with annotations: [IPAddress: HopAnnotation],
-                                     includeHostname: Bool) -> JSONValue {
-        guard hop.isObjectWithAddress else { return hop }
-        return HopRecord(json: hop).annotated(hostname: includeHostname, lookup(annotations)).json
-    }
-
-    /// Every hop object of a `hops` array annotated (see `annotatingHop`).
-    public static func annotatingHops(_ hops: JSONValue, with annotations: [IPAddress: HopAnnotation],
-                                      includeHostname: Bool) -> JSONValue {
-        guard case .array(let items) = hops else { return hops }
-        return .array(items.map { annotatingHop($0, with: annotations, includeHostname: includeHostname) })
-    }
-}
-
-private extension JSONValue {
-    var isObjectWithAddress: Bool {
-        guard case .object(let fields) = self else { return false }
-        return fields.contains { $0.key == "address" }
     }
 }

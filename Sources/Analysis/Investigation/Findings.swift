@@ -36,15 +36,6 @@ public struct Location: Hashable, Sendable {
     public var onPath: Bool
     public var confidence: Confidence
     public var reason: String
-
-    public init(ttl: Int, address: IPAddress?, before: IPAddress?, onPath: Bool, confidence: Confidence, reason: String) {
-        self.ttl = ttl
-        self.address = address
-        self.before = before
-        self.onPath = onPath
-        self.confidence = confidence
-        self.reason = reason
-    }
 }
 
 /// The fingerprint of forged packets.

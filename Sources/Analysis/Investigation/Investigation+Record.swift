@@ -17,16 +17,10 @@ extension Investigation {
         public var runtimeSeconds: Double = 0
         public var vantage: IPAddress?
         public var softwareVersion: String = ""
-        /// Campaigns: the item's transport and name, the script's name.
-        public var campaign: InvestigationRecord.CampaignKeys?
+        /// The item's transport and name, the script's name, the identifiers' seed.
+        public var run: InvestigationRecord.RunKeys?
         /// Whether a payload sweep was asked for: its key is written (null when it did not run).
         public var payloadSweepRequested = false
-
-        /// Until the command line builds typed context (phase 2): the requests as JSON, and
-        /// extra keys appended after the record's own.
-        public var test: JSONValue = .null
-        public var control: JSONValue = .null
-        public var extra: [(key: String, value: JSONValue)] = []
 
         public init() {}
     }
@@ -39,8 +33,8 @@ extension Investigation {
         return InvestigationRecord(
             target: target.description,
             port: Int(port),
-            test: context.testRequest ?? Self.legacyRequest(context.test),
-            control: context.controlRequest ?? Self.legacyRequest(context.control),
+            test: context.testRequest,
+            control: context.controlRequest,
             verdict: verdict.rawValue,
             blocked: verdict.isBlocking,
             summary: summary,
@@ -62,18 +56,8 @@ extension Investigation {
             vantage: InvestigationRecord.Vantage(address: context.vantage?.description),
             softwareName: "censorscope",
             softwareVersion: context.softwareVersion,
-            campaign: context.campaign,
-            payloadSweep: sweep,
-            additionalFields: context.extra)
-    }
-
-    /// The `investigate --json` object: the record, encoded.
-    public func json(_ context: ReportContext) -> JSONValue { record(context).json }
-
-    /// A request the command line still hands over as JSON (it built it a line before).
-    static func legacyRequest(_ json: JSONValue) -> PayloadRequestRecord? {
-        guard case .object = json else { return nil }
-        return PayloadRequestRecord(json: json)
+            run: context.run,
+            payloadSweep: sweep)
     }
 
     static func variantRecord(_ r: SYNTrialResult) -> InvestigationRecord.SYNVariant {
@@ -96,7 +80,12 @@ extension Investigation {
 
     /// Hop by hop: ttl, address (null if silent), rtt_ms, kind; asn and as_name for enrichment.
     public static func pathRecord(_ t: TraceRun) -> [HopRecord] { t.trace.hops.map(\.pathRecord) }
+}
 
-    /// The path as JSON (kept for callers of phase 1).
-    public static func pathJSON(_ t: TraceRun) -> JSONValue { .array(pathRecord(t).map(\.json)) }
+extension Investigation {
+    /// Every address that answered on the control and test paths, once each: what hop
+    /// enrichment looks up.
+    public var pathAddresses: [IPAddress] {
+        Array(Set([path, testPath].compactMap { $0 }.flatMap { $0.trace.hops.flatMap { $0.responses.map(\.address) } }))
+    }
 }

@@ -17,17 +17,13 @@ extension Fingerprint {
     }
 }
 
-extension QuoteDifference {
-    public var record: QuoteDifferenceRecord { QuoteDifferenceRecord(field: field, sent: sent, quoted: quoted) }
-}
-
 extension Answer {
     /// One answer; `injection` is given by callers that assessed it (`probe syn`).
     public func record(injection: InjectionAssessment? = nil) -> ProbeAnswerRecord {
         ProbeAnswerRecord(probe: probeIndex, kind: kind.rawValue, from: fingerprint.source.description,
                           rttMilliseconds: roundedMilliseconds(rttMilliseconds), match: basis.rawValue, duplicates: duplicates,
                           fingerprint: fingerprint.record(), quotedTTL: quotedTTL.map(Int.init),
-                          quoteDifferences: quotedTTL == nil ? [] : quoteDifferences.map(\.record),
+                          quoteDifferences: quotedTTL == nil ? [] : quoteDifferences,
                           injected: injection?.injected, injectionReasons: injection?.reasons ?? [])
     }
 }
@@ -35,7 +31,7 @@ extension Answer {
 extension HopResponse {
     public var record: HopResponseRecord {
         HopResponseRecord(address: address.description, kind: kind.rawValue, rttMilliseconds: roundedMilliseconds(rttMilliseconds),
-                          probe: probeIndex, fingerprint: fingerprint.record(), quoteDifferences: quoteDifferences.map(\.record),
+                          probe: probeIndex, fingerprint: fingerprint.record(), quoteDifferences: quoteDifferences,
                           mplsLabels: mplsLabels.map { Int($0) })
     }
 }
@@ -72,7 +68,7 @@ extension PayloadObservation {
     public var record: PayloadObservationRecord {
         PayloadObservationRecord(outcome: outcome.rawValue, from: from?.description,
                                  rttMilliseconds: roundedMilliseconds(rttMilliseconds), fingerprint: fingerprint?.record(.payload),
-                                 quoteDifferences: quoteDifferences.map(\.record), firstLine: firstBytes,
+                                 quoteDifferences: quoteDifferences, firstLine: firstBytes,
                                  responseBytes: responseBytes, inWindow: inWindow, timeExceededFrom: timeExceededFrom?.description,
                                  socketError: socketError)
     }

@@ -83,9 +83,6 @@ public struct PayloadSweep: Hashable, Sendable {
                           ttls: ttls.map { ttl in (ttl: ttl, probes: probes(at: ttl).map(Self.record)) })
     }
 
-    /// The sweep's JSON (phase-1 wrapper for the command line).
-    public func json() -> JSONValue { record.json }
-
     static func record(_ probe: Probe) -> SweepRecord.Probe {
         let o = probe.observation
         return SweepRecord.Probe(outcome: o.outcome.rawValue, from: o.from?.description, arrivalTTL: o.fingerprint.map { Int($0.ttl) },

@@ -1,4 +1,3 @@
-import JSONSupport
 import Packets
 import Records
 
@@ -77,13 +76,5 @@ public struct SweepComparison: Hashable, Sendable {
                                                      after: $0.after?.description) },
                     onPath: onPath, injectorCopiesTTL: injectorCopiesTTL, confidence: confidence.rawValue, reasons: reasons,
                     test: test?.record, control: control?.record, notes: notes)
-    }
-
-    /// outcome, mechanism, terminating_ttl {test, control}, middlebox {address, before,
-    /// after} or null, on_path, injector_copies_ttl, confidence, reasons: the record's
-    /// conclusion alone (phase-1 wrapper for the command line, which appends the rest).
-    public func json() -> JSONValue {
-        guard case .object(let fields) = record(test: nil, control: nil, notes: []).json else { return .null }
-        return .object(fields.filter { !["test", "control", "notes"].contains($0.key) })
     }
 }

@@ -1,4 +1,5 @@
 import Packets
+
 /// A TLS 1.3-capable ClientHello record naming a server (SNI), shaped like a browser's or
 /// curl's: what an SNI censor reads. It is never completed, so its random, session id and
 /// x25519 key share are only random-looking bytes drawn from `seed` (reproducible runs,

@@ -1,7 +1,6 @@
 import Agent
 import AgentService
 import ArgumentParser
-import Foundation
 
 /// `--agent URL --token TOKEN [--agent-pin SHA256:HEX] [--both] [--reverse-pcap FILE]`,
 /// shared by `trace` and `investigate`.

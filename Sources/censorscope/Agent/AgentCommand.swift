@@ -1,12 +1,7 @@
 import Agent
 import AgentService
 import ArgumentParser
-import Foundation
-import JSONSupport
-import NIOHTTP1
-#if canImport(Glibc)
-import Glibc
-#endif
+import Measurement
 
 /// `censorscope agent`: the remote vantage point for the reverse direction.
 struct AgentCommand: ParsableCommand {
@@ -59,20 +54,13 @@ struct AgentServe: ParsableCommand {
 
     func run() throws {
         try runReportingUserErrors { out in
-            let address: ListenAddress
-            do { address = try ListenAddress(parsing: listen) } catch { throw UserError("\(error)") }
-            let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/root"
-            let configuration = AgentDaemon.Configuration(
-                listen: address, tokenFile: tokenFile, stateDirectory: stateDir ?? home + "/.censorscope/agent",
-                rateLimit: RateLimit(parsing: rateLimit) ?? .standard, allowReserved: reservedRangesAllowed(flag: allowReserved),
-                version: CensorScope.version)
+            let configuration = try AgentDaemon.Configuration(listen: listen, tokenFile: tokenFile, stateDirectory: stateDir,
+                                                              rateLimit: rateLimit, allowReserved: ReservedRanges.allowed(flag: allowReserved),
+                                                              version: CensorScope.version)
             try AgentDaemon.run(configuration, say: { line in
                 out.line(line)
                 out.flush()
-            }, log: { line in
-                let text = Array(("agent: " + line + "\n").utf8)
-                _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            })
+            }, log: AgentDaemon.logToStandardError)
         }
     }
 }
@@ -112,12 +100,7 @@ struct AgentRequest: ParsableCommand {
         try runReportingUserErrors { out in
             let connection = try AgentConnection(url: url, token: token.flatMap { $0.isEmpty ? nil : $0 } ?? AgentConnection.environmentToken,
                                                  pin: agentPin, reversePcap: evidence, version: CensorScope.version)
-            var json: JSONValue?
-            if let body {
-                do { json = try JSONParser.parse(body) } catch { throw UserError("--body is not valid JSON (\(error))") }
-            }
-            let result = try connection.request(json == nil ? .GET : .POST, path, json)
-            out.json(result)
+            out.json(try connection.request(path, body: body))
         }
     }
 }

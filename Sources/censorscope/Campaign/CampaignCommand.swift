@@ -1,12 +1,8 @@
 import ArgumentParser
 import CampaignScheduler
 import CampaignStore
-import Campaigns
-import Foundation
-import Measurement
 import Packets
-import ProbeSession
-import Probing
+import SystemSupport
 
 struct CampaignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,7 +44,7 @@ struct CampaignPacingOptions: ParsableArguments {
         var execution = execution
         execution.quiet = quiet || json
         let result = try execution.execute()
-        if json { out.json(result.status.json) } else { for line in result.status.textLines { out.line(line) } }
+        if json { out.json(result.status.json) } else { out.lines(result.status.textLines) }
         out.flush()
         guard let problem = result.problem(dbPath: execution.dbPath) else { return }
         if result.interrupted {
@@ -105,15 +101,10 @@ struct CampaignRunCommand: ParsableCommand {
 
     func run() throws {
         try runReportingUserErrors { out in
-            var request = CampaignRequest(script: script, targets: targets, db: db)
-            request.maxTargets = maxTargets
-            request.seed = seed
-            request.resolver = resolver.flatMap(IPAddress.init)
-            request.asnDatabase = asnDatabase
-            request.allowReserved = allowReserved
-            request.overrides = pacing.overrides
-            request.command = CommandLine.arguments.joined(separator: " ")
-            request.softwareVersion = CensorScope.version
+            let request = CampaignRequest(script: script, targets: targets, db: db, maxTargets: maxTargets, seed: seed,
+                                          resolver: resolver.flatMap(IPAddress.init), asnDatabase: asnDatabase, allowReserved: allowReserved,
+                                          overrides: pacing.overrides, command: CommandLine.arguments.joined(separator: " "),
+                                          softwareVersion: CensorScope.version)
             let setup = try CampaignSetup.prepare(request, warn: printWarning)
             try pacing.execute(CampaignExecution(setup: setup, request: request), into: &out)
         }
@@ -157,7 +148,7 @@ struct CampaignStatusCommand: ParsableCommand {
     func run() throws {
         try runReportingUserErrors { out in
             let status = try storeCall { try CampaignStore.open(at: db).status() }
-            if json { out.json(status.json) } else { for line in status.textLines { out.line(line) } }
+            if json { out.json(status.json) } else { out.lines(status.textLines) }
         }
     }
 }

@@ -1,8 +1,5 @@
-import Measurement
 import ArgumentParser
 import CampaignScheduler
-import CampaignStore
-import Foundation
 import Reports
 
 struct CampaignReportCommand: ParsableCommand {
@@ -28,24 +25,8 @@ struct CampaignReportCommand: ParsableCommand {
 
     func run() throws {
         try runReportingUserErrors { out in
-            let verdicts = try storeCall { try CampaignStore.open(at: db).verdicts() }
             guard let format = ReportFormat(rawValue: format) else { throw UserError("unknown format '\(self.format)'") }
-            let lines = verdicts.map(\.json).joined(separator: "\n")
-            let text: String
-            if format == .json {
-                text = lines.isEmpty ? "" : lines + "\n"
-            } else if verdicts.isEmpty {
-                throw UserError("\(db) holds no verdict yet: run or resume the campaign first")
-            } else {
-                do { text = try format.render(try InvestigationReader.read(bytes: Array(lines.utf8), name: db)) } catch {
-                    throw UserError("\(error)")
-                }
-            }
-            if let output {
-                try writeFile(output, Array(text.utf8))
-            } else if !text.isEmpty {
-                out.line(text.hasSuffix("\n") ? String(text.dropLast()) : text)
-            }
+            if let text = try ReportJob.deliver(try CampaignReport.text(db: db, format: format), to: output) { out.line(text) }
         }
     }
 }

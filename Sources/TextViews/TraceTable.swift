@@ -1,4 +1,3 @@
-import JSONSupport
 import Records
 
 /// Traces in text: one hop per line, or two traces side by side by TTL (`trace --both`).
@@ -48,49 +47,21 @@ public enum TraceTable {
         return lines
     }
 
+    /// `trace to A from B, tcp port 80, 44-byte SYN (mss)`: a trace record's first line.
+    public static func header(_ t: TraceRecord) -> String {
+        var text = "trace to \(t.target ?? "?") from \(t.source ?? "?")"
+        let port = t.port ?? 0, size = t.probeSize ?? 0
+        switch t.method {
+        case "tcp"?: text += ", tcp port \(port), \(size)-byte SYN (\(t.variant ?? "?"))"
+        case "udp"?: text += ", udp port \(port), \(size)-byte packets"
+        case "icmp"?: text += ", icmp echo, \(size)-byte packets"
+        default: break
+        }
+        return text
+    }
+
     /// `how the trace ended: N probes, M answers`, as `trace` prints it.
     public static func footer(_ trace: TraceRecord) -> String {
         "\(trace.stopReason ?? "?"): \(trace.probesSent ?? 0) probes, \(trace.answers ?? 0) answers"
-    }
-
-    static func milliseconds(_ value: Double) -> String {
-        guard value.isFinite, value >= 0, value < 1e9 else { return "?" }
-        let scaled = Int((value * 1000).rounded())
-        let fraction = String(scaled % 1000)
-        return "\(scaled / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-    }
-}
-
-// Phase-1 wrappers for the command line, which still holds traces as JSON: the agent's
-// body (a boundary) and, until phase 2, the local trace it built a line before.
-extension TraceTable {
-    /// The trace a JSON object holds, or an empty one when it holds none.
-    public static func record(_ json: JSONValue) -> TraceRecord {
-        (try? TraceRecord(json: json)) ?? TraceRecord(target: nil, source: nil, method: nil, port: nil, sourcePort: nil, variant: nil,
-                                                      probeSize: nil, hops: [], reached: nil, destinationTTL: nil, stopReason: nil,
-                                                      probesSent: nil, answers: nil, durationMilliseconds: nil)
-    }
-
-    public static func cell(_ hop: JSONValue, name: (String) -> String = { $0 }) -> String {
-        cell(hop.isObject ? HopRecord(json: hop) : HopRecord(ttl: nil, address: nil, rttMilliseconds: nil, kind: nil, annotation: .none),
-             name: name)
-    }
-
-    public static func lines(_ trace: JSONValue, name: (String) -> String = { $0 }) -> [String] { lines(record(trace), name: name) }
-
-    public static func sideBySide(forward: JSONValue, reverse: JSONValue, name: (String) -> String = { $0 }) -> [String] {
-        sideBySide(forward: record(forward), reverse: record(reverse), name: name)
-    }
-
-    /// Every address a trace's hops name, for enrichment.
-    public static func addresses(_ trace: JSONValue) -> [String] { record(trace).addresses }
-
-    public static func footer(_ trace: JSONValue) -> String { footer(record(trace)) }
-}
-
-private extension JSONValue {
-    var isObject: Bool {
-        if case .object = self { return true }
-        return false
     }
 }

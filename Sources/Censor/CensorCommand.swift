@@ -1,0 +1,48 @@
+import Foundation
+import Lab
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lab censor`: read and check a policy file, then (unless only checking) run the daemon
+/// until a stop signal. Every failure is one sentence.
+public enum CensorCommand {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func run(policy path: String, queue: UInt16, log: String?, checkOnly: Bool) throws(Failure) {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw Failure(description: "\(path): cannot read the policy file (\(reason(error)))")
+        }
+        let policy: CensorPolicy
+        do { policy = try CensorPolicy.parse(yaml: text, file: path) } catch { throw Failure(description: error.description) }
+        if checkOnly { return }
+        guard geteuid() == 0 else {
+            throw Failure(description: "the censor needs root (NFQUEUE, iptables, raw sockets): run it with sudo inside the lab namespace")
+        }
+        do { try CensorDaemon(policy: policy, queue: queue, logPath: log).run() } catch { throw Failure(description: error.description) }
+    }
+
+    /// The system's sentence for why a file could not be read.
+    static func reason(_ error: Error) -> String {
+        let e = error as NSError
+        if let posix = e.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return e.localizedDescription
+    }
+}
+
+extension CensorPolicy {
+    /// Checks a scenario's `censor:` section with the censor's own parser before anything
+    /// is built, so a bad policy is reported at its line of the scenario file.
+    public static func validateScenarioCensor(_ configuration: CensorConfiguration, _ file: String) throws {
+        do {
+            _ = try CensorPolicy.parse(node: configuration.node, file: file)
+        } catch {
+            throw ScenarioError(file: error.file, line: error.line, problem: error.problem)
+        }
+    }
+}
