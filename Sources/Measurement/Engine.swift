@@ -25,6 +25,9 @@ public struct Engine {
     public var evidence: Bool
     public var evidencePath: String?
     public var softwareVersion: String
+    /// What other vantages saw of the target (the agent, a campaign's other vantages):
+    /// only these turn total silence into a block.
+    public var controls: [VantageControl] = []
 
     public init(script: ExperimentScript, network: any ProbeNetwork, source: IPAddress, maxTTL: Int? = nil,
                 control: String? = nil, evidence: Bool = false, evidencePath: String? = nil, softwareVersion: String) {
@@ -61,7 +64,7 @@ public struct Engine {
     public func measure(_ item: MeasurementItem, ids: IdentifierSource = .random()) throws -> Outcome {
         let started = Date()
         let clock = ContinuousClock.now
-        var state = EngineState(item: item, ids: ids)
+        var state = EngineState(item: item, ids: ids, controls: controls)
         var bundle: EvidenceBundle? = evidence
             ? try EvidenceBundle(path: evidencePath, target: item.address, port: item.port.number, started: started) : nil
         defer { bundle?.discard() }

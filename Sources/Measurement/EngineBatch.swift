@@ -67,13 +67,18 @@ extension Engine {
         let traceProbes = traces.map(\.probes)
         let destination = item.address
         let evidence = bundle?.part("batch")
-        let result = try network.run(probes, destination: destination, evidence: evidence) { c in
+        let allProbes = probes
+        let result = try network.run(probes, destination: destination, evidence: evidence, settled: { c in
             singles.allSatisfy { !c.answers(for: $0).isEmpty }
                 && traceProbes.allSatisfy { t in TraceAssembler.isSettled(probes: t, answers: { c.answers(for: $0) }, destination: destination) }
-        }
+        }, quiet: { c in
+            // Nothing from the host, no router saying why, no loop: wait for a late unreachable.
+            !allProbes.contains { p in c.answers(for: p.index).contains { a in Self.decisive(a, probe: p, destination: destination) } }
+        })
         state.sent += result.statistics.sent
         for p in probes { for a in result.answers(for: p.index) { state.answers.append((p, a)) } }
         state.echoes += echoes.flatMap { result.answers(for: $0) }
+        state.echoProbes += echoes.map { (probes[$0], result.answers(for: $0)) }
         state.trials += trials.keys.sorted().compactMap { i in
             trials[i].map { SYNTrial(shape: $0, probe: probes[i], answers: result.answers(for: i)) }
         }
@@ -87,21 +92,31 @@ extension Engine {
         state.orderControls()
     }
 
+    /// An answer that settles whether the host is there: anything from it, a router's
+    /// unreachable, or a time exceeded to a full-TTL probe (a loop).
+    static func decisive(_ a: Answer, probe: Probe, destination: IPAddress) -> Bool {
+        if a.kind == .unreachable || a.kind == .portUnreachable { return true }
+        if a.kind == .timeExceeded { return probe.ttl >= 64 }
+        return a.fingerprint.source == destination
+    }
+
     /// A trace step's probes, or nil when it has nothing to trace or repeats a trace already run.
     private func plannedTrace(_ t: TraceStep, state: inout EngineState, start: Int) throws -> (name: String, trigger: Bool, probes: [Probe])? {
         let item = state.item
         var shape: TCPProbeShape?
         var name = t.method.rawValue
+        var port = item.port.number
         if t.method == .tcp {
             guard let chosen = state.traceShape(t) else { return nil }
             shape = chosen.shape
             name = "tcp \(chosen.name)"
+            port = chosen.port
         }
         let trigger = t.method == .tcp && t.shape == .blocked
         let maxTTL = ttlLimit(t.maxTTL)
         guard state.traced.insert("\(trigger) \(name) \(maxTTL)").inserted else { return nil }
         let plan = try TracePlan(method: t.method, source: source, destination: item.address,
-                                 destinationPort: t.method == .icmp ? nil : item.port.number,
+                                 destinationPort: t.method == .icmp ? nil : port,
                                  sourcePort: state.ports.next(), shape: shape, firstTTL: 1, maxTTL: maxTTL,
                                  queries: script.repetitions, seed: state.ids.next())
         return (name, trigger, try plan.probes(startIndex: start))

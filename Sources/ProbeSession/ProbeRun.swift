@@ -27,12 +27,13 @@ public enum ProbeRun {
     /// true, the remaining probes still go but the run does not wait after the last one.
     public static func run(packets: [[UInt8]], configuration: RunConfiguration,
                            onSent: (Int, CaptureTimestamp) -> Void,
-                           onPacket: (CapturedPacket) -> Bool) throws(ProbeSessionError) -> RunStatistics
+                           onPacket: (CapturedPacket) -> Bool,
+                           quiet: (() -> Bool)? = nil) throws(ProbeSessionError) -> RunStatistics
     {
         // The sockets open before the capture only so a missing privilege is reported the
         // same way whichever is refused; nothing is sent before the capture is open.
-        let bind = configuration.bindToInterface && configuration.interface != "any"
-        let sender = try ProbeSender(packets: packets, device: bind ? configuration.interface : nil)
+        let device = configuration.interface == "any" ? configuration.sendInterface : configuration.interface
+        let sender = try ProbeSender(packets: packets, device: configuration.bindToInterface ? device : nil)
         let capture = try openCapture(configuration)
         defer { capture.close() }
 
@@ -129,11 +130,17 @@ public enum ProbeRun {
         let sendingEnd = RunClock.monotonic()
         stats.sendingSeconds = sendingEnd - start
 
-        // The answers to the last probes.
-        let deadline = sendingEnd + max(0, configuration.timeout.inSeconds)
+        // The answers to the last probes; when nothing decisive came by then, as long as a
+        // router's late unreachable may take.
+        var deadline = sendingEnd + max(0, configuration.timeout.inSeconds)
+        let silenceDeadline = configuration.silenceTimeout.map { sendingEnd + $0.inSeconds }
         drain()
         while !settled, readFailure == nil, configuration.shouldStop?() != true {
-            let left = deadline - RunClock.monotonic()
+            var left = deadline - RunClock.monotonic()
+            if left <= 0, let silenceDeadline, silenceDeadline > deadline, quiet?() == true {
+                deadline = silenceDeadline
+                left = deadline - RunClock.monotonic()
+            }
             if left <= 0 { break }
             _ = capture.waitForPackets(timeout: .nanoseconds(Int64(min(left, 0.05) * 1e9)))
             drain()

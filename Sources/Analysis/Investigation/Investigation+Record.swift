@@ -57,7 +57,8 @@ extension Investigation {
             softwareName: "censorscope",
             softwareVersion: context.softwareVersion,
             run: context.run,
-            payloadSweep: sweep)
+            payloadSweep: sweep,
+            layersTested: layersTested.isEmpty ? nil : layersTested)
     }
 
     static func variantRecord(_ r: SYNTrialResult) -> InvestigationRecord.SYNVariant {

@@ -10,6 +10,28 @@ public enum PathLocalisation {
         public var forged: [(ttl: Int, answer: Answer)]
     }
 
+    /// The trace to read a trigger trace against: the best control available. A trace that
+    /// reached the host's own answer first (a TCP trace whose shape passed, on this port or on
+    /// the other one for a port-wide block, then ICMP, then UDP, in the order given); else the
+    /// one whose routers answer furthest. A trace "reached" only when the answer in the host's
+    /// name is genuine: a forged RST to a blocked trace is no control.
+    public static func bestControl(_ traces: [TraceRun], target: IPAddress, profile: GenuineProfile) -> TraceRun? {
+        func reachedGenuinely(_ t: TraceRun) -> Bool {
+            t.probes.contains { p in
+                let answers = t.answers[p.index] ?? []
+                return answers.contains { a in
+                    a.fingerprint.source == target && a.kind != .timeExceeded
+                        && !InjectionCheck.assess(a, probe: p, siblings: answers, reference: profile.fingerprints).injected
+                }
+            }
+        }
+        func furthestRouter(_ t: TraceRun) -> Int {
+            t.probes.filter { (t.answers[$0.index] ?? []).contains { $0.kind == .timeExceeded } }.map { Int($0.ttl) }.max() ?? 0
+        }
+        if let reached = traces.first(where: reachedGenuinely) { return reached }
+        return traces.enumerated().max { (furthestRouter($0.element), -$0.offset) < (furthestRouter($1.element), -$1.offset) }?.element
+    }
+
     /// The first TTL at which the trigger trace draws a forged answer, or silence where the
     /// control trace still draws an answer (and nothing but forgeries later). Nil when the
     /// trigger trace reaches the host unharmed or nothing tells.
@@ -17,6 +39,7 @@ public enum PathLocalisation {
                               onPathAtFullTTL: Bool) -> Finding? {
         var forged: [(ttl: Int, answer: Answer)] = []
         var first: (ttl: Int, silent: Bool, alsoTimeExceeded: Bool)?
+        var refusal: Answer?
         for probe in trigger.probes.sorted(by: { ($0.ttl, $0.index) < ($1.ttl, $1.index) }) {
             let ttl = Int(probe.ttl)
             let answers = trigger.answers[probe.index] ?? []
@@ -26,8 +49,13 @@ public enum PathLocalisation {
             }
             forged += fakes.map { (ttl, $0) }
             guard first == nil else { continue }
+            let refused = answers.first { ($0.kind == .unreachable || $0.kind == .portUnreachable) && $0.fingerprint.source != target }
             if !fakes.isEmpty {
                 first = (ttl, false, answers.contains { $0.kind == .timeExceeded })
+            } else if let refused {
+                // A router refuses what it would forward (iptables REJECT with an ICMP error).
+                first = (ttl, false, false)
+                refusal = refused
             } else if !mine.isEmpty {
                 return nil   // the host itself answered before any interference
             } else if answers.isEmpty, let control, !control.responses(at: ttl).isEmpty,
@@ -42,7 +70,13 @@ public enum PathLocalisation {
         let onPath = (!first.silent && first.alsoTimeExceeded) || onPathAtFullTTL
         let confidence: Confidence
         var reason: String
-        if first.silent {
+        if let refusal {
+            let code = refusal.fingerprint.icmpCode ?? 0
+            confidence = .high
+            reason = "The trigger probe limited to TTL \(k) drew ICMP destination unreachable code \(code) from \(refusal.fingerprint.source)"
+                + (address.map { ", where control probes reach \($0)" } ?? "")
+                + (before.map { "; at TTL \(k - 1) it still draws time exceeded from \($0): the device acts on what that router forwards" } ?? "") + "."
+        } else if first.silent {
             confidence = .medium
             reason = "From TTL \(k) on, the trigger probes vanish while control probes still draw time exceeded"
                 + (address.map { " from \($0)" } ?? "") + "."
@@ -55,7 +89,7 @@ public enum PathLocalisation {
             reason += first.alsoTimeExceeded
                 ? " The same probe also drew time exceeded from the next router: the device copies the packet and lets it go on (on-path)."
                 : " The host's own answer also arrived: the device races it rather than dropping the packet (on-path)."
-        } else if !first.silent {
+        } else if !first.silent, refusal == nil {
             reason += " No time exceeded came for that probe: the device takes the packet off the path (in-path)."
         }
         let location = Location(ttl: k, address: address, before: before, onPath: onPath, confidence: confidence, reason: reason)
