@@ -99,6 +99,10 @@ public struct Engine {
             batch.append(step)
         }
         try flush()
+        // Hops an ICMP rate limit erased, asked again: the location needs them.
+        if measured, state.analyse().verdict.isBlocking {
+            try retryMissedHops(state: &state, bundle: &bundle)
+        }
 
         let result = state.analyse()
         let frames = try bundle?.merge() ?? FrameIndex()
@@ -119,7 +123,7 @@ public struct Engine {
                        probesSent: state.sent, seed: ids.seed, evidenceFile: bundle?.path)
     }
 
-    private func checkInterrupt() throws {
+    func checkInterrupt() throws {
         if network.interrupted { throw Interrupted() }
     }
 

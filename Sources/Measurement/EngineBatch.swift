@@ -14,7 +14,7 @@ extension Engine {
         var echoes: [Int] = []
         var trials: [Int: SYNTrialShape] = [:]
         var datagrams: [Int] = []
-        var traces: [(name: String, trigger: Bool, probes: [Probe])] = []
+        var traces: [(name: String, trigger: Bool, probes: [Probe], plan: TracePlan)] = []
         let repeats = script.repetitions
         do {
             for step in steps {
@@ -88,6 +88,7 @@ extension Engine {
                                answers: Dictionary(uniqueKeysWithValues: t.probes.map { ($0.index, result.answers(for: $0.index)) }),
                                destination: item.address)
             if t.trigger { state.triggerTrace = run } else { state.controlTraces.append(run) }
+            state.tracePlans[EngineState.planKey(trigger: t.trigger, name: t.name)] = t.plan
         }
         state.orderControls()
     }
@@ -101,7 +102,7 @@ extension Engine {
     }
 
     /// A trace step's probes, or nil when it has nothing to trace or repeats a trace already run.
-    private func plannedTrace(_ t: TraceStep, state: inout EngineState, start: Int) throws -> (name: String, trigger: Bool, probes: [Probe])? {
+    private func plannedTrace(_ t: TraceStep, state: inout EngineState, start: Int) throws -> (name: String, trigger: Bool, probes: [Probe], plan: TracePlan)? {
         let item = state.item
         var shape: TCPProbeShape?
         var name = t.method.rawValue
@@ -119,6 +120,6 @@ extension Engine {
                                  destinationPort: t.method == .icmp ? nil : port,
                                  sourcePort: state.ports.next(), shape: shape, firstTTL: 1, maxTTL: maxTTL,
                                  queries: script.repetitions, seed: state.ids.next())
-        return (name, trigger, try plan.probes(startIndex: start))
+        return (name, trigger, try plan.probes(startIndex: start), plan)
     }
 }

@@ -20,6 +20,10 @@ struct EngineState {
     var triggerTrace: TraceRun?
     /// Traces already run (role, method, shape name, max TTL): a step that would repeat one is skipped.
     var traced: Set<String> = []
+    /// Each trace's plan, by role and name: a retry of missed hops keeps its flow.
+    var tracePlans: [String: TracePlan] = [:]
+
+    static func planKey(trigger: Bool, name: String) -> String { (trigger ? "trigger " : "control ") + name }
     var payloadSteps: [PayloadStep]?
     var payloadName = "test"
     var sweep: (test: PayloadTrace.Payload, control: PayloadTrace.Payload)?

@@ -118,6 +118,15 @@ public enum PathLocalisation {
                             + ", ICMP included, and no router reports the host unreachable. Silence alone cannot exclude a host that is down behind a silent gateway: a control address beyond it, or the far-end agent, would settle it.")
     }
 
+    /// Forged packets per probe, the most any one probe drew: identical copies (counted on
+    /// their first) and distinct ones alike (three RSTs with other TTLs or sequence numbers
+    /// are three copies of the injection, not one). Indices are one run's: count runs apart.
+    static func copies(_ forged: [Answer]) -> Int {
+        var perProbe: [Int: Int] = [:]
+        for a in forged { perProbe[a.probeIndex, default: 0] += a.duplicates + 1 }
+        return max(1, perProbe.values.max() ?? 1)
+    }
+
     /// The forgers' fingerprint, from every forged answer seen.
     public static func injector(_ forged: [Answer], traceForged: [(ttl: Int, answer: Answer)], reasons: [String]) -> InjectorProfile? {
         let all = forged + traceForged.map(\.answer)
@@ -140,6 +149,6 @@ public enum PathLocalisation {
         }
         return InjectorProfile(ttl: ttl, ipID: ids.count == 1 ? ids.first : nil, dontFragment: first.fingerprint.dontFragment,
                                window: first.fingerprint.window, flags: first.fingerprint.flags?.letters,
-                               copies: max(1, all.map { $0.duplicates + 1 }.max() ?? 1), ttlCopiesProbe: copiesTTL, reasons: why)
+                               copies: max(copies(forged), copies(traceForged.map(\.answer))), ttlCopiesProbe: copiesTTL, reasons: why)
     }
 }

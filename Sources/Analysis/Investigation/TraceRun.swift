@@ -8,12 +8,23 @@ public struct TraceRun: Hashable, Sendable {
     public var probes: [Probe]
     public var answers: [Int: [Answer]]
     public var trace: Trace
+    public var gapLimit: Int
 
     public init(name: String, probes: [Probe], answers: [Int: [Answer]], destination: IPAddress, gapLimit: Int = 5) {
         self.name = name
         self.probes = probes
         self.answers = answers
+        self.gapLimit = gapLimit
         trace = TraceAssembler.assemble(probes: probes, answers: { answers[$0] ?? [] }, destination: destination, gapLimit: gapLimit)
+    }
+
+    /// Adds a probe sent again for a missed hop (another query at its TTL, index unique to
+    /// the trace) with its answers, and assembles the trace anew.
+    public mutating func add(_ probe: Probe, answers found: [Answer]) {
+        probes.append(probe)
+        answers[probe.index] = found
+        let all = answers
+        trace = TraceAssembler.assemble(probes: probes, answers: { all[$0] ?? [] }, destination: trace.destination, gapLimit: gapLimit)
     }
 
     /// Every answer at `ttl`, whatever the probe.
