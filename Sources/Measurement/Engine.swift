@@ -28,6 +28,8 @@ public struct Engine {
     /// What other vantages saw of the target (the agent, a campaign's other vantages):
     /// only these turn total silence into a block.
     public var controls: [VantageControl] = []
+    /// A campaign's shared knowledge of the routers on its paths (nil: this item's only).
+    public var knowledge: PathKnowledge?
 
     public init(script: ExperimentScript, network: any ProbeNetwork, source: IPAddress, maxTTL: Int? = nil,
                 control: String? = nil, evidence: Bool = false, evidencePath: String? = nil, softwareVersion: String) {
@@ -99,9 +101,17 @@ public struct Engine {
             batch.append(step)
         }
         try flush()
-        // Hops an ICMP rate limit erased, asked again: the location needs them.
+        // Hops an ICMP rate limit erased: known from other items' traces, else asked again
+        // (the location needs them); then what this item saw is shared.
+        if let knowledge {
+            for i in state.controlTraces.indices { knowledge.fill(&state.controlTraces[i]) }
+            if state.triggerTrace != nil { knowledge.fill(&state.triggerTrace!) }
+        }
         if measured, state.analyse().verdict.isBlocking {
             try retryMissedHops(state: &state, bundle: &bundle)
+        }
+        if let knowledge {
+            for t in state.controlTraces + [state.triggerTrace].compactMap({ $0 }) { knowledge.learn(t) }
         }
 
         let result = state.analyse()

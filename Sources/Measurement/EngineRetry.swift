@@ -55,7 +55,7 @@ extension Engine {
     /// TTLs of `trace` without any answer, below its last answered TTL (or the host's).
     static func holes(_ trace: TraceRun) -> [Int] {
         guard let last = trace.trace.destinationTTL ?? trace.lastAnsweredTTL else { return [] }
-        return trace.ttls.filter { $0 < last && trace.responses(at: $0).isEmpty }
+        return trace.ttls.filter { $0 < last && !trace.isAnswered(at: $0) }
     }
 
     /// One probe at `ttl` on the flow of `plan` (same ports, shape, ICMP identifier and

@@ -58,7 +58,7 @@ public enum PathLocalisation {
                 refusal = refused
             } else if !mine.isEmpty {
                 return nil   // the host itself answered before any interference
-            } else if answers.isEmpty, let control, !control.responses(at: ttl).isEmpty,
+            } else if answers.isEmpty, let control, control.isAnswered(at: ttl),
                       !laterGenuine(trigger, after: ttl, target: target, profile: profile) {
                 first = (ttl, true, false)
             }

@@ -9,6 +9,9 @@ public struct TraceRun: Hashable, Sendable {
     public var answers: [Int: [Answer]]
     public var trace: Trace
     public var gapLimit: Int
+    /// Routers at TTLs this trace missed, known from other traces of the same vantage
+    /// (a campaign's shared path, as Doubletree stops where it meets known hops).
+    public var known: [Int: IPAddress] = [:]
 
     public init(name: String, probes: [Probe], answers: [Int: [Answer]], destination: IPAddress, gapLimit: Int = 5) {
         self.name = name
@@ -36,8 +39,11 @@ public struct TraceRun: Hashable, Sendable {
     /// else of its first answer.
     public func address(at ttl: Int) -> IPAddress? {
         let found = responses(at: ttl)
-        return (found.first { $0.kind == .timeExceeded } ?? found.first)?.fingerprint.source
+        return (found.first { $0.kind == .timeExceeded } ?? found.first)?.fingerprint.source ?? known[ttl]
     }
+
+    /// Whether anything answered at `ttl`, or the router there is known from other traces.
+    public func isAnswered(at ttl: Int) -> Bool { !responses(at: ttl).isEmpty || known[ttl] != nil }
 
     /// The highest TTL that drew any answer.
     public var lastAnsweredTTL: Int? {

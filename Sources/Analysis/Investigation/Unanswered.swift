@@ -48,7 +48,11 @@ public enum Unanswered {
         }
         let looped = fullTTL.flatMap { p in p.answers.filter { $0.kind == .timeExceeded }.map { (p.probe, $0) } }
         if let (probe, a) = looped.first {
-            let routers = loopRouters(traces)
+            var routers = loopRouters(traces)
+            if routers.count < 2 {
+                var seen = Set<IPAddress>()
+                routers = looped.map(\.1.fingerprint.source).filter { seen.insert($0).inserted }
+            }
             let between = routers.count >= 2 ? " between " + routers.map(\.description).joined(separator: " and ") : ""
             return Judgement(
                 verdict: .unreachable,
