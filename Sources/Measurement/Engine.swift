@@ -107,7 +107,7 @@ public struct Engine {
             for i in state.controlTraces.indices { knowledge.fill(&state.controlTraces[i]) }
             if state.triggerTrace != nil { knowledge.fill(&state.triggerTrace!) }
         }
-        if measured, state.analyse().verdict.isBlocking {
+        if measured {
             try retryMissedHops(state: &state, bundle: &bundle)
         }
         if let knowledge {

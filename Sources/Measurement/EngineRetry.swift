@@ -12,12 +12,23 @@ extension Engine {
 
     /// Asks again, on the same flow, for the hops each trace missed below where it ends
     /// (silent TTLs with answers beyond them): what an ICMP rate limit erases. Only when the
-    /// verdict is a block, whose location needs every hop; a clean target is not slowed.
+    /// verdict is a block whose location lacks a router (or is missing), and only the hops up
+    /// to where the device acts: a clean target, or a path with a router that never sends
+    /// ICMP, is not slowed.
     func retryMissedHops(state: inout EngineState, bundle: inout EvidenceBundle?) throws {
         for round in 1...Self.retryRounds {
+            let judged = state.analyse()
+            guard judged.verdict.isBlocking else { return }
+            var upTo = Int.max
+            if let l = judged.location {
+                guard l.address == nil || (l.before == nil && l.ttl > 1) else { return }
+                upTo = l.ttl
+            }
             var runs: [(key: String, trigger: Bool, holes: [Int])] = []
-            for t in state.controlTraces { runs.append((EngineState.planKey(trigger: false, name: t.name), false, Self.holes(t))) }
-            if let t = state.triggerTrace { runs.append((EngineState.planKey(trigger: true, name: t.name), true, Self.holes(t))) }
+            for t in state.controlTraces { runs.append((EngineState.planKey(trigger: false, name: t.name), false, Self.holes(t).filter { $0 <= upTo })) }
+            if let t = state.triggerTrace {
+                runs.append((EngineState.planKey(trigger: true, name: t.name), true, Self.holes(t).filter { $0 <= upTo }))
+            }
             runs = runs.filter { !$0.holes.isEmpty && state.tracePlans[$0.key] != nil }
             guard !runs.isEmpty else { return }
             try checkInterrupt()
