@@ -7,7 +7,7 @@ extension Engine {
     /// Rounds of retries for hops a trace missed, and the pause before each: Linux routers
     /// send ICMP errors in a burst of about 6 per destination, then one a second, so a hop
     /// lost to the limit answers again a second later.
-    static let retryRounds = 2
+    static let retryRounds = 3
     static let retryPause = 1.0
 
     /// Asks again, on the same flow, for the hops each trace missed below where it ends
@@ -17,6 +17,11 @@ extension Engine {
     /// ICMP, is not slowed.
     func retryMissedHops(state: inout EngineState, bundle: inout EvidenceBundle?) throws {
         for round in 1...Self.retryRounds {
+            // What the campaign's other items have learned since.
+            if let knowledge {
+                for i in state.controlTraces.indices { knowledge.fill(&state.controlTraces[i]) }
+                if state.triggerTrace != nil { knowledge.fill(&state.triggerTrace!) }
+            }
             let judged = state.analyse()
             guard judged.verdict.isBlocking else { return }
             var upTo = Int.max
@@ -32,7 +37,9 @@ extension Engine {
             runs = runs.filter { !$0.holes.isEmpty && state.tracePlans[$0.key] != nil }
             guard !runs.isEmpty else { return }
             try checkInterrupt()
-            Thread.sleep(forTimeInterval: Self.retryPause)
+            // A second per round, and more for later rounds, with jitter: parallel items
+            // asking the same router must not meet in its next second again.
+            Thread.sleep(forTimeInterval: Self.retryPause * Double(round) + Double.random(in: 0..<0.5))
             var probes: [Probe] = []
             var owner: [Int: String] = [:]
             for r in runs {

@@ -14,7 +14,15 @@ public final class PathKnowledge: Sendable {
         var address: IPAddress
     }
 
+    /// A router at TTL t + 1 → the router at TTL t (towards the vantage: shared by every destination).
     private let before = Mutex<[Key: IPAddress]>([:])
+    /// The router at TTL t − 1 and the destination's prefix → the router at TTL t (away from
+    /// the vantage: shared by destinations in one prefix, as Doubletree's global stop set).
+    private struct Forward: Hashable {
+        var key: Key
+        var prefix: IPAddress
+    }
+    private let after = Mutex<[Forward: IPAddress]>([:])
 
     public init() {}
 
@@ -29,15 +37,39 @@ public final class PathKnowledge: Sendable {
         before.withLock { map in
             for (key, previous) in pairs where map[key] == nil { map[key] = previous }
         }
+        let prefix = Self.prefix(trace.trace.destination)
+        after.withLock { map in
+            for (key, previous) in pairs {
+                let forward = Forward(key: Key(ttl: key.ttl, address: previous), prefix: prefix)
+                if map[forward] == nil { map[forward] = key.address }
+            }
+        }
     }
 
-    /// Fills the TTLs `trace` missed below a router it saw, from the highest down.
+    /// The destination's /24 (IPv4) or /64 (IPv6): routes beyond the shared path are per prefix.
+    static func prefix(_ address: IPAddress) -> IPAddress {
+        switch address {
+        case .v4(let a): return .v4(IPv4Address(a.value & 0xFFFF_FF00))
+        case .v6(let a): return .v6(IPv6Address(high: a.high, low: 0))
+        }
+    }
+
+    /// Fills the TTLs `trace` missed: below a router it saw (from the highest down), then
+    /// after one it saw towards the same prefix (from the lowest up).
     public func fill(_ trace: inout TraceRun) {
-        let map = before.withLock { $0 }
+        let backward = before.withLock { $0 }
         for ttl in trace.ttls.reversed() where ttl > 1 {
             guard let here = trace.address(at: ttl), !trace.isAnswered(at: ttl - 1),
-                  let previous = map[Key(ttl: ttl, address: here)] else { continue }
+                  let previous = backward[Key(ttl: ttl, address: here)] else { continue }
             trace.known[ttl - 1] = previous
+        }
+        let forward = after.withLock { $0 }
+        let prefix = Self.prefix(trace.trace.destination)
+        let end = trace.trace.destinationTTL ?? trace.lastAnsweredTTL ?? 0
+        for ttl in trace.ttls where ttl > 1 && ttl < end {
+            guard !trace.isAnswered(at: ttl), let previous = trace.address(at: ttl - 1),
+                  let next = forward[Forward(key: Key(ttl: ttl - 1, address: previous), prefix: prefix)] else { continue }
+            trace.known[ttl] = next
         }
     }
 
