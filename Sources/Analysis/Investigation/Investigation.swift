@@ -144,6 +144,10 @@ extension Investigation {
             out.summary = j.summary
             out.evidence = j.evidence
             out.location = j.location
+            // Not a block: no trial is marked blocked (a router's host-unreachable refuses nothing).
+            if !j.verdict.isBlocking {
+                out.results = results.map { r in var r = r; r.blocked = false; return r }
+            }
             return out
         }
 
