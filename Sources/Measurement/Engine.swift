@@ -111,7 +111,7 @@ public struct Engine {
             try retryMissedHops(state: &state, bundle: &bundle)
         }
         if let knowledge {
-            for t in state.controlTraces + [state.triggerTrace].compactMap({ $0 }) { knowledge.learn(t) }
+            for t in state.controlTraces + [state.triggerTrace].compactMap({ $0 }) { knowledge.learn(t) }   // with the retries
         }
 
         let result = state.analyse()

@@ -89,6 +89,8 @@ extension Engine {
                                destination: item.address)
             if t.trigger { state.triggerTrace = run } else { state.controlTraces.append(run) }
             state.tracePlans[EngineState.planKey(trigger: t.trigger, name: t.name)] = t.plan
+            // Shared at once: parallel items fill their missed hops from it sooner.
+            knowledge?.learn(run)
         }
         state.orderControls()
     }

@@ -24,15 +24,18 @@ extension Engine {
             }
             let judged = state.analyse()
             guard judged.verdict.isBlocking else { return }
-            var upTo = Int.max
-            if let l = judged.location {
-                guard l.address == nil || (l.before == nil && l.ttl > 1) else { return }
-                upTo = l.ttl
-            }
+            // With a location, only the control's routers at its TTL and the one before; without,
+            // every hop either trace missed.
             var runs: [(key: String, trigger: Bool, holes: [Int])] = []
-            for t in state.controlTraces { runs.append((EngineState.planKey(trigger: false, name: t.name), false, Self.holes(t).filter { $0 <= upTo })) }
-            if let t = state.triggerTrace {
-                runs.append((EngineState.planKey(trigger: true, name: t.name), true, Self.holes(t).filter { $0 <= upTo }))
+            let profile = judged.genuine
+            let control = PathLocalisation.bestControl(state.controlTraces, target: state.item.address, profile: profile)
+            if let l = judged.location {
+                guard l.address == nil || (l.before == nil && l.ttl > 1), let control else { return }
+                let wanted = Set([l.ttl, l.ttl - 1].filter { $0 >= 1 })
+                runs.append((EngineState.planKey(trigger: false, name: control.name), false, Self.holes(control).filter(wanted.contains)))
+            } else {
+                for t in state.controlTraces { runs.append((EngineState.planKey(trigger: false, name: t.name), false, Self.holes(t))) }
+                if let t = state.triggerTrace { runs.append((EngineState.planKey(trigger: true, name: t.name), true, Self.holes(t))) }
             }
             runs = runs.filter { !$0.holes.isEmpty && state.tracePlans[$0.key] != nil }
             guard !runs.isEmpty else { return }
@@ -67,6 +70,7 @@ extension Engine {
                     state.controlTraces[i].add(p, answers: answers)
                 }
             }
+            for t in state.controlTraces + [state.triggerTrace].compactMap({ $0 }) { knowledge?.learn(t) }
         }
     }
 

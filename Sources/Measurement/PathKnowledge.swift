@@ -33,6 +33,10 @@ public final class PathKnowledge: Sendable {
             guard let previous = trace.hopAddress(at: ttl - 1), let here = trace.hopAddress(at: ttl) else { continue }
             pairs.append((Key(ttl: ttl, address: here), previous))
         }
+        // The host itself stands for its prefix: hosts of one prefix sit behind one last router.
+        if let d = trace.trace.destinationTTL, let last = trace.hopAddress(at: d - 1) {
+            pairs.append((Key(ttl: d, address: Self.prefix(trace.trace.destination)), last))
+        }
         guard !pairs.isEmpty else { return }
         before.withLock { map in
             for (key, previous) in pairs where map[key] == nil { map[key] = previous }
@@ -58,7 +62,11 @@ public final class PathKnowledge: Sendable {
     /// after one it saw towards the same prefix (from the lowest up).
     public func fill(_ trace: inout TraceRun) {
         let backward = before.withLock { $0 }
-        for ttl in trace.ttls.reversed() where ttl > 1 {
+        if let d = trace.trace.destinationTTL, d > 1, !trace.isAnswered(at: d - 1),
+           let last = backward[Key(ttl: d, address: Self.prefix(trace.trace.destination))] {
+            trace.known[d - 1] = last
+        }
+        for ttl in trace.ttls.reversed() where ttl > 1 && ttl != trace.trace.destinationTTL {
             guard let here = trace.address(at: ttl), !trace.isAnswered(at: ttl - 1),
                   let previous = backward[Key(ttl: ttl, address: here)] else { continue }
             trace.known[ttl - 1] = previous

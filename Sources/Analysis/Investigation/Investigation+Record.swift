@@ -80,7 +80,14 @@ extension Investigation {
     }
 
     /// Hop by hop: ttl, address (null if silent), rtt_ms, kind; asn and as_name for enrichment.
-    public static func pathRecord(_ t: TraceRun) -> [HopRecord] { t.trace.hops.map(\.pathRecord) }
+    /// The hops as traced; a hop the trace missed but other traces of the campaign saw is
+    /// given with kind `known` (no RTT).
+    public static func pathRecord(_ t: TraceRun) -> [HopRecord] {
+        t.trace.hops.map { hop in
+            guard hop.responses.isEmpty, let known = t.known[hop.ttl] else { return hop.pathRecord }
+            return HopRecord(ttl: hop.ttl, address: known.description, rttMilliseconds: nil, kind: "known", annotation: .trailing)
+        }
+    }
 }
 
 extension Investigation {

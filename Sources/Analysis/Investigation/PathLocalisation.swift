@@ -40,6 +40,16 @@ public enum PathLocalisation {
         var forged: [(ttl: Int, answer: Answer)] = []
         var first: (ttl: Int, silent: Bool, alsoTimeExceeded: Bool)?
         var refusal: Answer?
+        // A trace that draws forgeries or refusals anywhere is located by the first of them:
+        // silent TTLs before it are hops lost (an ICMP rate limit), not the device.
+        let answersActively = trigger.probes.contains { probe in
+            let answers = trigger.answers[probe.index] ?? []
+            return answers.contains { a in
+                (a.fingerprint.source != target && (a.kind == .unreachable || a.kind == .portUnreachable))
+                    || (a.fingerprint.source == target && a.kind != .timeExceeded
+                        && InjectionCheck.assess(a, probe: probe, siblings: answers, reference: profile.fingerprints).injected)
+            }
+        }
         for probe in trigger.probes.sorted(by: { ($0.ttl, $0.index) < ($1.ttl, $1.index) }) {
             let ttl = Int(probe.ttl)
             let answers = trigger.answers[probe.index] ?? []
@@ -58,7 +68,7 @@ public enum PathLocalisation {
                 refusal = refused
             } else if !mine.isEmpty {
                 return nil   // the host itself answered before any interference
-            } else if answers.isEmpty, let control, control.isAnswered(at: ttl),
+            } else if !answersActively, answers.isEmpty, let control, control.isAnswered(at: ttl),
                       !laterGenuine(trigger, after: ttl, target: target, profile: profile) {
                 first = (ttl, true, false)
             }
