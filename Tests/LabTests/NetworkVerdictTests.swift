@@ -183,4 +183,37 @@ struct NetworkVerdictLabTests {
             #expect(seen == blocked.count + clean.count)
         }
     }
+
+    @Test("silence with the agent on the target's address answering over HTTPS: a drop, located where the silence begins")
+    func silenceWithTheAgentAsControl() throws {
+        let dir = NSTemporaryDirectory() + "cstest-net-agent-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let token = "net-agent-token-0123456789abcdef"
+        try #require(FileManager.default.createFile(atPath: dir + "/tokens", contents: Data((token + "\n").utf8),
+                                                    attributes: [.posixPermissions: 0o600]))
+        try LabHarness.withLab(Self.scenario) {
+            let server = LabPlan.namespace(scenario: Self.scenario, node: "server")
+            let pid = try #require(Subprocess.start(["/usr/sbin/ip", "netns", "exec", server, LabHarness.binary, "agent", "serve",
+                                                     "--listen", "198.18.9.2:8443", "--token-file", dir + "/tokens",
+                                                     "--state-dir", dir + "/state", "--allow-reserved"], outputFile: dir + "/agent.log"))
+            defer { Subprocess.stop(pid) }
+            for _ in 0..<100 where !((try? String(contentsOfFile: dir + "/agent.log", encoding: .utf8)) ?? "").contains("listening on") {
+                usleep(100_000)
+            }
+            // Everything to the server dropped on mid but the agent's port.
+            try Self.node("mid", ["iptables", "-A", "FORWARD", "-d", "198.18.9.2", "-p", "tcp", "--dport", "8443", "-j", "ACCEPT"])
+            try Self.node("mid", ["iptables", "-A", "FORWARD", "-d", "198.18.9.2", "-j", "DROP"])
+            let r = Subprocess.run(["ip", "netns", "exec", Self.client, "/usr/bin/env", "CENSORSCOPE_KNOWN_AGENTS=\(dir)/known",
+                                    LabHarness.binary, "investigate", "198.18.9.2", "--port", "80", "--json", "--allow-reserved",
+                                    "--both", "--agent", "https://198.18.9.2:8443", "--token", token], timeout: 120)
+            let v = try LabHarness.json(r.stdout)
+            #expect(v["verdict"] as? String == "drop" && v["blocked"] as? Bool == true, "\(v["summary"] ?? "") \(r.stderr)")
+            #expect(Self.trigger(v) == "address")
+            #expect((v["summary"] as? String ?? "").contains("the agent at 198.18.9.2:8443"), "\(v["summary"] ?? "")")
+            let l = try #require(Self.location(v), "no location")
+            #expect(l["ttl"] as? Int == 4 && l["before"] as? String == "198.18.2.2" && l["confidence"] as? String == "medium", "\(l)")
+        }
+    }
 }
