@@ -51,7 +51,11 @@ struct EngineState {
     func holds(_ condition: StepCondition) -> Bool {
         switch condition {
         case .always: return true
-        case .blocked: return analyse().verdict.isBlocking
+        case .blocked:
+            // Total silence is not called a block, but where it begins is what another
+            // vantage's measurement needs to locate it: traced when nothing has been yet.
+            let verdict = analyse().verdict
+            return verdict.isBlocking || (verdict == .unreachable && controlTraces.isEmpty && triggerTrace == nil)
         case .passed:
             let main = synResults().filter { $0.trial.port == item.port.number }
             if let linux = main.first(where: { $0.trial.shape.name == "linux" }) { return !linux.blocked }
