@@ -121,9 +121,15 @@ extension Engine {
         let trigger = t.method == .tcp && t.shape == .blocked
         let maxTTL = ttlLimit(t.maxTTL)
         guard state.traced.insert("\(trigger) \(name) \(maxTTL)").inserted else { return nil }
+        // A control trace of a campaign starts at the last hop its other items' traces know
+        // towards this prefix (Doubletree): the shared first routers are not asked again, and
+        // their ICMP rate limits are left to the hops that matter. A trigger trace sends every
+        // TTL: it looks for where the device acts.
+        let known = trigger ? [] : (knowledge?.knownPath(to: item.address) ?? [])
+        let firstTTL = known.count >= 2 ? min(known.count, maxTTL) : 1
         let plan = try TracePlan(method: t.method, source: source, destination: item.address,
                                  destinationPort: t.method == .icmp ? nil : port,
-                                 sourcePort: state.ports.next(), shape: shape, firstTTL: 1, maxTTL: maxTTL,
+                                 sourcePort: state.ports.next(), shape: shape, firstTTL: firstTTL, maxTTL: maxTTL,
                                  queries: script.repetitions, seed: state.ids.next())
         return (name, trigger, try plan.probes(startIndex: start), plan)
     }

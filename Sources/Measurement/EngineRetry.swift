@@ -74,10 +74,11 @@ extension Engine {
         }
     }
 
-    /// TTLs of `trace` without any answer, below its last answered TTL (or the host's).
+    /// TTLs of `trace` without any answer, below its last answered TTL (or the host's); those
+    /// below a trace that started at a known hop too, when the router met there did not tell them.
     static func holes(_ trace: TraceRun) -> [Int] {
         guard let last = trace.trace.destinationTTL ?? trace.lastAnsweredTTL else { return [] }
-        return trace.ttls.filter { $0 < last && !trace.isAnswered(at: $0) }
+        return (1..<max(1, last)).filter { !trace.isAnswered(at: $0) }
     }
 
     /// One probe at `ttl` on the flow of `plan` (same ports, shape, ICMP identifier and

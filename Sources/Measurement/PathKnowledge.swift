@@ -44,7 +44,7 @@ public final class PathKnowledge: Sendable {
         let prefix = Self.prefix(trace.trace.destination)
         after.withLock { map in
             for (key, previous) in pairs {
-                let forward = Forward(key: Key(ttl: key.ttl, address: previous), prefix: prefix)
+                let forward = Forward(key: Key(ttl: key.ttl - 1, address: previous), prefix: prefix)
                 if map[forward] == nil { map[forward] = key.address }
             }
         }
@@ -71,6 +71,14 @@ public final class PathKnowledge: Sendable {
                   let previous = backward[Key(ttl: ttl, address: here)] else { continue }
             trace.known[ttl - 1] = previous
         }
+        // A trace that started past TTL 1 (at a known hop): the TTLs below, from the router met.
+        if let first = trace.ttls.first, first > 1 {
+            for ttl in stride(from: first, to: 1, by: -1) {
+                if trace.isAnswered(at: ttl - 1) { continue }
+                guard let here = trace.address(at: ttl), let previous = backward[Key(ttl: ttl, address: here)] else { break }
+                trace.known[ttl - 1] = previous
+            }
+        }
         let forward = after.withLock { $0 }
         let prefix = Self.prefix(trace.trace.destination)
         let end = trace.trace.destinationTTL ?? trace.lastAnsweredTTL ?? 0
@@ -79,6 +87,23 @@ public final class PathKnowledge: Sendable {
                   let next = forward[Forward(key: Key(ttl: ttl - 1, address: previous), prefix: prefix)] else { continue }
             trace.known[ttl] = next
         }
+    }
+
+    /// The routers from TTL 1 on towards `destination`'s prefix, as far as other traces saw
+    /// them without a gap (empty when they saw more than one first router): a control trace
+    /// may start at the last of them, as Doubletree's forward probing stops at known hops;
+    /// `fill` then gives the TTLs below from the router it meets there.
+    public func knownPath(to destination: IPAddress) -> [IPAddress] {
+        let prefix = Self.prefix(destination)
+        let forward = after.withLock { $0 }
+        let firsts = Set(forward.keys.filter { $0.prefix == prefix && $0.key.ttl == 1 }.map(\.key.address))
+        guard firsts.count == 1, let first = firsts.first else { return [] }
+        var path = [first]
+        while path.count < 64, let next = forward[Forward(key: Key(ttl: path.count, address: path[path.count - 1]), prefix: prefix)],
+              next != prefix {
+            path.append(next)
+        }
+        return path
     }
 
     /// Routers known, for tests and reports.

@@ -11,11 +11,11 @@ import Testing
     static let client = IPAddress("198.18.0.2")!
     static let routers = ["198.18.0.1", "198.18.1.1", "198.18.2.2", "198.18.3.2"].compactMap(IPAddress.init)
 
-    /// An ICMP trace to `target`, TTL 1–8: time exceeded from `routers[ttl - 1]` at the TTLs in
+    /// An ICMP trace to `target`, TTL `firstTTL`–8: time exceeded from `routers[ttl - 1]` at the TTLs in
     /// `answered`, the host's echo reply from TTL 5 on.
-    func trace(to target: String, answered: Set<Int>, seed: UInt32) throws -> TraceRun {
+    func trace(to target: String, answered: Set<Int>, seed: UInt32, firstTTL: Int = 1) throws -> TraceRun {
         let destination = try #require(IPAddress(target))
-        let plan = try TracePlan(method: .icmp, source: Self.client, destination: destination, sourcePort: 4242, firstTTL: 1, maxTTL: 8, seed: seed)
+        let plan = try TracePlan(method: .icmp, source: Self.client, destination: destination, sourcePort: 4242, firstTTL: firstTTL, maxTTL: 8, seed: seed)
         let probes = try plan.probes()
         var correlator = Correlator(probes: probes)
         for p in probes {
@@ -74,5 +74,31 @@ import Testing
         #expect(Engine.holes(full).isEmpty)
         let partial = try trace(to: "198.18.21.9", answered: [1, 4], seed: 6)
         #expect(Engine.holes(partial) == [2, 3])
+    }
+
+    @Test("A control trace starts at the last hop known towards its prefix; the hops below come from the router it meets")
+    func startsAtAKnownHop() throws {
+        let knowledge = PathKnowledge()
+        let target = try #require(IPAddress("198.18.21.7"))
+        #expect(knowledge.knownPath(to: target).isEmpty)
+        knowledge.learn(try trace(to: "198.18.21.1", answered: [1, 2, 3, 4], seed: 1))
+        #expect(knowledge.knownPath(to: target) == Self.routers)
+        #expect(knowledge.knownPath(to: try #require(IPAddress("198.18.22.7"))).isEmpty, "another prefix may go another way")
+        var short = try trace(to: "198.18.21.7", answered: [4], seed: 7, firstTTL: 4)
+        #expect(short.ttls.first == 4)
+        #expect(Engine.holes(short) == [1, 2, 3])
+        knowledge.fill(&short)
+        #expect((1...4).map { short.address(at: $0) } == Self.routers)
+        #expect(Engine.holes(short).isEmpty)
+        let record = Investigation.pathRecord(short)
+        #expect(record.prefix(4).map(\.ttl) == [1, 2, 3, 4])
+        #expect(record.prefix(3).allSatisfy { $0.kind == "known" })
+        // A router met that was never seen at that TTL tells nothing of the hops below.
+        let stranger = PathKnowledge()
+        stranger.learn(try trace(to: "198.18.23.1", answered: [3, 4], seed: 9))
+        var unknown = try trace(to: "198.18.21.7", answered: [4], seed: 10, firstTTL: 4)
+        stranger.fill(&unknown)
+        #expect(unknown.address(at: 3) == Self.routers[2] && unknown.address(at: 2) == nil)
+        #expect(Engine.holes(unknown) == [1, 2])
     }
 }

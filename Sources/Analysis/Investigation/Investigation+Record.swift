@@ -83,7 +83,12 @@ extension Investigation {
     /// The hops as traced; a hop the trace missed but other traces of the campaign saw is
     /// given with kind `known` (no RTT).
     public static func pathRecord(_ t: TraceRun) -> [HopRecord] {
-        t.trace.hops.map { hop in
+        // A campaign's trace that started at a known hop: the routers below it, as known.
+        let first = t.trace.hops.first?.ttl ?? 1
+        let below = t.known.keys.filter { $0 < first }.sorted().map { ttl in
+            HopRecord(ttl: ttl, address: t.known[ttl]?.description, rttMilliseconds: nil, kind: "known", annotation: .trailing)
+        }
+        return below + t.trace.hops.map { hop in
             guard hop.responses.isEmpty, let known = t.known[hop.ttl] else { return hop.pathRecord }
             return HopRecord(ttl: hop.ttl, address: known.description, rttMilliseconds: nil, kind: "known", annotation: .trailing)
         }
