@@ -110,11 +110,13 @@ public struct Engine {
         if measured {
             try retryMissedHops(state: &state, bundle: &bundle)
         }
-        if let knowledge {
-            for t in state.controlTraces + [state.triggerTrace].compactMap({ $0 }) { knowledge.learn(t) }   // with the retries
-        }
-
         let result = state.analyse()
+        if let knowledge {
+            // With the retries; the host's place only from a trace that drew its genuine answer.
+            for t in state.controlTraces + [state.triggerTrace].compactMap({ $0 }) {
+                knowledge.learn(t, hostReached: PathLocalisation.reachesHost(t, target: item.address, profile: result.genuine))
+            }
+        }
         let frames = try bundle?.merge() ?? FrameIndex()
         var context = Investigation.ReportContext()
         context.evidenceFile = bundle?.path

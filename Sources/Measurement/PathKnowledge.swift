@@ -26,15 +26,18 @@ public final class PathKnowledge: Sendable {
 
     public init() {}
 
-    /// Learns every pair of routers a trace saw at consecutive TTLs.
-    public func learn(_ trace: TraceRun) {
+    /// Learns every pair of routers a trace saw at consecutive TTLs; with `hostReached` (the
+    /// host's own answer, judged genuine), also the last router before the host's prefix. A
+    /// forged answer in the host's name (a RST from a device at TTL 2) must not teach that the
+    /// prefix sits at TTL 2.
+    public func learn(_ trace: TraceRun, hostReached: Bool = false) {
         var pairs: [(Key, IPAddress)] = []
         for ttl in trace.ttls {
             guard let previous = trace.hopAddress(at: ttl - 1), let here = trace.hopAddress(at: ttl) else { continue }
             pairs.append((Key(ttl: ttl, address: here), previous))
         }
         // The host itself stands for its prefix: hosts of one prefix sit behind one last router.
-        if let d = trace.trace.destinationTTL, let last = trace.hopAddress(at: d - 1) {
+        if hostReached, let d = trace.trace.destinationTTL, let last = trace.hopAddress(at: d - 1) {
             pairs.append((Key(ttl: d, address: Self.prefix(trace.trace.destination)), last))
         }
         guard !pairs.isEmpty else { return }

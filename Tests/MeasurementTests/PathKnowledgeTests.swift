@@ -46,7 +46,7 @@ import Testing
     @Test("A hop a rate limit erased is filled from another trace: below a router seen, and before a host of the same prefix")
     func fillsFromOtherTraces() throws {
         let knowledge = PathKnowledge()
-        knowledge.learn(try trace(to: "198.18.21.1", answered: [1, 2, 3, 4], seed: 1))
+        knowledge.learn(try trace(to: "198.18.21.1", answered: [1, 2, 3, 4], seed: 1), hostReached: true)
         var onlyFourth = try trace(to: "198.18.21.2", answered: [4], seed: 2)
         #expect(onlyFourth.address(at: 3) == nil)
         knowledge.fill(&onlyFourth)
@@ -67,7 +67,7 @@ import Testing
     @Test("Only missed hops are filled: what a trace saw stays its own")
     func keepsWhatWasSeen() throws {
         let knowledge = PathKnowledge()
-        knowledge.learn(try trace(to: "198.18.21.1", answered: [1, 2, 3, 4], seed: 1))
+        knowledge.learn(try trace(to: "198.18.21.1", answered: [1, 2, 3, 4], seed: 1), hostReached: true)
         var full = try trace(to: "198.18.21.9", answered: [1, 2, 3, 4], seed: 5)
         knowledge.fill(&full)
         #expect(full.known.isEmpty)
@@ -81,7 +81,7 @@ import Testing
         let knowledge = PathKnowledge()
         let target = try #require(IPAddress("198.18.21.7"))
         #expect(knowledge.knownPath(to: target).isEmpty)
-        knowledge.learn(try trace(to: "198.18.21.1", answered: [1, 2, 3, 4], seed: 1))
+        knowledge.learn(try trace(to: "198.18.21.1", answered: [1, 2, 3, 4], seed: 1), hostReached: true)
         #expect(knowledge.knownPath(to: target) == Self.routers)
         #expect(knowledge.knownPath(to: try #require(IPAddress("198.18.22.7"))).isEmpty, "another prefix may go another way")
         var short = try trace(to: "198.18.21.7", answered: [4], seed: 7, firstTTL: 4)
@@ -95,10 +95,24 @@ import Testing
         #expect(record.prefix(3).allSatisfy { $0.kind == "known" })
         // A router met that was never seen at that TTL tells nothing of the hops below.
         let stranger = PathKnowledge()
-        stranger.learn(try trace(to: "198.18.23.1", answered: [3, 4], seed: 9))
+        stranger.learn(try trace(to: "198.18.23.1", answered: [3, 4], seed: 9), hostReached: true)
         var unknown = try trace(to: "198.18.21.7", answered: [4], seed: 10, firstTTL: 4)
         stranger.fill(&unknown)
         #expect(unknown.address(at: 3) == Self.routers[2] && unknown.address(at: 2) == nil)
         #expect(Engine.holes(unknown) == [1, 2])
+    }
+
+    @Test("An answer in the host's name that was not judged the host's own teaches nothing of where the prefix sits")
+    func forgedHostAnswerTeachesNothing() throws {
+        let knowledge = PathKnowledge()
+        // As a trigger trace whose "host" answer is a forgery: routers learned, the prefix not.
+        knowledge.learn(try trace(to: "198.18.21.1", answered: [1, 2, 3, 4], seed: 1))
+        #expect(knowledge.knownPath(to: try #require(IPAddress("198.18.21.7"))) == Self.routers)
+        var silent = try trace(to: "198.18.21.3", answered: [], seed: 3)
+        knowledge.fill(&silent)
+        #expect(silent.address(at: 4) == nil, "the last router before the prefix is not taken from an unjudged answer")
+        knowledge.learn(try trace(to: "198.18.21.2", answered: [1, 2, 3, 4], seed: 2), hostReached: true)
+        knowledge.fill(&silent)
+        #expect((1...4).map { silent.address(at: $0) } == Self.routers)
     }
 }

@@ -16,20 +16,23 @@ public enum PathLocalisation {
     /// one whose routers answer furthest. A trace "reached" only when the answer in the host's
     /// name is genuine: a forged RST to a blocked trace is no control.
     public static func bestControl(_ traces: [TraceRun], target: IPAddress, profile: GenuineProfile) -> TraceRun? {
-        func reachedGenuinely(_ t: TraceRun) -> Bool {
-            t.probes.contains { p in
-                let answers = t.answers[p.index] ?? []
-                return answers.contains { a in
-                    a.fingerprint.source == target && a.kind != .timeExceeded
-                        && !InjectionCheck.assess(a, probe: p, siblings: answers, reference: profile.fingerprints).injected
-                }
-            }
-        }
+        func reachedGenuinely(_ t: TraceRun) -> Bool { reachesHost(t, target: target, profile: profile) }
         func furthestRouter(_ t: TraceRun) -> Int {
             t.probes.filter { (t.answers[$0.index] ?? []).contains { $0.kind == .timeExceeded } }.map { Int($0.ttl) }.max() ?? 0
         }
         if let reached = traces.first(where: reachedGenuinely) { return reached }
         return traces.enumerated().max { (furthestRouter($0.element), -$0.offset) < (furthestRouter($1.element), -$1.offset) }?.element
+    }
+
+    /// Whether the trace drew the host's own answer (in its name, and not forged).
+    public static func reachesHost(_ t: TraceRun, target: IPAddress, profile: GenuineProfile) -> Bool {
+        t.probes.contains { p in
+            let answers = t.answers[p.index] ?? []
+            return answers.contains { a in
+                a.fingerprint.source == target && a.kind != .timeExceeded
+                    && !InjectionCheck.assess(a, probe: p, siblings: answers, reference: profile.fingerprints).injected
+            }
+        }
     }
 
     /// The first TTL at which the trigger trace draws a forged answer, or silence where the
