@@ -83,7 +83,8 @@ public enum Unanswered {
             trigger: Trigger(kind: "none", detail: "Nothing was shown to be blocked: nothing sent to \(target) draws an answer (\(what)), and no router says why.",
                              blocked: blocked, dimensions: others),
             summary: "\(target) is unreachable: nothing sent to it draws an answer, ICMP included, "
-                + (traces.isEmpty ? "no trace was run," : "and every trace goes silent\(after)") + " with no router reporting it unreachable. "
+                + (traces.isEmpty ? "and no router reports it unreachable (no trace was run). "
+                                  : "and every trace goes silent\(after) with no router reporting it unreachable. ")
                 + "A block and a host that is down behind a silent gateway look the same from here (confidence low): "
                 + (others.isEmpty ? "the far-end agent (--both) or a measurement from another vantage would settle it." : "other vantages do not reach it either (\(others.joined(separator: "; "))).")
                 + " Not called a block.",
