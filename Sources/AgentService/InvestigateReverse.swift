@@ -1,5 +1,7 @@
 import Agent
+import Analysis
 import JSONSupport
+import Packets
 import Measurement
 import Records
 
@@ -15,6 +17,16 @@ public struct InvestigateReverse {
     public init(connection: AgentConnection) throws(MeasurementError) {
         self.connection = connection
         _ = try connection.request(.GET, "/v1/info", nil)
+    }
+
+    /// The agent as a control vantage for `target`: an agent on the target's own address that
+    /// answered us over HTTPS shows that address up and reachable from here (on the agent's
+    /// port), so total silence on the investigated port is a block there, not a host that is down.
+    public func control(for target: IPAddress) -> VantageControl? {
+        let url = connection.client.url
+        guard url.address == target else { return nil }
+        return VantageControl(vantage: "the agent at \(url.endpoint)", reachable: true,
+                              detail: "it answers HTTPS on port \(url.port) of the same address from here")
     }
 
     /// What the reverse run adds to the investigation.

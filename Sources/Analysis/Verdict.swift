@@ -15,9 +15,13 @@ public enum Verdict: String, Hashable, Sendable, CaseIterable {
     /// Nothing shows the host is up; the network says it is not there, or stays silent
     /// up to its last hop. Not censorship.
     case hostDown = "host-down"
+    /// Nothing answered, the host nor a router saying why, and no other vantage shows the
+    /// target up: from one vantage a block and an absent host look the same, so this is
+    /// not called a block. Also a routing loop (time exceeded at full TTL).
+    case unreachable
 
-    /// Whether the verdict is a block (reachable and host-down are not).
-    public var isBlocking: Bool { self != .reachable && self != .hostDown }
+    /// Whether the verdict is a block (reachable, host-down and unreachable are not).
+    public var isBlocking: Bool { self != .reachable && self != .hostDown && self != .unreachable }
 }
 
 /// How sure a conclusion is, with the reason given beside it.

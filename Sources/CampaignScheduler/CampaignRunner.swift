@@ -117,6 +117,8 @@ struct CampaignRunner {
         let interrupted: @Sendable () -> Bool
         let softwareVersion: String
         let seed: UInt64
+        /// The routers the session's traces have seen (Doubletree's stop set), shared by every item.
+        let knowledge = PathKnowledge()
     }
 
     /// One item, start to store. Never throws: a failure is recorded and the item stays unfinished.
@@ -139,8 +141,9 @@ struct CampaignRunner {
         // One ring per item in flight: 4 MiB each keeps 256 parallel items at 1 GiB.
         let network = LiveNetwork(route: route, settings: RunSettings(rate: nil, timeout: .milliseconds(c.script.pacing.timeoutMilliseconds)),
                                   sharedPacer: c.pacer, captureBufferBytes: 4 << 20, shouldStop: c.interrupted)
-        let engine = Engine(script: c.script, network: network, source: route.source, evidence: evidence != nil,
+        var engine = Engine(script: c.script, network: network, source: route.source, evidence: evidence != nil,
                             evidencePath: evidence, softwareVersion: c.softwareVersion)
+        engine.knowledge = c.knowledge
         let outcome: Engine.Outcome
         do { outcome = try engine.measure(item, ids: IdentifierSource(seed: itemSeed(c.seed, stored.id))) } catch is Engine.Interrupted {
             return .abandoned

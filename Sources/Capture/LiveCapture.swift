@@ -80,6 +80,9 @@ public final class LiveCapture: @unchecked Sendable {
         if config.nanosecondTimestamps, pcap_set_tstamp_precision(h, Int32(PCAP_TSTAMP_PRECISION_NANO)) == 0 { nano = true }
         let rc = pcap_activate(h)
         if rc < 0 { throw fail(rc) }   // warnings (rc > 0) are not fatal
+        // On every interface at once, SLL2 keeps which one each packet came in on; an older
+        // libpcap keeps SLL (v1), which reads as well.
+        if config.interface == "any" { _ = pcap_set_datalink(h, 276) }   // DLT_LINUX_SLL2
         if let filter = config.filter {
             var program = bpf_program()
             if pcap_compile(h, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {

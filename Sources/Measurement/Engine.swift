@@ -25,6 +25,11 @@ public struct Engine {
     public var evidence: Bool
     public var evidencePath: String?
     public var softwareVersion: String
+    /// What other vantages saw of the target (the agent, a campaign's other vantages):
+    /// only these turn total silence into a block.
+    public var controls: [VantageControl] = []
+    /// A campaign's shared knowledge of the routers on its paths (nil: this item's only).
+    public var knowledge: PathKnowledge?
 
     public init(script: ExperimentScript, network: any ProbeNetwork, source: IPAddress, maxTTL: Int? = nil,
                 control: String? = nil, evidence: Bool = false, evidencePath: String? = nil, softwareVersion: String) {
@@ -61,7 +66,7 @@ public struct Engine {
     public func measure(_ item: MeasurementItem, ids: IdentifierSource = .random()) throws -> Outcome {
         let started = Date()
         let clock = ContinuousClock.now
-        var state = EngineState(item: item, ids: ids)
+        var state = EngineState(item: item, ids: ids, controls: controls)
         var bundle: EvidenceBundle? = evidence
             ? try EvidenceBundle(path: evidencePath, target: item.address, port: item.port.number, started: started) : nil
         defer { bundle?.discard() }
@@ -96,8 +101,22 @@ public struct Engine {
             batch.append(step)
         }
         try flush()
-
+        // Hops an ICMP rate limit erased: known from other items' traces, else asked again
+        // (the location needs them); then what this item saw is shared.
+        if let knowledge {
+            for i in state.controlTraces.indices { knowledge.fill(&state.controlTraces[i]) }
+            if state.triggerTrace != nil { knowledge.fill(&state.triggerTrace!) }
+        }
+        if measured {
+            try retryMissedHops(state: &state, bundle: &bundle)
+        }
         let result = state.analyse()
+        if let knowledge {
+            // With the retries; the host's place only from a trace that drew its genuine answer.
+            for t in state.controlTraces + [state.triggerTrace].compactMap({ $0 }) {
+                knowledge.learn(t, hostReached: PathLocalisation.reachesHost(t, target: item.address, profile: result.genuine))
+            }
+        }
         let frames = try bundle?.merge() ?? FrameIndex()
         var context = Investigation.ReportContext()
         context.evidenceFile = bundle?.path
@@ -116,7 +135,7 @@ public struct Engine {
                        probesSent: state.sent, seed: ids.seed, evidenceFile: bundle?.path)
     }
 
-    private func checkInterrupt() throws {
+    func checkInterrupt() throws {
         if network.interrupted { throw Interrupted() }
     }
 

@@ -14,7 +14,7 @@ extension Engine {
         var echoes: [Int] = []
         var trials: [Int: SYNTrialShape] = [:]
         var datagrams: [Int] = []
-        var traces: [(name: String, trigger: Bool, probes: [Probe])] = []
+        var traces: [(name: String, trigger: Bool, probes: [Probe], plan: TracePlan)] = []
         let repeats = script.repetitions
         do {
             for step in steps {
@@ -67,13 +67,21 @@ extension Engine {
         let traceProbes = traces.map(\.probes)
         let destination = item.address
         let evidence = bundle?.part("batch")
-        let result = try network.run(probes, destination: destination, evidence: evidence) { c in
+        let allProbes = probes
+        // Full-TTL probes, or the item's first run, are what a late host unreachable answers;
+        // a later batch of traces only (the location of a silence already judged) need not wait.
+        let waitsForLateUnreachable = !singles.isEmpty || state.sent == 0
+        let result = try network.run(probes, destination: destination, evidence: evidence, settled: { c in
             singles.allSatisfy { !c.answers(for: $0).isEmpty }
                 && traceProbes.allSatisfy { t in TraceAssembler.isSettled(probes: t, answers: { c.answers(for: $0) }, destination: destination) }
-        }
+        }, quiet: waitsForLateUnreachable ? { c in
+            // Nothing from the host, no router saying why, no loop: wait for a late unreachable.
+            !allProbes.contains { p in c.answers(for: p.index).contains { a in Self.decisive(a, probe: p, destination: destination) } }
+        } : nil)
         state.sent += result.statistics.sent
         for p in probes { for a in result.answers(for: p.index) { state.answers.append((p, a)) } }
         state.echoes += echoes.flatMap { result.answers(for: $0) }
+        state.echoProbes += echoes.map { (probes[$0], result.answers(for: $0)) }
         state.trials += trials.keys.sorted().compactMap { i in
             trials[i].map { SYNTrial(shape: $0, probe: probes[i], answers: result.answers(for: i)) }
         }
@@ -83,27 +91,46 @@ extension Engine {
                                answers: Dictionary(uniqueKeysWithValues: t.probes.map { ($0.index, result.answers(for: $0.index)) }),
                                destination: item.address)
             if t.trigger { state.triggerTrace = run } else { state.controlTraces.append(run) }
+            state.tracePlans[EngineState.planKey(trigger: t.trigger, name: t.name)] = t.plan
+            // Shared at once: parallel items fill their missed hops from it sooner.
+            knowledge?.learn(run)
         }
         state.orderControls()
     }
 
+    /// An answer that settles whether the host is there: anything from it, a router's
+    /// unreachable, or a time exceeded to a full-TTL probe (a loop).
+    static func decisive(_ a: Answer, probe: Probe, destination: IPAddress) -> Bool {
+        if a.kind == .unreachable || a.kind == .portUnreachable { return true }
+        if a.kind == .timeExceeded { return probe.ttl >= 64 }
+        return a.fingerprint.source == destination
+    }
+
     /// A trace step's probes, or nil when it has nothing to trace or repeats a trace already run.
-    private func plannedTrace(_ t: TraceStep, state: inout EngineState, start: Int) throws -> (name: String, trigger: Bool, probes: [Probe])? {
+    private func plannedTrace(_ t: TraceStep, state: inout EngineState, start: Int) throws -> (name: String, trigger: Bool, probes: [Probe], plan: TracePlan)? {
         let item = state.item
         var shape: TCPProbeShape?
         var name = t.method.rawValue
+        var port = item.port.number
         if t.method == .tcp {
             guard let chosen = state.traceShape(t) else { return nil }
             shape = chosen.shape
             name = "tcp \(chosen.name)"
+            port = chosen.port
         }
         let trigger = t.method == .tcp && t.shape == .blocked
         let maxTTL = ttlLimit(t.maxTTL)
         guard state.traced.insert("\(trigger) \(name) \(maxTTL)").inserted else { return nil }
+        // A control trace of a campaign starts at the last hop its other items' traces know
+        // towards this prefix (Doubletree): the shared first routers are not asked again, and
+        // their ICMP rate limits are left to the hops that matter. A trigger trace sends every
+        // TTL: it looks for where the device acts.
+        let known = trigger ? [] : (knowledge?.knownPath(to: item.address) ?? [])
+        let firstTTL = known.count >= 2 ? min(known.count, maxTTL) : 1
         let plan = try TracePlan(method: t.method, source: source, destination: item.address,
-                                 destinationPort: t.method == .icmp ? nil : item.port.number,
-                                 sourcePort: state.ports.next(), shape: shape, firstTTL: 1, maxTTL: maxTTL,
+                                 destinationPort: t.method == .icmp ? nil : port,
+                                 sourcePort: state.ports.next(), shape: shape, firstTTL: firstTTL, maxTTL: maxTTL,
                                  queries: script.repetitions, seed: state.ids.next())
-        return (name, trigger, try plan.probes(startIndex: start))
+        return (name, trigger, try plan.probes(startIndex: start), plan)
     }
 }

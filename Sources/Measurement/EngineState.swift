@@ -10,20 +10,29 @@ struct EngineState {
     var ids: IdentifierSource
     var ports: SourcePortCounter
     var echoes: [Answer] = []
+    /// The echoes with what answered them, routers' errors included.
+    var echoProbes: [(probe: Probe, answers: [Answer])] = []
+    /// What other vantages saw of the target.
+    var controls: [VantageControl] = []
     var trials: [SYNTrial] = []
     var datagrams: [DatagramTrial] = []
     var controlTraces: [TraceRun] = []
     var triggerTrace: TraceRun?
     /// Traces already run (role, method, shape name, max TTL): a step that would repeat one is skipped.
     var traced: Set<String> = []
+    /// Each trace's plan, by role and name: a retry of missed hops keeps its flow.
+    var tracePlans: [String: TracePlan] = [:]
+
+    static func planKey(trigger: Bool, name: String) -> String { (trigger ? "trigger " : "control ") + name }
     var payloadSteps: [PayloadStep]?
     var payloadName = "test"
     var sweep: (test: PayloadTrace.Payload, control: PayloadTrace.Payload)?
     var answers: [(probe: Probe, answer: Answer)] = []
     var sent = 0
 
-    init(item: MeasurementItem, ids: IdentifierSource) {
+    init(item: MeasurementItem, ids: IdentifierSource, controls: [VantageControl] = []) {
         self.item = item
+        self.controls = controls
         var ids = ids
         ports = SourcePortCounter(first: ids.sourcePort())
         self.ids = ids
@@ -42,7 +51,11 @@ struct EngineState {
     func holds(_ condition: StepCondition) -> Bool {
         switch condition {
         case .always: return true
-        case .blocked: return analyse().verdict.isBlocking
+        case .blocked:
+            // Total silence is not called a block, but where it begins is what another
+            // vantage's measurement needs to locate it: traced when nothing has been yet.
+            let verdict = analyse().verdict
+            return verdict.isBlocking || (verdict == .unreachable && controlTraces.isEmpty && triggerTrace == nil)
         case .passed:
             let main = synResults().filter { $0.trial.port == item.port.number }
             if let linux = main.first(where: { $0.trial.shape.name == "linux" }) { return !linux.blocked }
@@ -61,25 +74,35 @@ struct EngineState {
                                            controlTraces: controlTraces, triggerTrace: triggerTrace)
             input.payloadSteps = payloadSteps
             input.payloadName = payloadName
+            input.echoProbes = echoProbes
+            input.controls = controls
             return Investigation.analyse(input)
         }
-        return DatagramAnalysis.analyse(DatagramInput(target: item.address, port: item.port.number, echoReplies: echoes,
-                                                      trials: datagrams, traces: controlTraces))
+        var input = DatagramInput(target: item.address, port: item.port.number, echoReplies: echoes, trials: datagrams, traces: controlTraces)
+        input.echoProbes = echoProbes
+        input.controls = controls
+        return DatagramAnalysis.analyse(input)
     }
 
-    /// The shape of a TCP trace step, nil when it has none to trace (`passing` with every
-    /// shape blocked): fixed, the smallest blocked shape found so far (else the first
-    /// trial's), or a passing one.
-    func traceShape(_ t: TraceStep) -> (shape: TCPProbeShape, name: String)? {
-        let mss = (TCPProbeShape.variant(.mss, ipv6: item.isIPv6), "mss")
+    /// The shape and port of a TCP trace step, nil when it has none to trace (`passing` with
+    /// every shape blocked on every port): fixed, the smallest blocked shape found so far (else
+    /// the first trial's), or a passing one — on the second port when nothing passes on the
+    /// item's own (a port-wide block: the other port's path is the control).
+    func traceShape(_ t: TraceStep) -> (shape: TCPProbeShape, name: String, port: UInt16)? {
+        let port = item.port.number
+        let mss = (TCPProbeShape.variant(.mss, ipv6: item.isIPv6), "mss", port)
         switch t.shape {
-        case .variant(let v)?: return (.variant(v, ipv6: item.isIPv6), v.rawValue)
+        case .variant(let v)?: return (.variant(v, ipv6: item.isIPv6), v.rawValue, port)
         case .blocked?:
-            if let blocked = Investigation.shapesToTrace(synResults(), port: item.port.number).blocked { return (blocked.shape, blocked.name) }
-            if let first = trials.first { return (first.shape.shape, first.shape.name) }
+            if let blocked = Investigation.shapesToTrace(synResults(), port: port).blocked { return (blocked.shape, blocked.name, port) }
+            if let first = trials.first { return (first.shape.shape, first.shape.name, port) }
             return mss
         case .passing?:
-            return Investigation.shapesToTrace(synResults(), port: item.port.number).passing.map { ($0.shape, $0.name) }
+            let results = synResults()
+            if let passing = Investigation.shapesToTrace(results, port: port).passing { return (passing.shape, passing.name, port) }
+            guard let other = results.first(where: { $0.trial.port != port })?.trial.port,
+                  let passing = Investigation.shapesToTrace(results, port: other).passing else { return nil }
+            return (passing.shape, "\(passing.name) port \(other)", other)
         case nil: return mss
         }
     }

@@ -9,9 +9,11 @@ import Probing
 public protocol ProbeNetwork {
     /// Sends `probes` towards `destination` and attributes every packet heard to them.
     /// `settled` is asked after each new answer; true ends the wait. `evidence` is a pcapng
-    /// path for every packet of the run (ignored by networks that record nothing).
+    /// path for every packet of the run (ignored by networks that record nothing). `quiet`
+    /// is asked when the run's timeout ends: true (nothing decisive heard) waits on for a
+    /// router's late unreachable (`RunSettings.silenceTimeout`).
     func run(_ probes: [Probe], destination: IPAddress, evidence: String?,
-             settled: @escaping (Correlator) -> Bool) throws(MeasurementError) -> CorrelatedRunResult
+             settled: @escaping (Correlator) -> Bool, quiet: ((Correlator) -> Bool)?) throws(MeasurementError) -> CorrelatedRunResult
 
     /// The handshake + TTL-limited payload sweep (`PayloadTrace`).
     func sweep(_ configuration: PayloadTrace.Configuration) throws(MeasurementError) -> [PayloadStep]
@@ -20,14 +22,25 @@ public protocol ProbeNetwork {
     var interrupted: Bool { get }
 }
 
+extension ProbeNetwork {
+    /// A run that never waits longer than its timeout.
+    public func run(_ probes: [Probe], destination: IPAddress, evidence: String?,
+                    settled: @escaping (Correlator) -> Bool) throws(MeasurementError) -> CorrelatedRunResult {
+        try run(probes, destination: destination, evidence: evidence, settled: settled, quiet: nil)
+    }
+}
+
 /// How a live run sends and listens, as the commands' options give it.
 public struct RunSettings: Sendable {
     /// Probes per second; nil sends as fast as the socket takes them.
     public var rate: Double?
     /// How long a run waits for answers after its last probe.
     public var timeout: Duration
-    /// Capture on this interface instead of the route's.
+    /// Capture on this interface instead of every one (`any`).
     public var interface: String?
+    /// How long a run in which nothing decisive was heard waits after its last probe: a
+    /// router reports a host that does not answer ARP/ND only after about 3 s.
+    public var silenceTimeout: Duration = .milliseconds(3500)
 
     public init(rate: Double? = 500, timeout: Duration = .seconds(2), interface: String? = nil) {
         self.rate = rate
@@ -39,12 +52,18 @@ public struct RunSettings: Sendable {
     public var burst: Int { rate.map { max(1, min(10, Int($0 / 100))) } ?? 1 }
 
     /// The run's configuration from the route's source towards `destinations`.
+    /// Answers may come back on another interface than the probes left by (asymmetric
+    /// routes, a VPN, two uplinks), so the capture listens on every one (`any`) unless told
+    /// otherwise; the probes still leave by the route's. Loopback stays on `lo`, where `any`
+    /// would see every packet twice.
     public func configuration(route: RouteInfo, destinations: [IPAddress]) -> RunConfiguration {
-        var c = RunConfiguration(interface: interface ?? route.interface,
-                                 filter: CaptureFilter.forRun(source: route.source, destinations: destinations))
+        let capture = interface ?? (route.interface == "lo" ? route.interface : "any")
+        var c = RunConfiguration(interface: capture, filter: CaptureFilter.forRun(source: route.source, destinations: destinations))
+        c.sendInterface = route.interface
         c.rate = rate
         c.burst = burst
         c.timeout = timeout
+        c.silenceTimeout = max(timeout, silenceTimeout)
         return c
     }
 }
@@ -71,7 +90,7 @@ public struct LiveNetwork: ProbeNetwork {
     public var interrupted: Bool { shouldStop?() ?? false }
 
     public func run(_ probes: [Probe], destination: IPAddress, evidence: String?,
-                    settled: @escaping (Correlator) -> Bool) throws(MeasurementError) -> CorrelatedRunResult {
+                    settled: @escaping (Correlator) -> Bool, quiet: ((Correlator) -> Bool)?) throws(MeasurementError) -> CorrelatedRunResult {
         var configuration = settings.configuration(route: route, destinations: [destination])
         configuration.sharedPacer = sharedPacer
         configuration.shouldStop = shouldStop
@@ -80,7 +99,7 @@ public struct LiveNetwork: ProbeNetwork {
         do { file = try evidence.map { try EvidenceFile(path: $0, interfaceName: configuration.interface) } } catch {
             throw MeasurementError("\(error)")
         }
-        return try Self.correlate(probes, configuration, file, settled: settled)
+        return try Self.correlate(probes, configuration, file, settled: settled, quiet: quiet)
     }
 
     public func sweep(_ configuration: PayloadTrace.Configuration) throws(MeasurementError) -> [PayloadStep] {
@@ -92,9 +111,9 @@ public struct LiveNetwork: ProbeNetwork {
 
     /// Runs probes, turning the shell's errors into one sentence.
     public static func correlate(_ probes: [Probe], _ configuration: RunConfiguration, _ evidence: EvidenceFile?,
-                                 settled: ((Correlator) -> Bool)? = nil) throws(MeasurementError) -> CorrelatedRunResult {
+                                 settled: ((Correlator) -> Bool)? = nil, quiet: ((Correlator) -> Bool)? = nil) throws(MeasurementError) -> CorrelatedRunResult {
         do {
-            let result = try CorrelatedRun.run(probes, configuration: configuration, evidence: evidence, settled: settled)
+            let result = try CorrelatedRun.run(probes, configuration: configuration, evidence: evidence, settled: settled, quiet: quiet)
             try evidence?.close()
             return result
         } catch {

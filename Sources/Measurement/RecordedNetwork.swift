@@ -43,7 +43,7 @@ public final class RecordedNetwork: ProbeNetwork, Sendable {
     }
 
     public func run(_ probes: [Probe], destination: IPAddress, evidence: String?,
-                    settled: @escaping (Correlator) -> Bool) throws(MeasurementError) -> CorrelatedRunResult {
+                    settled: @escaping (Correlator) -> Bool, quiet: ((Correlator) -> Bool)?) throws(MeasurementError) -> CorrelatedRunResult {
         var correlator = Correlator(probes: probes)
         let packets = try nextPart("run of \(probes.count) probes")
         for p in packets { _ = correlator.observe(p) }

@@ -21,9 +21,11 @@ public struct CorrelatedRunResult: Sendable {
 /// (`Correlator`): every captured packet is observed once, written to the evidence file
 /// with a comment naming its probe, and may end the wait early.
 public enum CorrelatedRun {
-    /// `settled` is asked after each new answer; returning true stops waiting.
+    /// `settled` is asked after each new answer; returning true stops waiting. `quiet` is
+    /// asked when the timeout ends: true waits on up to the configuration's `silenceTimeout`.
     public static func run(_ probes: [Probe], configuration: RunConfiguration, evidence: EvidenceFile? = nil,
-                           settled: ((Correlator) -> Bool)? = nil) throws(ProbeSessionError) -> CorrelatedRunResult {
+                           settled: ((Correlator) -> Bool)? = nil,
+                           quiet: ((Correlator) -> Bool)? = nil) throws(ProbeSessionError) -> CorrelatedRunResult {
         var correlator = Correlator(probes: probes)
         var evidenceError: ProbeSessionError?
         let statistics = try ProbeRun.run(
@@ -40,7 +42,8 @@ public enum CorrelatedRun {
                 }
                 if case .answer = observation, let settled { return settled(correlator) }
                 return false
-            })
+            },
+            quiet: quiet.map { q in { q(correlator) } })
         if let evidenceError { throw evidenceError }
         return CorrelatedRunResult(probes: probes, correlator: correlator, statistics: statistics)
     }

@@ -20,19 +20,20 @@ public enum ProbeRun {
     /// The longest a single probe is retried while the socket says ENOBUFS; then it counts as an error.
     static let maxBackoffSeconds = 1.0
 
-    /// Opens the capture FIRST (so no early answer is missed), then sends `packets` in order (IPv4 via RawIPv4Socket, IPv6 via RawIPv6Socket(.headerIncluded)), paced by a Pacer, while draining the capture; `onSent(i, clockTime)` after each send (clock = CLOCK_REALTIME as CaptureTimestamp, comparable with capture timestamps); `onPacket(captured)` for every captured packet, returning true when the caller is settled (stop waiting early). After the last send waits up to `timeout` unless settled. Send errors (e.g. EPERM from a firewall, ENETUNREACH) are counted, not fatal, except a missing privilege (thrown at socket creation).
+    /// Opens the capture FIRST (so no early answer is missed), then sends `packets` in order (IPv4 via RawIPv4Socket, IPv6 via RawIPv6Socket(.headerIncluded)), paced by a Pacer, while draining the capture; `onSent(i, clockTime)` after each send with the clock read just before it (CLOCK_REALTIME as CaptureTimestamp, comparable with capture timestamps); `onPacket(captured)` for every captured packet, returning true when the caller is settled (stop waiting early). After the last send waits up to `timeout` unless settled. Send errors (e.g. EPERM from a firewall, ENETUNREACH) are counted, not fatal, except a missing privilege (thrown at socket creation).
     ///
     /// `onSent` is called only for probes that left; the capture's own timestamp of a probe
     /// leaving is a little earlier and more exact. Settling is final: once `onPacket` returns
     /// true, the remaining probes still go but the run does not wait after the last one.
     public static func run(packets: [[UInt8]], configuration: RunConfiguration,
                            onSent: (Int, CaptureTimestamp) -> Void,
-                           onPacket: (CapturedPacket) -> Bool) throws(ProbeSessionError) -> RunStatistics
+                           onPacket: (CapturedPacket) -> Bool,
+                           quiet: (() -> Bool)? = nil) throws(ProbeSessionError) -> RunStatistics
     {
         // The sockets open before the capture only so a missing privilege is reported the
         // same way whichever is refused; nothing is sent before the capture is open.
-        let bind = configuration.bindToInterface && configuration.interface != "any"
-        let sender = try ProbeSender(packets: packets, device: bind ? configuration.interface : nil)
+        let device = configuration.interface == "any" ? configuration.sendInterface : configuration.interface
+        let sender = try ProbeSender(packets: packets, device: configuration.bindToInterface ? device : nil)
         let capture = try openCapture(configuration)
         defer { capture.close() }
 
@@ -110,6 +111,12 @@ public enum ProbeRun {
                 }
             }
             if readFailure != nil || configuration.shouldStop?() == true { break }
+            // The clock before the send: on veth the kernel may carry the probe, the routers'
+            // work and the answer's capture all inside sendto(), so a time read after it can be
+            // later than the answer (RTTs of a few µs, or none). Read before, it errs the
+            // other way, by the syscall's cost, as ping's does; the capture's own timestamp of
+            // the probe leaving, when there is one, is used instead.
+            let beforeSend = RunClock.realtime()
             if let failure = transmit(packet) {
                 stats.sendErrors += 1
                 if stats.firstSendError == nil {
@@ -117,7 +124,7 @@ public enum ProbeRun {
                 }
             } else {
                 stats.sent += 1
-                onSent(index, RunClock.realtime())
+                onSent(index, beforeSend)
             }
             if paced && configuration.sharedPacer == nil { pacer.consume(at: RunClock.monotonic()) }
             sinceDrain += 1
@@ -129,11 +136,17 @@ public enum ProbeRun {
         let sendingEnd = RunClock.monotonic()
         stats.sendingSeconds = sendingEnd - start
 
-        // The answers to the last probes.
-        let deadline = sendingEnd + max(0, configuration.timeout.inSeconds)
+        // The answers to the last probes; when nothing decisive came by then, as long as a
+        // router's late unreachable may take.
+        var deadline = sendingEnd + max(0, configuration.timeout.inSeconds)
+        let silenceDeadline = configuration.silenceTimeout.map { sendingEnd + $0.inSeconds }
         drain()
         while !settled, readFailure == nil, configuration.shouldStop?() != true {
-            let left = deadline - RunClock.monotonic()
+            var left = deadline - RunClock.monotonic()
+            if left <= 0, let silenceDeadline, silenceDeadline > deadline, quiet?() == true {
+                deadline = silenceDeadline
+                left = deadline - RunClock.monotonic()
+            }
             if left <= 0 { break }
             _ = capture.waitForPackets(timeout: .nanoseconds(Int64(min(left, 0.05) * 1e9)))
             drain()

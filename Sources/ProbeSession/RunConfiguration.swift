@@ -11,6 +11,13 @@ public struct RunConfiguration: Sendable {
     public var timeout: Duration
     /// The capture interface (the route's, from `Routing`), or "any".
     public var interface: String
+    /// Where the raw sockets are bound when the capture listens on "any" (the route's
+    /// interface); nil leaves them unbound.
+    public var sendInterface: String?
+    /// How long to wait after the last send when nothing decisive has been heard by the end
+    /// of `timeout` (the run's `quiet` check says so): a router reports a host that does not
+    /// answer ARP or ND only after its resolution fails, about 3 s. Nil: never wait longer.
+    public var silenceTimeout: Duration?
     /// The capture's BPF filter (see `CaptureFilter.forRun`).
     public var filter: String
     /// The kernel's capture ring, in bytes. Default 32 MiB.

@@ -39,6 +39,9 @@ public struct InvestigationRecord: JSONRecord, Equatable {
     /// `investigate --both` only.
     public var reverse: ReverseRecord?
     public var direction: DirectionRecord?
+    /// The layers the measurement tested ("icmp", "tcp", "udp", "http", "tls"): a reachable
+    /// target without a payload was reached at the transport, not shown unblocked above it.
+    public var layersTested: [String]?
     /// Keys this version does not know, kept in their order after the known ones (a newer
     /// writer's result passes through a report unchanged).
     public var additionalFields: [(key: String, value: JSONValue)]
@@ -55,7 +58,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
                 evidence: [EvidenceClaim] = [], evidenceFile: String? = nil, measurementStartTime: String? = nil,
                 runtimeSeconds: Double? = nil, vantage: Vantage? = nil, softwareName: String? = "censorscope",
                 softwareVersion: String? = nil, run: RunKeys? = nil, payloadSweep: PayloadSweep = .absent,
-                reverse: ReverseRecord? = nil, direction: DirectionRecord? = nil,
+                reverse: ReverseRecord? = nil, direction: DirectionRecord? = nil, layersTested: [String]? = nil,
                 additionalFields: [(key: String, value: JSONValue)] = []) {
         schemaName = Self.schema
         self.target = target
@@ -85,6 +88,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         self.payloadSweep = payloadSweep
         self.reverse = reverse
         self.direction = direction
+        self.layersTested = layersTested
         self.additionalFields = additionalFields
     }
 
@@ -124,6 +128,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         }
         if let reverse { fields.append(("reverse", reverse.json)) }
         if let direction { fields.append(("direction", direction.json)) }
+        if let layersTested { fields.append(("layers_tested", .array(layersTested.map { .string($0) }))) }
         return .object(fields + additionalFields)
     }
 
@@ -131,7 +136,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         "schema", "target", "port", "test", "control", "verdict", "blocked", "summary", "trigger", "syn_variants",
         "other_port", "location", "injector", "genuine", "path", "test_path", "answers", "evidence", "evidence_file",
         "measurement_start_time", "runtime_s", "vantage", "software", "transport", "name", "script", "seed", "payload_sweep",
-        "reverse", "direction",
+        "reverse", "direction", "layers_tested",
     ]
 
     public init(json: JSONValue) throws(RecordError) { try self.init(json: json, position: 1) }
@@ -183,6 +188,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
             payloadSweep: sweep,
             reverse: json.object("reverse").flatMap { try? ReverseRecord(json: $0) },
             direction: json.object("direction").map(DirectionRecord.init),
+            layersTested: json["layers_tested"]?.arrayValue.map { $0.compactMap(\.stringValue) },
             additionalFields: fields.filter { !Self.knownKeys.contains($0.key) })
         schemaName = json.string("schema")
         asRead = json

@@ -72,7 +72,8 @@ struct InvestigateCommand: ParsableCommand {
             }
             let outcome = try plan.run(target: target, host: host, httpHost: httpHost, sni: sni,
                                        settings: plan.settings(rate: common.rateOption, timeout: common.timeoutOption, interface: common.interface),
-                                       maxTTL: maxTTL, control: control, pcap: common.pcap, seed: seed, softwareVersion: CensorScope.version)
+                                       maxTTL: maxTTL, control: control, pcap: common.pcap, seed: seed, softwareVersion: CensorScope.version,
+                                       controls: [agent?.control(for: target.address)].compactMap { $0 })
             let reverse = try agent?.run(port: plan.port.number, httpHost: httpHost, sni: sni, forwardBlocked: outcome.result.verdict.isBlocking,
                                          ipv6: target.isIPv6)
             let hops = naming.lookUp(outcome.result.pathAddresses)

@@ -86,14 +86,33 @@ import Testing
         #expect(r.summary.contains("198.18.5.2") && r.summary.contains("code 13"))
     }
 
-    @Test("Silence while the host answers echo: a drop on the port, low confidence; total silence: the address")
+    @Test("Silence while the host answers echo: a drop on the port, low confidence; total silence: unreachable, not a block, unless another vantage reaches the host")
     func silence() throws {
         var run = try probes()
         observe(&run, echoReply(run))
         let r = DatagramAnalysis.analyse(input(run))
         #expect(r.verdict == .drop && r.trigger.kind == "port" && r.summary.contains("confidence low"))
         let nothing = DatagramAnalysis.analyse(input(try probes()))
-        #expect(nothing.verdict == .drop && nothing.trigger.kind == "address")
+        #expect(nothing.verdict == .unreachable && !nothing.verdict.isBlocking && nothing.trigger.kind == "none")
+        #expect(nothing.summary.contains("Not called a block"))
+        // No trace ran (a script without one): the summary does not speak of traces going silent.
+        #expect(nothing.summary.contains("no trace was run") && !nothing.summary.contains("every trace"), "\(nothing.summary)")
+        var controlled = input(try probes())
+        controlled.controls = [VantageControl(vantage: "vantage eu-1", reachable: true, detail: "the STUN binding drew a response")]
+        let blocked = DatagramAnalysis.analyse(controlled)
+        #expect(blocked.verdict == .drop && blocked.trigger.kind == "address" && blocked.summary.contains("vantage eu-1"))
+    }
+
+    @Test("A time exceeded to a full-TTL probe is a routing loop: unreachable, not a block")
+    func loop() throws {
+        var run = try probes()
+        let quote = Array(run.echo.bytes.prefix(28))
+        observe(&run, IPPacket(header: header(Self.router, Self.client, proto: 1, ttl: 62),
+                               transport: .icmp(ICMPMessage(family: .v4, type: 11, code: 0, restOfHeader: 0, body: quote[...]))))
+        var i = input(run)
+        i.echoProbes = [(run.echo, run.correlator.answers(for: 0))]
+        let r = DatagramAnalysis.analyse(i)
+        #expect(r.verdict == .unreachable && !r.verdict.isBlocking && r.summary.contains("loop") && r.summary.contains("198.18.5.2"))
     }
 
     @Test("The JSON is investigate's, with no SYN trials")
@@ -103,5 +122,19 @@ import Testing
         let json = DatagramAnalysis.analyse(input(run)).record(Investigation.ReportContext()).json.serialized()
         #expect(json.contains("\"schema\":\"censorscope.investigation/1\"") && json.contains("\"verdict\":\"drop\"")
                 && json.contains("\"syn_variants\":[]") && json.contains("\"port\":3478"))
+    }
+
+    @Test("Injector copies are counted per probe: three distinct forged packets are three copies, not one")
+    func copiesPerProbe() throws {
+        var run = try probes()
+        observe(&run, unreachable(run, from: Self.router, code: 13))
+        let a = try #require(run.correlator.answers(for: 1).first)
+        var other = a
+        other.probeIndex = 0
+        var copied = a
+        copied.duplicates = 2
+        #expect(PathLocalisation.copies([a, a, a]) == 3)
+        #expect(PathLocalisation.copies([copied]) == 3)
+        #expect(PathLocalisation.copies([a, other]) == 1)
     }
 }

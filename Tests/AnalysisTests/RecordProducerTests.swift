@@ -145,10 +145,11 @@ import Testing
         var context = Investigation.ReportContext()
         context.run = .init(transport: "udp", name: nil, script: "lab", seed: 1)
         let record = result.record(context)
-        #expect(record.verdict == "drop" && record.synVariants.isEmpty && record.port == 3478)
+        #expect(record.verdict == "unreachable" && record.blocked == false && record.synVariants.isEmpty && record.port == 3478)
         let read = try InvestigationRecord(json: record.json)
         #expect(read == record && read.run?.transport == "udp")
-        #expect(record.json.objectKeys.suffix(4) == ["transport", "name", "script", "seed"])
+        #expect(record.json.objectKeys.suffix(5) == ["transport", "name", "script", "seed", "layers_tested"])
+        #expect(read.layersTested == ["icmp", "udp"])
     }
 }
 

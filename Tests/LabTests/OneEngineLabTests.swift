@@ -17,7 +17,7 @@ struct OneEngineLabTests {
     static let targets: [(String, Int, String)] = [
         ("198.18.20.5", 80, "reachable"), ("2001:db8:20::5", 80, "reachable"),
         ("198.18.21.5", 80, "rst-injection"), ("2001:db8:21::5", 80, "rst-injection"),
-        ("198.18.22.5", 80, "drop"),
+        ("198.18.22.5", 80, "unreachable"),
         ("198.18.23.5", 443, "rst-injection"), ("198.18.23.5", 80, "reachable"),
         ("198.18.29.5", 80, "host-down"), ("2001:db8:29::5", 80, "host-down"),
     ]
@@ -91,7 +91,7 @@ struct OneEngineLabTests {
             #expect(u["verdict"] as? String == "reachable" && u["transport"] as? String == "udp" && u["port"] as? Int == 3478,
                     "\(udp.stdout) \(udp.stderr)")
             let dropped = Subprocess.run(inClient + ["198.18.22.7", "--experiment", stun, "--port", "3478/udp"], timeout: 60)
-            #expect(try LabHarness.json(dropped.stdout)["verdict"] as? String == "drop")
+            #expect(try LabHarness.json(dropped.stdout)["verdict"] as? String == "unreachable")
             // A kind from the probe-kind table as a step: QUIC version negotiation on UDP 443.
             let quic = repositoryRoot.appendingPathComponent("Probes/campaigns/web-quic.yaml").path
             for target in ["198.18.20.7", "2001:db8:20::7"] {
@@ -102,7 +102,7 @@ struct OneEngineLabTests {
                 #expect(kinds.contains("version-negotiation"), "\(target): \(kinds)")
             }
             let silent = Subprocess.run(inClient + ["198.18.22.7", "--experiment", quic, "--port", "443/udp"], timeout: 60)
-            #expect(try LabHarness.json(silent.stdout)["verdict"] as? String == "drop")
+            #expect(try LabHarness.json(silent.stdout)["verdict"] as? String == "unreachable")
         }
     }
 }

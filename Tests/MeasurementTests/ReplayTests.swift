@@ -86,7 +86,7 @@ import Testing
 
     @Test func theJudgementsAreTheOnesTheLabWasBuiltFor() throws {
         let expected = ["telegram-80": "rst-injection", "telegram-443": "reachable", "telegram-80-v6": "rst-injection",
-                        "gfw-sni": "rst-injection", "keyword-http": "blockpage", "blackhole": "drop", "host-down": "host-down",
+                        "gfw-sni": "rst-injection", "keyword-http": "blockpage", "blackhole": "unreachable", "host-down": "host-down",
                         "port-443": "rst-injection"]
         for (name, verdict) in expected {
             #expect(try Self.replay(name).replayed["verdict"] as? String == verdict, "\(name)")

@@ -23,7 +23,8 @@ struct ProbeRunTests {
     }
 
     /// Every probe went, was seen leaving byte for byte, and was answered.
-    /// `leavesAtOnce`: no queue holds probes back, so each is captured before onSent's clock.
+    /// `leavesAtOnce`: no queue holds probes back, so each is captured just after onSent's clock
+    /// (read before sendto, so never after the capture's stamp of the probe leaving).
     func expectComplete(_ seen: EchoObservation, count: Int, leavesAtOnce: Bool = true) {
         #expect(seen.stats.sent == count)
         #expect(seen.stats.sendErrors == 0)
@@ -32,13 +33,16 @@ struct ProbeRunTests {
         #expect(seen.repliedCount == count, "echo replies seen")
         #expect(seen.stats.captureDropped == 0)
         #expect(seen.stats.captured >= 2 * count)
-        // The capture stamps a probe as it leaves, before sendto returns and onSent is called.
-        guard leavesAtOnce else { return }
-        let late = zip(seen.leftAt, seen.sentAt).count { left, sent in
-            guard let left, let sent else { return false }
-            return left.totalNanoseconds > sent.totalNanoseconds + 1_000_000
+        let pairs = zip(seen.leftAt, seen.sentAt).compactMap { left, sent in
+            left.flatMap { l in sent.map { l.totalNanoseconds - $0.totalNanoseconds } }
         }
-        #expect(late == 0, "probes captured more than 1 ms after onSent's clock")
+        // The clock is read before sendto: no probe is captured leaving before it (100 µs for
+        // a capture stamped in microseconds).
+        #expect(pairs.count { $0 < -100_000 } == 0, "probes captured leaving before onSent's clock")
+        guard leavesAtOnce else { return }
+        // And sendto is quick: on a shared machine one call in a hundred may be preempted.
+        let late = pairs.count { $0 > 1_000_000 }
+        #expect(late * 100 <= count, "\(late) probes captured more than 1 ms after onSent's clock")
     }
 
     @Test func unlimitedRateSendsEveryProbeAndSeesEveryReply() throws {

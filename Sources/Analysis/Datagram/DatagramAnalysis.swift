@@ -20,6 +20,10 @@ public struct DatagramInput: Sendable {
     public var trials: [DatagramTrial]
     /// Traces towards the target, for where silence begins.
     public var traces: [TraceRun]
+    /// The reference echoes with whatever answered them (replies, or routers' errors).
+    public var echoProbes: [(probe: Probe, answers: [Answer])] = []
+    /// What other vantages saw of the target.
+    public var controls: [VantageControl] = []
 
     public init(target: IPAddress, port: UInt16, echoReplies: [Answer], trials: [DatagramTrial], traces: [TraceRun] = []) {
         self.target = target
@@ -41,6 +45,7 @@ public enum DatagramAnalysis {
         var out = Investigation(target: input.target, port: input.port, verdict: .reachable, summary: "", trigger: .none,
                                 results: [], location: nil, injector: nil, genuine: profile, evidence: [],
                                 path: input.traces.first, testPath: nil, answers: [], payload: nil, payloadSteps: nil)
+        out.layersTested = ["icmp", "udp"]
         out.answers = all.map { probe, a in
             AnswerSummary(probe: probe.label, from: a.fingerprint.source, ttl: a.fingerprint.ttl, kind: a.kind.rawValue, forged: false)
         }
@@ -56,11 +61,23 @@ public enum DatagramAnalysis {
             out.evidence = [EvidenceItem(claim: "The host's port unreachable to the \(probe.label).", answers: [a], probes: [probe])]
             return out
         }
+        guard let echo = input.echoReplies.first(where: { $0.kind == .echoReply && $0.fingerprint.source == input.target }) else {
+            // Nothing from the host at all: a router says why, a loop, or silence (not a block by itself).
+            let j = Unanswered.judge(target: input.target, port: input.port, fullTTL: input.echoProbes + input.trials.map { ($0.probe, $0.answers) },
+                                     traces: input.traces, controls: input.controls, blocked: labels, what: "no echo reply, no UDP answer")
+            out.verdict = j.verdict
+            out.trigger = j.trigger
+            out.summary = j.summary
+            out.evidence = j.evidence
+            out.location = j.location
+            if out.verdict == .icmpUnreachable { out.trigger.kind = "port" }
+            return out
+        }
         let refusals = all.filter { $0.1.kind == .unreachable || $0.1.kind == .portUnreachable }
         if let (probe, a) = refusals.first {
             let code = a.fingerprint.icmpCode ?? 0
             let from = a.fingerprint.source
-            let prohibited = input.target.isIPv6 ? code == 1 : [9, 10, 13].contains(code)
+            let prohibited = Unanswered.isProhibited(a, target: input.target)
             out.verdict = prohibited ? .icmpUnreachable : .hostDown
             out.trigger = prohibited ? Trigger(kind: "port", detail: "\(from) refuses UDP to port \(input.port).", blocked: labels) : .none
             out.summary = prohibited
@@ -71,17 +88,11 @@ public enum DatagramAnalysis {
         }
         out.verdict = .drop
         out.location = PathLocalisation.silence(input.traces)
-        if let echo = input.echoReplies.first {
-            out.trigger = Trigger(kind: "port", detail: "UDP to port \(input.port) draws nothing while the host answers ICMP echo.",
-                                  blocked: labels, passed: ["ICMP echo"])
-            out.summary = "UDP to \(input.target) port \(input.port) draws no answer while the host answers ICMP echo: dropped on the way, or a service that ignores the request (confidence low)."
-            out.evidence = [EvidenceItem(claim: "The host answers ICMP echo (TTL \(echo.fingerprint.ttl)); no \(labels.first ?? "UDP probe") was answered.",
-                                         answers: [echo])]
-        } else {
-            out.trigger = Trigger(kind: "address", detail: "Nothing sent to \(input.target) draws an answer: no echo reply, no UDP answer.",
-                                  blocked: labels)
-            out.summary = "Everything sent to \(input.target) vanishes, ICMP included; no router reports the host unreachable. Confidence is low: a host that is down behind a silent gateway looks the same."
-        }
+        out.trigger = Trigger(kind: "port", detail: "UDP to port \(input.port) draws nothing while the host answers ICMP echo.",
+                              blocked: labels, passed: ["ICMP echo"])
+        out.summary = "UDP to \(input.target) port \(input.port) draws no answer while the host answers ICMP echo: dropped on the way, or a service that ignores the request (confidence low)."
+        out.evidence = [EvidenceItem(claim: "The host answers ICMP echo (TTL \(echo.fingerprint.ttl)); no \(labels.first ?? "UDP probe") was answered.",
+                                     answers: [echo])]
         return out
     }
 }

@@ -57,7 +57,8 @@ extension Investigation {
             softwareName: "censorscope",
             softwareVersion: context.softwareVersion,
             run: context.run,
-            payloadSweep: sweep)
+            payloadSweep: sweep,
+            layersTested: layersTested.isEmpty ? nil : layersTested)
     }
 
     static func variantRecord(_ r: SYNTrialResult) -> InvestigationRecord.SYNVariant {
@@ -79,7 +80,19 @@ extension Investigation {
     }
 
     /// Hop by hop: ttl, address (null if silent), rtt_ms, kind; asn and as_name for enrichment.
-    public static func pathRecord(_ t: TraceRun) -> [HopRecord] { t.trace.hops.map(\.pathRecord) }
+    /// The hops as traced; a hop the trace missed but other traces of the campaign saw is
+    /// given with kind `known` (no RTT).
+    public static func pathRecord(_ t: TraceRun) -> [HopRecord] {
+        // A campaign's trace that started at a known hop: the routers below it, as known.
+        let first = t.trace.hops.first?.ttl ?? 1
+        let below = t.known.keys.filter { $0 < first }.sorted().map { ttl in
+            HopRecord(ttl: ttl, address: t.known[ttl]?.description, rttMilliseconds: nil, kind: "known", annotation: .trailing)
+        }
+        return below + t.trace.hops.map { hop in
+            guard hop.responses.isEmpty, let known = t.known[hop.ttl] else { return hop.pathRecord }
+            return HopRecord(ttl: hop.ttl, address: known.description, rttMilliseconds: nil, kind: "known", annotation: .trailing)
+        }
+    }
 }
 
 extension Investigation {

@@ -18,6 +18,11 @@ public struct InvestigationInput: Sendable {
     /// ("HTTP Host blocked.example").
     public var payloadSteps: [PayloadStep]?
     public var payloadName: String = "test"
+    /// The reference echoes with what answered them (echo replies, and errors from routers:
+    /// unreachable, time exceeded at full TTL).
+    public var echoProbes: [(probe: Probe, answers: [Answer])] = []
+    /// What other vantages saw of the target (the agent, a campaign's other vantages).
+    public var controls: [VantageControl] = []
 
     public init(target: IPAddress, port: UInt16, echoReplies: [Answer], trials: [SYNTrial],
                 controlTraces: [TraceRun], triggerTrace: TraceRun? = nil) {
@@ -49,6 +54,8 @@ public struct Investigation: Sendable {
     /// The payload sweep's conclusion, when one ran.
     public var payload: PayloadFinding?
     public var payloadSteps: [PayloadStep]?
+    /// The layers tested: "icmp" and "tcp", and "http" or "tls" when a payload was sent.
+    public var layersTested: [String] = []
 }
 
 extension Investigation {
@@ -66,7 +73,16 @@ extension Investigation {
     /// Analyses the SYN level, then the payload sweep when the SYNs pass.
     public static func analyse(_ input: InvestigationInput) -> Investigation {
         var out = analyseSYNs(input)
-        guard let steps = input.payloadSteps else { return out }
+        out.layersTested = ["icmp", "tcp"]
+        guard let steps = input.payloadSteps else {
+            if out.verdict == .reachable {
+                let ports = Set(input.trials.map(\.port)).sorted().map(String.init).joined(separator: " and ")
+                out.summary += " Tested: ICMP echo and TCP handshakes (SYNs of every shape to port\(ports.contains(" ") ? "s" : "") \(ports)); "
+                    + "not tested: the application layer (no HTTP request or TLS ClientHello was sent: give --host or --sni)."
+            }
+            return out
+        }
+        out.layersTested.append(input.payloadName.hasPrefix("TLS") ? "tls" : "http")
         out.payloadSteps = steps
         let finding = PayloadFinding.analyse(steps, target: input.target, port: input.port, profile: out.genuine, testName: input.payloadName)
         out.payload = finding
@@ -95,8 +111,7 @@ extension Investigation {
         let results = SYNAnalysis.classify(input.trials, profile: profile)
         let main = results.filter { $0.trial.port == input.port }
         let trigger = SYNAnalysis.trigger(results, port: input.port)
-        let tcpControl = input.controlTraces.first { $0.name.hasPrefix("tcp") }
-        let pathTrace = tcpControl ?? input.controlTraces.first
+        let pathTrace = PathLocalisation.bestControl(input.controlTraces, target: input.target, profile: profile)
         var out = Investigation(target: input.target, port: input.port, verdict: .reachable, summary: "", trigger: trigger,
                                 results: results, location: nil, injector: nil, genuine: profile, evidence: [],
                                 path: pathTrace, testPath: input.triggerTrace, answers: [], payload: nil, payloadSteps: nil)
@@ -118,39 +133,20 @@ extension Investigation {
             return out
         }
 
-        // Nothing ever came from the host.
+        // Nothing ever came from the host: a router says why, a loop, or silence.
         if !anythingFromHost, forged.isEmpty {
-            let unreachable = results.compactMap { r -> (UInt8, IPAddress, Answer)? in
-                if case .unreachable(let code, let from) = r.outcome, let a = r.trial.answers.first(where: { $0.kind == .unreachable || $0.kind == .portUnreachable }) {
-                    return (code, from, a)
-                }
-                return nil
-            }
-            let v6: Bool = { if case .v6 = input.target { return true }; return false }()
-            if let (code, from, answer) = unreachable.first {
-                let prohibited = v6 ? code == 1 : [9, 10, 13].contains(code)
-                out.verdict = prohibited ? .icmpUnreachable : .hostDown
-                if !prohibited { out.trigger = .none }
-                out.summary = prohibited
-                    ? "\(from) refuses traffic to \(input.target) with ICMP destination unreachable code \(code) (administratively prohibited)."
-                    : "\(input.target) is not reachable: \(from) reports it unreachable (ICMP code \(code)). A host that is down is not censorship."
-                out.evidence = [EvidenceItem(claim: "ICMP destination unreachable code \(code) from \(from).", answers: [answer])]
-                if prohibited, let path = pathTrace {
-                    let ttl = path.trace.hops.first { $0.responses.contains { $0.address == from } }?.ttl
-                    out.location = ttl.map { Location(ttl: $0, address: from, before: $0 > 1 ? path.address(at: $0 - 1) : nil, onPath: false, confidence: .medium, reason: "The router that refuses the traffic answers at TTL \($0).") }
-                }
-                return out
-            }
-            out.verdict = .drop
-            out.trigger = Trigger(kind: "address", detail: "Nothing sent to \(input.target) draws an answer: no echo reply, no SYN-ACK or RST on any port tried.",
-                                  blocked: main.map { $0.label(mainPort: input.port) })
-            out.location = PathLocalisation.silence(input.controlTraces)
-            out.summary = "Everything sent to \(input.target) vanishes"
-                + (out.location.map { " after TTL \($0.ttl - 1)" + ($0.before.map { " (\($0))" } ?? "") } ?? "")
-                + ", ICMP included; no router reports the host unreachable. Confidence is low: a host that is down behind a silent gateway looks the same."
-            out.evidence = input.controlTraces.compactMap { t in
-                guard let last = t.lastAnsweredTTL, let a = t.responses(at: last).first else { return nil }
-                return EvidenceItem(claim: "The \(t.name) trace's last answer is at TTL \(last); every probe beyond drew nothing.", answers: [a])
+            let fullTTL = [(probe: Probe, answers: [Answer])](input.echoProbes) + results.map { ($0.trial.probe, $0.trial.answers) }
+            let j = Unanswered.judge(target: input.target, port: input.port, fullTTL: fullTTL, traces: input.controlTraces + [input.triggerTrace].compactMap { $0 },
+                                     controls: input.controls, blocked: main.map { $0.label(mainPort: input.port) },
+                                     what: "no echo reply, no SYN-ACK or RST on any port tried")
+            out.verdict = j.verdict
+            out.trigger = j.trigger
+            out.summary = j.summary
+            out.evidence = j.evidence
+            out.location = j.location
+            // Not a block: no trial is marked blocked (a router's host-unreachable refuses nothing).
+            if !j.verdict.isBlocking {
+                out.results = results.map { r in var r = r; r.blocked = false; return r }
             }
             return out
         }
@@ -159,7 +155,7 @@ extension Investigation {
         let onPathFull = blocked.contains { if case .forged(true) = $0.outcome { return true }; return false }
         var finding: PathLocalisation.Finding?
         if let t = input.triggerTrace {
-            finding = PathLocalisation.locate(trigger: t, control: tcpControl ?? input.controlTraces.first, profile: profile,
+            finding = PathLocalisation.locate(trigger: t, control: pathTrace, profile: profile,
                                               target: input.target, onPathAtFullTTL: onPathFull)
         }
         out.location = finding?.location
