@@ -82,7 +82,7 @@ let package = Package(
         // captured packets as values, so a live run and a pcap file are analysed alike.
         .target(name: "Probing", dependencies: ["Packets", "Capture", "JSONSupport", "Records"]),
         // The imperative shell of probing: pacing, raw sends, the run's capture, routes.
-        .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims", "SystemSupport"]),
+        .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims", "SystemSupport", "CTLSShim"]),
         // From correlated observations (live or from pcap files) to verdicts: injection,
         // trigger, location. Pure.
         .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport", "Records"]),

@@ -39,6 +39,11 @@ public struct InvestigationRecord: JSONRecord, Equatable {
     /// `investigate --both` only.
     public var reverse: ReverseRecord?
     public var direction: DirectionRecord?
+    /// Written when measured: residual blocking seen after the test, the page fetched at
+    /// full TTL (interception), the bulk transfers (throttling).
+    public var residual: Residual?
+    public var page: Page?
+    public var transfer: Transfer?
     /// Keys this version does not know, kept in their order after the known ones (a newer
     /// writer's result passes through a report unchanged).
     public var additionalFields: [(key: String, value: JSONValue)]
@@ -55,8 +60,8 @@ public struct InvestigationRecord: JSONRecord, Equatable {
                 evidence: [EvidenceClaim] = [], evidenceFile: String? = nil, measurementStartTime: String? = nil,
                 runtimeSeconds: Double? = nil, vantage: Vantage? = nil, softwareName: String? = "censorscope",
                 softwareVersion: String? = nil, run: RunKeys? = nil, payloadSweep: PayloadSweep = .absent,
-                reverse: ReverseRecord? = nil, direction: DirectionRecord? = nil,
-                additionalFields: [(key: String, value: JSONValue)] = []) {
+                reverse: ReverseRecord? = nil, direction: DirectionRecord? = nil, residual: Residual? = nil, page: Page? = nil,
+                transfer: Transfer? = nil, additionalFields: [(key: String, value: JSONValue)] = []) {
         schemaName = Self.schema
         self.target = target
         self.port = port
@@ -85,6 +90,9 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         self.payloadSweep = payloadSweep
         self.reverse = reverse
         self.direction = direction
+        self.residual = residual
+        self.page = page
+        self.transfer = transfer
         self.additionalFields = additionalFields
     }
 
@@ -124,6 +132,9 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         }
         if let reverse { fields.append(("reverse", reverse.json)) }
         if let direction { fields.append(("direction", direction.json)) }
+        if let residual { fields.append(("residual", residual.json)) }
+        if let page { fields.append(("page", page.json)) }
+        if let transfer { fields.append(("transfer", transfer.json)) }
         return .object(fields + additionalFields)
     }
 
@@ -131,7 +142,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         "schema", "target", "port", "test", "control", "verdict", "blocked", "summary", "trigger", "syn_variants",
         "other_port", "location", "injector", "genuine", "path", "test_path", "answers", "evidence", "evidence_file",
         "measurement_start_time", "runtime_s", "vantage", "software", "transport", "name", "script", "seed", "payload_sweep",
-        "reverse", "direction",
+        "reverse", "direction", "residual", "page", "transfer",
     ]
 
     public init(json: JSONValue) throws(RecordError) { try self.init(json: json, position: 1) }
@@ -183,6 +194,9 @@ public struct InvestigationRecord: JSONRecord, Equatable {
             payloadSweep: sweep,
             reverse: json.object("reverse").flatMap { try? ReverseRecord(json: $0) },
             direction: json.object("direction").map(DirectionRecord.init),
+            residual: json.object("residual").map(Residual.init),
+            page: json.object("page").map(Page.init),
+            transfer: json.object("transfer").map(Transfer.init),
             additionalFields: fields.filter { !Self.knownKeys.contains($0.key) })
         schemaName = json.string("schema")
         asRead = json

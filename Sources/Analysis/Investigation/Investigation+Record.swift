@@ -57,7 +57,10 @@ extension Investigation {
             softwareName: "censorscope",
             softwareVersion: context.softwareVersion,
             run: context.run,
-            payloadSweep: sweep)
+            payloadSweep: sweep,
+            residual: residual.map(Self.residualRecord),
+            page: interception?.page.map(Self.pageRecord),
+            transfer: throttle.map(Self.transferRecord))
     }
 
     static func variantRecord(_ r: SYNTrialResult) -> InvestigationRecord.SYNVariant {

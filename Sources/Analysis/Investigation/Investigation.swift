@@ -18,6 +18,12 @@ public struct InvestigationInput: Sendable {
     /// ("HTTP Host blocked.example").
     public var payloadSteps: [PayloadStep]?
     public var payloadName: String = "test"
+    /// The control request at full TTL around the sweep (residual blocking).
+    public var residual: ResidualInput?
+    /// The page fetched at full TTL (interception).
+    public var page: PageInput?
+    /// The bulk transfers (throttling).
+    public var transfer: TransferInput?
 
     public init(target: IPAddress, port: UInt16, echoReplies: [Answer], trials: [SYNTrial],
                 controlTraces: [TraceRun], triggerTrace: TraceRun? = nil) {
@@ -49,6 +55,11 @@ public struct Investigation: Sendable {
     /// The payload sweep's conclusion, when one ran.
     public var payload: PayloadFinding?
     public var payloadSteps: [PayloadStep]?
+    /// Residual blocking seen after the test, interception of the handshake, and the
+    /// bulk transfers' judgement, when measured.
+    public var residual: ResidualFinding? = nil
+    public var interception: InterceptionFinding? = nil
+    public var throttle: ThrottleFinding? = nil
 }
 
 extension Investigation {
@@ -63,30 +74,13 @@ extension Investigation {
         return (blocked.first?.trial.shape, passing.first?.trial.shape)
     }
 
-    /// Analyses the SYN level, then the payload sweep when the SYNs pass.
+    /// Analyses the SYN level (and an interception of the handshake), then the payload
+    /// sweep and residual blocking when the SYNs pass, then the bulk transfers.
     public static func analyse(_ input: InvestigationInput) -> Investigation {
         var out = analyseSYNs(input)
-        guard let steps = input.payloadSteps else { return out }
-        out.payloadSteps = steps
-        let finding = PayloadFinding.analyse(steps, target: input.target, port: input.port, profile: out.genuine, testName: input.payloadName)
-        out.payload = finding
-        guard out.verdict == .reachable else { return out }
-        if finding.verdict == .reachable {
-            out.summary += " " + finding.detail
-            return out
-        }
-        out.verdict = finding.verdict
-        out.trigger = Trigger(kind: "payload", detail: finding.detail + " The SYNs themselves pass.",
-                              blocked: [input.payloadName], passed: ["control request", "every SYN shape"])
-        out.location = finding.location
-        out.injector = finding.injector
-        out.evidence = finding.evidence + out.evidence
-        var s = "\(input.payloadName) on \(input.target) port \(input.port): \(finding.detail)"
-        if let l = finding.location {
-            s += " The device acts at TTL \(l.ttl)" + (l.address.map { " (\($0)" + (l.before.map { ", after \($0))" } ?? ")") } ?? "")
-                + ", " + (l.onPath ? "on-path" : "in-path") + "."
-        }
-        out.summary = s
+        if out.applyInterception(input) { return out }
+        if let steps = input.payloadSteps { out.applyPayload(steps, input) }
+        if let transfer = input.transfer { out.applyTransfer(transfer, input) }
         return out
     }
 
