@@ -120,7 +120,7 @@ public struct Engine {
                        probesSent: state.sent, seed: ids.seed, evidenceFile: bundle?.path)
     }
 
-    private func checkInterrupt() throws {
+    func checkInterrupt() throws {
         if network.interrupted { throw Interrupted() }
     }
 

@@ -1,5 +1,6 @@
 import Analysis
 import Campaigns
+import Foundation
 import Packets
 import ProbeSession
 import Probing
@@ -62,10 +63,13 @@ extension Engine {
         let steps = try network.sweep(config)
         var residual = ResidualInput(before: before, after: [try check("control after 1")])
         if residual.after[0].outcome != .data {
-            // Another port of the address (the scope), then a second look at this one.
+            // Another port of the address (the scope), then a second look at this one a
+            // second later: a block that lasts is not one lost packet.
             let other = SYNStep.SecondPort.auto.port(for: item.port.number)
             residual.otherPort = other
             residual.otherPortObservation = try check("other port", port: other)
+            try checkInterrupt()
+            Thread.sleep(forTimeInterval: 1)
             residual.after.append(try check("control after 2"))
         }
         state.residual = residual

@@ -81,7 +81,8 @@ public enum ConnectionExchange {
         let flow = PayloadFlow(local: socket.local, localPort: socket.localPort, remote: c.target, remotePort: c.port)
         var settings = LiveCaptureConfiguration(interface: c.interface, filter: PayloadTrace.filter(flow))
         settings.snapLength = c.snapLength
-        settings.bufferSize = 16 << 20   // read only after the transfer: the ring holds it meanwhile
+        // Read only after the transfer: the ring holds it meanwhile (room for every packet's first bytes).
+        settings.bufferSize = Int32(clamping: min(32 << 20, max(2 << 20, c.maxBytes / 1000 * (Int(c.snapLength) + 64))))
         let capture: LiveCapture
         do { capture = try LiveCapture(settings) } catch { throw .capture(error) }
         defer { capture.close() }
@@ -149,10 +150,11 @@ public enum ConnectionExchange {
         return read
     }
 
-    /// Every packet the ring holds, until it stays quiet for 50 ms (at most 3 s).
+    /// Every packet the ring holds, until it stays quiet for 10 ms (at most 3 s): our RST,
+    /// sent before, is in it already.
     private static func drain(_ capture: LiveCapture, into packets: inout [CapturedPacket]) {
         let end = ContinuousClock.now.advanced(by: .seconds(3))
-        while ContinuousClock.now < end, let p = try? capture.next(timeout: .milliseconds(50)) {
+        while ContinuousClock.now < end, let p = try? capture.next(timeout: .milliseconds(10)) {
             packets.append(p)
         }
     }

@@ -57,6 +57,18 @@ struct CapturedConnection {
         #expect(o.synAck?.ttl == 60 && o.firstData?.ttl == 60)
     }
 
+    @Test func aTransferWeCutCountsUntilOurStop() {
+        // Bursts (GRO) until 1.7 s, then our RST at 2 s: the rate counts the silent end too.
+        var c = CapturedConnection.opened()
+        c.add(500, out: false, seq: c.serverISN &+ 1, flags: .ack, payload: Array("HTTP/1.1 200 OK\r\n\r\n".utf8) + [UInt8](repeating: 0, count: 9981))
+        c.add(1701, out: false, seq: c.serverISN &+ 10_001, flags: .ack, payload: [UInt8](repeating: 0, count: 10_000))
+        c.add(2001, out: true, seq: c.clientISN + 40, flags: [.rst, .ack], ttl: 64)
+        let o = c.observation
+        #expect(o.cut && !o.ended && o.bytes == 20_000)
+        #expect(o.seconds.map { abs($0 - 2.0) < 1e-6 } == true)
+        #expect(o.bytesPerSecond.map { abs($0 - 10_000) < 1 } == true)
+    }
+
     @Test func aResetSYNIsARefusalWithItsSender() {
         var c = CapturedConnection()
         c.add(0, out: true, seq: c.clientISN, flags: .syn, ttl: 64)
@@ -93,11 +105,11 @@ struct CapturedConnection {
     static func transfer(_ bytes: Int, ms: Double, ended: Bool = true) -> ExchangeObservation {
         ExchangeObservation(outcome: bytes > 0 ? .data : .timeout, synAck: nil, firstLine: "HTTP/1.1 200 OK", bytes: bytes,
                             started: CapturedConnection.ts(0), requested: CapturedConnection.ts(1), firstDataAt: CapturedConnection.ts(2),
-                            lastDataAt: CapturedConnection.ts(1 + ms), ended: ended)
+                            lastDataAt: CapturedConnection.ts(1 + ms), stoppedAt: ended ? nil : CapturedConnection.ts(1 + ms), ended: ended)
     }
 
     static func input(_ controls: [ExchangeObservation], _ test: ExchangeObservation) -> TransferInput {
-        TransferInput(object: "/bytes/1048576", controls: controls, test: test, minBytes: 256 << 10, ratio: 4, maxSeconds: 2,
+        TransferInput(object: "/bytes/1048576", controls: controls, test: test, minBytes: 256 << 10, ratio: 4,
                       testName: "TLS SNI throttled.example", controlName: "TLS SNI example.com")
     }
 

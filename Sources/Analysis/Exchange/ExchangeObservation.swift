@@ -47,6 +47,8 @@ public struct ExchangeObservation: Hashable, Sendable {
     public var requested: CaptureTimestamp?
     public var firstDataAt: CaptureTimestamp?
     public var lastDataAt: CaptureTimestamp?
+    /// Our own end of it (our RST or FIN after the request): we stopped reading.
+    public var stoppedAt: CaptureTimestamp?
     /// The peer ended the stream: a FIN or a RST after its data.
     public var ended: Bool
     /// The socket's own view, when given (secondary evidence).
@@ -55,7 +57,7 @@ public struct ExchangeObservation: Hashable, Sendable {
     public init(outcome: Outcome, refusal: Refusal? = nil, refusedBy: Fingerprint? = nil, synAck: Fingerprint? = nil,
                 firstData: Fingerprint? = nil, firstLine: String? = nil, bytes: Int = 0, started: CaptureTimestamp? = nil,
                 requested: CaptureTimestamp? = nil, firstDataAt: CaptureTimestamp? = nil, lastDataAt: CaptureTimestamp? = nil,
-                ended: Bool = false, note: String? = nil) {
+                stoppedAt: CaptureTimestamp? = nil, ended: Bool = false, note: String? = nil) {
         self.outcome = outcome
         self.refusal = refusal
         self.refusedBy = refusedBy
@@ -67,17 +69,24 @@ public struct ExchangeObservation: Hashable, Sendable {
         self.requested = requested
         self.firstDataAt = firstDataAt
         self.lastDataAt = lastDataAt
+        self.stoppedAt = stoppedAt
         self.ended = ended
         self.note = note
     }
 
-    /// Seconds from the request to the last byte (nil without both).
+    /// Whether we stopped the transfer before the peer ended it (the bound in bytes or
+    /// time): it was still coming.
+    public var cut: Bool { outcome == .data && !ended && stoppedAt != nil }
+
+    /// Seconds the transfer took: from the request to the last byte when the peer ended
+    /// it, to our stop when we cut it (the bytes that did not come in that time count
+    /// against the rate; arrivals come in bursts, so the last byte understates it).
     public var seconds: Double? {
-        guard let a = requested ?? started, let b = lastDataAt else { return nil }
+        guard let a = requested ?? started, let b = cut ? stoppedAt : lastDataAt else { return nil }
         return Double(b.totalNanoseconds - a.totalNanoseconds) / 1e9
     }
 
-    /// Bytes per second from the request to the last byte; nil when nothing came.
+    /// Bytes per second over `seconds`; nil when nothing came.
     public var bytesPerSecond: Double? {
         guard bytes > 0, let s = seconds else { return nil }
         return Double(bytes) / max(s, 1e-6)
@@ -104,6 +113,8 @@ public struct ExchangeObservation: Hashable, Sendable {
                     o.started = time
                 } else if o.requested == nil, payloadLength(packet, t) > 0 {
                     o.requested = time
+                } else if o.requested != nil, o.stoppedAt == nil, t.flags.contains(.rst) || t.flags.contains(.fin) {
+                    o.stoppedAt = time
                 }
                 continue
             }

@@ -8,18 +8,16 @@ public struct TransferInput: Hashable, Sendable {
     public var object: String
     public var controls: [ExchangeObservation]
     public var test: ExchangeObservation
-    /// The least a transfer must deliver to be judged (unless it was still running when cut).
+    /// The least a transfer must deliver to be judged (unless we cut it: it was still coming).
     public var minBytes: Int
     /// How many times slower than the slower control the test must be.
     public var ratio: Double
-    /// The time bound of each transfer.
-    public var maxSeconds: Double
     /// "TLS SNI throttled.example", "TLS SNI example.com".
     public var testName: String
     public var controlName: String
 
     public init(object: String, controls: [ExchangeObservation], test: ExchangeObservation, minBytes: Int, ratio: Double,
-                maxSeconds: Double, testName: String, controlName: String) {
+                testName: String, controlName: String) {
         self.testName = testName
         self.controlName = controlName
         self.object = object
@@ -27,7 +25,6 @@ public struct TransferInput: Hashable, Sendable {
         self.test = test
         self.minBytes = minBytes
         self.ratio = ratio
-        self.maxSeconds = maxSeconds
     }
 }
 
@@ -67,11 +64,11 @@ public enum Throttling {
             return finding
         }
         let t = input.test
-        let cut = t.outcome == .data && !t.ended && (t.seconds ?? 0) >= 0.9 * input.maxSeconds
+        let cut = t.cut
         guard t.outcome == .data, t.bytes >= input.minBytes || cut, let testRate = t.bytesPerSecond,
               let controlRate = control.bytesPerSecond else {
             finding.detail = "Throttling was not measured: the test download of \(input.object) gave "
-                + (t.outcome == .data ? "\(t.bytes) bytes and ended" : Self.phrase(t))
+                + (t.outcome == .data ? "\(t.bytes) bytes, complete" : Self.phrase(t))
                 + ", while the control downloads delivered \(input.controls.map { String($0.bytes) }.joined(separator: " and ")) bytes."
             return finding
         }
