@@ -73,10 +73,17 @@ public enum Interception {
             return ttl.map { ($0, trace) }
         }
         guard let (ttl, trace) = candidates.min(by: { $0.0 < $1.0 }) else { return nil }
-        let router = controls.lazy.compactMap { c in c.responses(at: ttl).first { $0.kind == .timeExceeded }?.fingerprint.source }.first
-        let before = ttl > 1 ? (controls + [trace]).lazy.compactMap { c in
-            c.responses(at: ttl - 1).first { $0.kind == .timeExceeded }?.fingerprint.source
-        }.first : nil
+        // A router's time exceeded in the target's name is the NAT's own rewrite (a DNAT on the
+        // router translates its errors too): the router's address comes from a probe it did not NAT.
+        func router(at t: Int) -> IPAddress? {
+            (controls + [trace]).lazy.compactMap { c in
+                c.responses(at: t).first { $0.kind == .timeExceeded && $0.fingerprint.source != target }?.fingerprint.source
+            }.first
+        }
+        let before = ttl > 1 ? router(at: ttl - 1) : nil
+        let router = controls.lazy.compactMap { c in
+            c.responses(at: ttl).first { $0.kind == .timeExceeded && $0.fingerprint.source != target }?.fingerprint.source
+        }.first
         var reason = "Limited to TTL \(ttl), the SYN (\(trace.name) trace) already draws a SYN-ACK in the host's name"
         if let router {
             reason += ", while a control probe at that TTL draws time exceeded from \(router): the device answers at that hop"
