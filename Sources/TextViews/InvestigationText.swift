@@ -41,13 +41,13 @@ public enum InvestigationText {
         for s in r.results where s.trial.port == r.port {
             let name = s.trial.shape.name.padding(toLength: 20, withPad: " ", startingAt: 0)
             let f = s.response?.fingerprint
-            out.append("  \(name) \(String(s.trial.size).leftPadded(3))  \(s.outcome.resultWord.padding(toLength: 8, withPad: " ", startingAt: 0))"
+            out.append("  \(name) \(String(s.trial.size).leftPadded(3))  \(s.answerWord.padding(toLength: 8, withPad: " ", startingAt: 0))"
                 + (f.map { " ttl \($0.ttl)" + ($0.ipID.map { " id \($0)" } ?? "") } ?? "")
                 + (s.forged.isEmpty ? "" : "  FORGED") + (s.blocked ? "  blocked" : ""))
         }
         let others = r.results.filter { $0.trial.port != r.port }
         if let p = others.first?.trial.port {
-            out.append("  on port \(p): " + others.map { "\($0.trial.shape.name) \($0.outcome.resultWord)\($0.forged.isEmpty ? "" : " FORGED")" }.joined(separator: ", "))
+            out.append("  on port \(p): " + others.map { "\($0.trial.shape.name) \($0.answerWord)\($0.forged.isEmpty ? "" : " FORGED")" }.joined(separator: ", "))
         }
         if let path = r.path {
             out.append("")

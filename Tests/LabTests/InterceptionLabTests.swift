@@ -33,6 +33,9 @@ struct InterceptionLabTests {
                 #expect(page["ttl"] as? Int == 61)   // the portal: three hops back
                 let injector = try #require(r["injector"] as? [String: Any])
                 #expect(injector["flags"] as? String == "SA" && injector["ttl"] as? Int == 61)
+                // The SYN trials name the forged answer for what it is: a SYN-ACK, not a reset.
+                let first = try #require((r["syn_variants"] as? [[String: Any]])?.first)
+                #expect(first["result"] as? String == "syn-ack" && first["injected"] as? Bool == true)
                 #expect((r["genuine"] as? [String: Any])?["ttl"] as? Int == 60)
                 #expect((r["summary"] as? String ?? "").contains("intercepted"))
             }

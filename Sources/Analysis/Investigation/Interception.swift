@@ -95,3 +95,12 @@ public enum Interception {
                         reason: reason)
     }
 }
+
+extension SYNTrialResult {
+    /// The trial's `result` word: a forged answer is named by what it was — a SYN-ACK of an
+    /// interceptor is not a reset.
+    public var answerWord: String {
+        if case .forged = outcome, let first = forged.first, first.kind == .synAck { return "syn-ack" }
+        return outcome.resultWord
+    }
+}

@@ -66,7 +66,7 @@ extension Investigation {
     static func variantRecord(_ r: SYNTrialResult) -> InvestigationRecord.SYNVariant {
         InvestigationRecord.SYNVariant(
             variant: r.trial.shape.name, size: r.trial.size, port: Int(r.trial.port), padded: r.trial.shape.padded,
-            options: r.trial.optionNames, result: r.outcome.resultWord, injected: !r.forged.isEmpty, blocked: r.blocked,
+            options: r.trial.optionNames, result: r.answerWord, injected: !r.forged.isEmpty, blocked: r.blocked,
             response: r.response?.fingerprint.record(.synResponse),
             rttMilliseconds: roundedMilliseconds(r.response?.rttMilliseconds))
     }
