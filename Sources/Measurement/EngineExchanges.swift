@@ -25,8 +25,8 @@ extension Engine {
         state.sent += 2
     }
 
-    /// Bulk downloads of the step's object: control, test, and a control again when the test
-    /// looks throttled, each bounded in bytes and time. Only while nothing is blocked: a blocked request would not download. On TLS the
+    /// Bulk downloads of the step's object: control, test, and the test and the control again
+    /// when the test looks throttled, each bounded in bytes and time. Only while nothing is blocked: a blocked request would not download. On TLS the
     /// Host inside the session is the test name for both (the network sees only the SNI), so
     /// both download the same object.
     func transfer(_ step: TransferStep, state: inout EngineState, bundle: inout EvidenceBundle?) throws {
@@ -52,10 +52,13 @@ extension Engine {
         let test = try download("transfer test", as: name)
         var input = TransferInput(object: path, controls: [first], test: test, minBytes: step.minBytes, ratio: step.ratio,
                                   testName: Self.describe(kind, name), controlName: Self.describe(kind, controlName))
-        // A test that looks throttled is checked against a second control after it: the
-        // slower of the two is the reference, so a control that happened to be fast cannot
-        // make the test look slow.
+        // A test that looks throttled is downloaded again, then checked against a second
+        // control after both: the faster test and the slower control are compared, so neither
+        // a test slowed by a passing stall nor a control that happened to be fast makes a
+        // throttle.
         if Throttling.judge(input).throttled {
+            try checkInterrupt()
+            input.retests.append(try download("transfer test 2", as: name))
             try checkInterrupt()
             input.controls.append(try download("transfer control 2", as: controlName))
         }

@@ -122,6 +122,19 @@ struct CapturedConnection {
         #expect(f.detail.contains("148 kbit/s for TLS SNI throttled.example"))
     }
 
+    @Test func aTestSlowOnceButFastOnTheRetestIsNotThrottled() {
+        var input = Self.input([Self.transfer(1 << 20, ms: 10), Self.transfer(1 << 20, ms: 12)], Self.transfer(1 << 20, ms: 400))
+        #expect(Throttling.judge(input).throttled)   // one slow download alone would say throttle
+        input.retests = [Self.transfer(1 << 20, ms: 15)]
+        let f = Throttling.judge(input)
+        #expect(f.judged && !f.throttled && f.ratio == 1.25)
+        #expect(f.test.bytesPerSecond == Self.transfer(1 << 20, ms: 15).bytesPerSecond)   // the faster test
+        // Both test downloads slow: throttled, and the detail says which one was judged.
+        input.retests = [Self.transfer(40_000, ms: 1999, ended: false)]
+        let both = Throttling.judge(input)
+        #expect(both.throttled && both.detail.contains("the faster of 2 test downloads"))
+    }
+
     @Test func alikeRatesAreNotThrottling() {
         let f = Throttling.judge(Self.input([Self.transfer(1 << 20, ms: 10), Self.transfer(1 << 20, ms: 12)],
                                             Self.transfer(1 << 20, ms: 30)))
