@@ -82,7 +82,7 @@ let package = Package(
         // captured packets as values, so a live run and a pcap file are analysed alike.
         .target(name: "Probing", dependencies: ["Packets", "Capture", "JSONSupport", "Records"]),
         // The imperative shell of probing: pacing, raw sends, the run's capture, routes.
-        .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims", "SystemSupport"]),
+        .target(name: "ProbeSession", dependencies: ["Probing", "Packets", "Capture", "Sockets", "CSystemShims", "SystemSupport", "CTLSShim"]),
         // From correlated observations (live or from pcap files) to verdicts: injection,
         // trigger, location. Pure.
         .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport", "Records"]),
@@ -175,7 +175,7 @@ let package = Package(
         .testTarget(name: "YAMLReadingTests", dependencies: ["YAMLReading", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CampaignsTests", dependencies: ["TestSupport", "ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
-        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Campaigns", "Packets", "JSONSupport", "Analysis", "ProbeSession", "Probing", "Records"], exclude: ["Fixtures"]),
+        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "CampaignScheduler", "Campaigns", "Packets", "JSONSupport", "Analysis", "ProbeSession", "Probing", "Records"], exclude: ["Fixtures"]),
         .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "Records", "JSONSupport"]),
         .testTarget(
             name: "CensorTests",

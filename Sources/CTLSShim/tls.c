@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +312,94 @@ long cs_tls_write(cs_tls_conn *conn, const void *buf, int len) {
         if (r <= 0) return -1;
         p += r;
         left -= r;
+    }
+    return len;
+}
+
+// One client context for the process: no verification, TLS 1.2 and 1.3, ALPN http/1.1.
+static SSL_CTX *client_ctx;
+static pthread_once_t client_once = PTHREAD_ONCE_INIT;
+
+static void client_init(void) {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL) return;
+    if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) { SSL_CTX_free(ctx); return; }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+    static const unsigned char alpn[] = "\x08http/1.1";
+    SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1);
+    client_ctx = ctx;
+}
+
+// Waits up to `left` ms for `events` on fd; 0 when ready, -1 on timeout or error.
+static int wait_for(int fd, short events, long left) {
+    if (left <= 0) return -1;
+    struct pollfd p = { .fd = fd, .events = events, .revents = 0 };
+    int r = poll(&p, 1, (int)left);
+    if (r < 0 && errno == EINTR) return 0;
+    return r > 0 ? 0 : -1;
+}
+
+cs_tls_conn *cs_tls_connect(int fd, const char *server_name, int timeout_ms, char *err, size_t errlen) {
+    pthread_once(&client_once, client_init);
+    if (client_ctx == NULL) { set_error(err, errlen, "cannot set up a TLS client"); return NULL; }
+    cs_tls_conn *conn = calloc(1, sizeof *conn);
+    if (conn == NULL) { snprintf(err, errlen, "out of memory"); return NULL; }
+    conn->ssl = SSL_new(client_ctx);
+    if (conn->ssl == NULL || SSL_set_fd(conn->ssl, fd) != 1
+        || (server_name != NULL && SSL_set_tlsext_host_name(conn->ssl, server_name) != 1)) {
+        set_error(err, errlen, "cannot start TLS");
+        SSL_free(conn->ssl);
+        free(conn);
+        return NULL;
+    }
+    if (server_name != NULL) snprintf(conn->sni, sizeof conn->sni, "%s", server_name);
+    long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        ERR_clear_error();
+        int r = SSL_connect(conn->ssl);
+        if (r == 1) return conn;
+        int e = SSL_get_error(conn->ssl, r);
+        short events = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+        if (events == 0) {
+            set_error(err, errlen, e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN
+                      ? "the connection ended during the TLS handshake" : "the TLS handshake failed");
+            break;
+        }
+        if (wait_for(fd, events, deadline - now_ms()) != 0) {
+            snprintf(err, errlen, "the TLS handshake did not complete within %d ms", timeout_ms);
+            break;
+        }
+    }
+    SSL_free(conn->ssl);
+    free(conn);
+    return NULL;
+}
+
+long cs_tls_read_some(cs_tls_conn *conn, void *buf, int len, short *events) {
+    ERR_clear_error();
+    int r = SSL_read(conn->ssl, buf, len);
+    if (r > 0) return r;
+    int e = SSL_get_error(conn->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        if (events != NULL) *events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+        return -2;
+    }
+    return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+}
+
+long cs_tls_send(cs_tls_conn *conn, const void *buf, int len, int timeout_ms) {
+    const char *p = buf;
+    int left = len;
+    long deadline = now_ms() + timeout_ms;
+    int fd = SSL_get_fd(conn->ssl);
+    while (left > 0) {
+        ERR_clear_error();
+        int r = SSL_write(conn->ssl, p, left);
+        if (r > 0) { p += r; left -= r; continue; }
+        int e = SSL_get_error(conn->ssl, r);
+        short events = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+        if (events == 0 || wait_for(fd, events, deadline - now_ms()) != 0) return -1;
     }
     return len;
 }

@@ -13,6 +13,9 @@ import SystemSupport
 /// Runs a campaign's unfinished items: `parallel` worker threads take items in their stored
 /// (shuffled) order, all pacing their sends through one shared pacer; each finished item is
 /// one store transaction, so an interruption of any kind loses at most the items in flight.
+/// Items to the same address and port never run at once, and after one ends blocked (or
+/// with residual blocking) the next waits `holdoffSeconds` (`ItemSpacing`): a censor that
+/// keeps blocking a client for a while after a trigger would otherwise fall on it.
 struct CampaignRunner {
     let store: CampaignStore
     let script: ExperimentScript
@@ -35,20 +38,23 @@ struct CampaignRunner {
 
     private final class Shared: Sendable {
         struct State {
-            var next = 0
+            var spacing: ItemSpacing
             var done: Int
             var failed = 0
             var verdicts: [String: Int]
             var firstFailure: String?
         }
         let state: Mutex<State>
-        init(done: Int, verdicts: [String: Int]) { state = Mutex(State(done: done, verdicts: verdicts)) }
+        init(spacing: ItemSpacing, done: Int, verdicts: [String: Int]) {
+            state = Mutex(State(spacing: spacing, done: done, verdicts: verdicts))
+        }
     }
 
     func run(_ items: [StoredItem]) throws(MeasurementError) -> Summary {
         let status = try storeCall { try self.store.status() }
         let doneBefore = status.done
-        let shared = Shared(done: doneBefore, verdicts: status.verdictCounts)
+        let spacing = ItemSpacing(keys: items.map { "\($0.address) \($0.port)" }, holdoff: .seconds(pacing.holdoffSeconds))
+        let shared = Shared(spacing: spacing, done: doneBefore, verdicts: status.verdictCounts)
         let pacer = SharedPacer(rate: pacing.rate)
         let start = ContinuousClock.now
         let interrupted: @Sendable () -> Bool = { LabInterrupts.pending != 0 }
@@ -63,12 +69,23 @@ struct CampaignRunner {
                 try startThread(named: "campaign-\(n)", stackSize: 4 << 20) {
                     defer { group.leave() }
                     while !interrupted() {
-                        let index: Int = shared.state.withLock { s in defer { s.next += 1 }; return s.next }
-                        guard index < items.count else { return }
+                        let pick = shared.state.withLock { s in s.spacing.take(at: .now) }
+                        let index: Int
+                        switch pick {
+                        case .finished: return
+                        case .wait(let d):
+                            let c = min(d, .milliseconds(200)).components
+                            Thread.sleep(forTimeInterval: Double(c.seconds) + Double(c.attoseconds) / 1e18)
+                            continue
+                        case .item(let i): index = i
+                        }
                         let outcome = Self.measure(items[index], context)
                         shared.state.withLock { s in
+                            var holdOff = false
+                            if case .recorded(_, let blocked) = outcome { holdOff = blocked }
+                            s.spacing.finish(index, holdOff: holdOff, at: .now)
                             switch outcome {
-                            case .recorded(let verdict):
+                            case .recorded(let verdict, _):
                                 s.done += 1
                                 s.verdicts[verdict, default: 0] += 1
                             case .failed(let message):
@@ -104,7 +121,8 @@ struct CampaignRunner {
         }
     }
 
-    enum ItemOutcome { case recorded(String), failed(String), abandoned }
+    /// `recorded` carries the verdict, and whether the item was blocked or saw residual blocking.
+    enum ItemOutcome { case recorded(String, blocked: Bool), failed(String), abandoned }
 
     /// What every worker shares.
     struct ItemContext: Sendable {
@@ -169,7 +187,7 @@ struct CampaignRunner {
         } catch {
             return .failed("the store refused the result of \(address) port \(port): \(error)")
         }
-        return .recorded(r.verdict.rawValue)
+        return .recorded(r.verdict.rawValue, blocked: r.verdict.isBlocking || r.residual != nil)
     }
 
     /// An item's seed: the campaign's, mixed with the item id, so a resumed item repeats its probes.

@@ -73,12 +73,18 @@ public struct Pacing: Sendable, Hashable {
     public var targetGapMilliseconds: Int
     /// How long a run waits for answers after its last probe, in milliseconds. Default 2000.
     public var timeoutMilliseconds: Int
+    /// After an item to an address and port ends blocked (or with residual blocking), the
+    /// next item to the same address and port waits this long, so that a censor's residual
+    /// blocking (the GFW's lasts about 90 s) does not fall on it. Default 120.
+    public var holdoffSeconds: Int
 
-    public init(rate: Double? = 100, parallel: Int = 8, targetGapMilliseconds: Int = 0, timeoutMilliseconds: Int = 2000) {
+    public init(rate: Double? = 100, parallel: Int = 8, targetGapMilliseconds: Int = 0, timeoutMilliseconds: Int = 2000,
+                holdoffSeconds: Int = 120) {
         self.rate = rate
         self.parallel = parallel
         self.targetGapMilliseconds = targetGapMilliseconds
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.holdoffSeconds = holdoffSeconds
     }
 }
 
@@ -90,6 +96,9 @@ public enum StepCondition: String, Sendable, Hashable {
     case blocked
     /// Only when the kernel-shaped (linux) SYN of an earlier SYN step passed (a handshake can work).
     case passed
+    /// Only when the SYN-ACKs on this port come from a device that is not the host (their
+    /// hop distance, window or options disagree with the host's own packets): interception.
+    case intercepted
 }
 
 /// One step of a script: a probe kind from the registry with its parameters.
@@ -105,6 +114,10 @@ public enum ScriptStep: Sendable, Hashable {
     /// Requests of a UDP application kind from the probe-kind table (`ProbeKinds.datagram`:
     /// stun, dns, quic…), to UDP ports.
     case datagram(DatagramStep)
+    /// An HTTP request at full TTL and the page that answers it (TCP ports).
+    case fetch(FetchStep)
+    /// A bulk transfer for the test and the control name, goodput compared (TCP ports).
+    case transfer(TransferStep)
 
     /// The step's kind as scripts write it (`probe:`).
     public var kind: String {
@@ -114,6 +127,8 @@ public enum ScriptStep: Sendable, Hashable {
         case .trace: return "trace"
         case .payload: return "payload"
         case .datagram(let d): return d.kind
+        case .fetch: return "fetch"
+        case .transfer: return "transfer"
         }
     }
 
@@ -121,6 +136,8 @@ public enum ScriptStep: Sendable, Hashable {
         switch self {
         case .trace(let t): return t.when
         case .payload(let p): return p.when
+        case .fetch(let f): return f.when
+        case .transfer(let t): return t.when
         default: return .always
         }
     }
@@ -205,6 +222,54 @@ public struct PayloadSpec: Sendable, Hashable {
         self.control = control
         self.maxTTL = maxTTL
         self.pauseMilliseconds = pauseMilliseconds
+        self.when = when
+    }
+}
+
+/// The page at full TTL: an HTTP GET with the test name as Host, or, without one, the
+/// target's address (what a browser sends for a bare address).
+public struct FetchStep: Sendable, Hashable {
+    public var name: PayloadSpec.Name
+    public var path: String
+    public var maxBytes: Int
+    public var maxMilliseconds: Int
+    public var when: StepCondition
+
+    public init(name: PayloadSpec.Name = .target, path: String = "/", maxBytes: Int = 65_536, maxMilliseconds: Int = 2000,
+                when: StepCondition = .intercepted) {
+        self.name = name
+        self.path = path
+        self.maxBytes = maxBytes
+        self.maxMilliseconds = maxMilliseconds
+        self.when = when
+    }
+}
+
+/// Goodput of a bulk transfer of `path` for the control, the test and the control again,
+/// each bounded by `maxBytes` and `maxMilliseconds`; throttling when the test's rate is
+/// `ratio` times below the slower control's, with at least `minBytes` to judge by.
+public struct TransferStep: Sendable, Hashable {
+    public var kind: PayloadSpec.Kind
+    public var name: PayloadSpec.Name
+    public var control: String
+    public var path: String
+    public var maxBytes: Int
+    public var maxMilliseconds: Int
+    public var minBytes: Int
+    public var ratio: Double
+    public var when: StepCondition
+
+    public init(kind: PayloadSpec.Kind, name: PayloadSpec.Name = .target, control: String = "example.com", path: String = "/",
+                maxBytes: Int = 2 << 20, maxMilliseconds: Int = 2000, minBytes: Int = 256 << 10, ratio: Double = 4,
+                when: StepCondition = .passed) {
+        self.kind = kind
+        self.name = name
+        self.control = control
+        self.path = path
+        self.maxBytes = maxBytes
+        self.maxMilliseconds = maxMilliseconds
+        self.minBytes = minBytes
+        self.ratio = ratio
         self.when = when
     }
 }

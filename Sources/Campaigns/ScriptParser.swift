@@ -3,7 +3,7 @@ import Yams
 extension ExperimentScript {
     /// The top-level keys of a script, in the order the documentation gives them.
     static let topLevelKeys = ["name", "description", "ports", "repetitions", "pacing", "steps", "analyses"]
-    static let pacingKeys = ["rate", "parallel", "target_gap_ms", "timeout_ms"]
+    static let pacingKeys = ["rate", "parallel", "target_gap_ms", "timeout_ms", "holdoff_s"]
 
     /// Parses and validates an experiment script (Docs/campaigns.md). `source` names the file
     /// in errors. Hostile input never traps: every problem is a `CampaignError` with its line.
@@ -91,6 +91,7 @@ struct ScriptBuilder {
         if let n = fields["parallel"] { pacing.parallel = try reader.int(n, "parallel", 1...256) }
         if let n = fields["target_gap_ms"] { pacing.targetGapMilliseconds = try reader.int(n, "target_gap_ms", 0...60_000) }
         if let n = fields["timeout_ms"] { pacing.timeoutMilliseconds = try reader.int(n, "timeout_ms", 100...30_000) }
+        if let n = fields["holdoff_s"] { pacing.holdoffSeconds = try reader.int(n, "holdoff_s", 0...3600) }
         return pacing
     }
 
@@ -116,7 +117,7 @@ struct ScriptBuilder {
         let hasUDP = ports.contains { $0.transport == .udp }
         for located in steps {
             switch located.step {
-            case .syn, .payload:
+            case .syn, .payload, .fetch, .transfer:
                 guard hasTCP else {
                     throw reader.fail(line: located.line, "a \(located.step.kind) step probes TCP but `ports` has no TCP port; add one like 443")
                 }

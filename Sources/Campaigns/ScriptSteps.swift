@@ -12,12 +12,14 @@ struct StepBuilder {
     let reader: ScriptReader
 
     /// The steps the language has of its own; the datagram kinds come from the probe-kind table.
-    static let ownKinds = ["echo", "syn", "trace", "payload"]
+    static let ownKinds = ["echo", "syn", "trace", "payload", "fetch", "transfer"]
     static let ownKeys: [String: [String]] = [
         "echo": ["probe", "count"],
         "syn": ["probe", "variants", "pad", "second_port"],
         "trace": ["probe", "method", "shape", "max_ttl", "when"],
         "payload": ["probe", "kind", "name", "control", "max_ttl", "pause_ms", "when"],
+        "fetch": ["probe", "name", "path", "max_bytes", "max_ms", "when"],
+        "transfer": ["probe", "kind", "name", "control", "path", "max_bytes", "max_ms", "min_bytes", "ratio", "when"],
     ]
     // Closures, not key paths, over the table's metatypes (Swift 6.3 crashes on those).
     static let datagramKinds = ProbeKinds.datagram.map { $0.name }
@@ -65,8 +67,11 @@ struct StepBuilder {
         case "trace":
             return .trace(try trace(fields, earlierSYN: earlierSYN))
         case "payload":
-            let linux = earlier.contains { if case .syn(let s) = $0 { return s.variants.contains(.linux) } else { return false } }
-            return .payload(try payload(fields, earlierSYN: earlierSYN, earlierLinuxSYN: linux))
+            return .payload(try payload(fields, earlierSYN: earlierSYN, earlierLinuxSYN: Self.sendsLinux(earlier)))
+        case "fetch":
+            return .fetch(try fetch(fields, earlierSYN: earlierSYN))
+        case "transfer":
+            return .transfer(try transfer(fields, earlierSYN: earlierSYN, earlierLinuxSYN: Self.sendsLinux(earlier)))
         default:
             return .datagram(try datagram(kind, fields, node: node))
         }
@@ -142,43 +147,69 @@ struct StepBuilder {
         return step
     }
 
+    /// Whether an earlier syn step sends the kernel's own (linux) shape, which `when: passed` waits for.
+    static func sendsLinux(_ earlier: [ScriptStep]) -> Bool {
+        earlier.contains { if case .syn(let s) = $0 { return s.variants.contains(.linux) } else { return false } }
+    }
+
     func payload(_ fields: Fields, earlierSYN: Bool, earlierLinuxSYN: Bool) throws(CampaignError) -> PayloadSpec {
+        var spec = PayloadSpec(kind: try payloadKind(fields))
+        if let name = try testName(fields) { spec.name = name }
+        if let control = try controlName(fields) { spec.control = control }
+        if let n = fields["max_ttl"] { spec.maxTTL = try reader.int(n, "max_ttl", 2...64) }
+        if let n = fields["pause_ms"] { spec.pauseMilliseconds = try reader.int(n, "pause_ms", 0...5000) }
+        spec.when = try condition(fields, ["passed", "always"], default: .passed, earlierSYN: earlierSYN, earlierLinuxSYN: earlierLinuxSYN)
+        return spec
+    }
+
+    /// `kind`: what the step sends, http (a Host header) or tls (an SNI), or auto.
+    func payloadKind(_ fields: Fields) throws(CampaignError) -> PayloadSpec.Kind {
         let kindNode = try fields.required("kind", "say what to send: http (a Host header) or tls (a ClientHello with SNI)")
         guard let kind = PayloadSpec.Kind(rawValue: try reader.word(kindNode, "kind", ["http", "tls", "auto"])) else {
             throw reader.fail(kindNode, "`kind` must be http, tls or auto")
         }
-        var spec = PayloadSpec(kind: kind)
-        if let n = fields["name"] {
-            let text = try reader.scalar(n, "name")
-            spec.name = text == Self.targetName ? .target : .fixed(try literalName(n, text, "name", allowTarget: true))
-        }
-        if let n = fields["control"] {
-            spec.control = try literalName(n, try reader.scalar(n, "control"), "control", allowTarget: false)
-        }
-        if let n = fields["max_ttl"] { spec.maxTTL = try reader.int(n, "max_ttl", 2...64) }
-        if let n = fields["pause_ms"] { spec.pauseMilliseconds = try reader.int(n, "pause_ms", 0...5000) }
-        var whenLine = fields.line
-        if let whenNode = fields["when"] {
-            spec.when = StepCondition(rawValue: try reader.word(whenNode, "when", ["passed", "always"])) ?? .passed
-            whenLine = ScriptReader.line(whenNode)
-        }
-        try requireEarlierSYN(spec.when, earlierSYN: earlierSYN, line: whenLine, implicit: fields["when"] == nil)
-        // `passed` means the kernel-shaped (linux) SYN got through: some earlier syn step must send it.
-        if spec.when == .passed, !earlierLinuxSYN {
-            throw reader.fail(line: whenLine, "`when: passed` waits for the linux SYN of an earlier syn step, but none sends `linux`; add it to that step's `variants` or use `when: always`")
-        }
-        return spec
+        return kind
     }
 
-    /// `blocked` and `passed` act on what an earlier syn step found.
-    private func requireEarlierSYN(_ when: StepCondition, earlierSYN: Bool, line: Int, implicit: Bool = false) throws(CampaignError) {
+    /// `name`: `$target` or a literal name; nil when not given.
+    func testName(_ fields: Fields) throws(CampaignError) -> PayloadSpec.Name? {
+        guard let n = fields["name"] else { return nil }
+        let text = try reader.scalar(n, "name")
+        return text == Self.targetName ? .target : .fixed(try literalName(n, text, "name", allowTarget: true))
+    }
+
+    /// `control`: a literal name; nil when not given.
+    func controlName(_ fields: Fields) throws(CampaignError) -> String? {
+        guard let n = fields["control"] else { return nil }
+        return try literalName(n, try reader.scalar(n, "control"), "control", allowTarget: false)
+    }
+
+    /// `when:` among `allowed`, checked against the steps before it.
+    func condition(_ fields: Fields, _ allowed: [String], default fallback: StepCondition, earlierSYN: Bool,
+                   earlierLinuxSYN: Bool) throws(CampaignError) -> StepCondition {
+        var when = fallback
+        var whenLine = fields.line
+        if let whenNode = fields["when"] {
+            when = StepCondition(rawValue: try reader.word(whenNode, "when", allowed)) ?? fallback
+            whenLine = ScriptReader.line(whenNode)
+        }
+        try requireEarlierSYN(when, earlierSYN: earlierSYN, line: whenLine, implicit: fields["when"] == nil)
+        // `passed` means the kernel-shaped (linux) SYN got through: some earlier syn step must send it.
+        if when == .passed, !earlierLinuxSYN {
+            throw reader.fail(line: whenLine, "`when: passed` waits for the linux SYN of an earlier syn step, but none sends `linux`; add it to that step's `variants` or use `when: always`")
+        }
+        return when
+    }
+
+    /// `blocked`, `passed` and `intercepted` act on what an earlier syn step found.
+    func requireEarlierSYN(_ when: StepCondition, earlierSYN: Bool, line: Int, implicit: Bool = false) throws(CampaignError) {
         guard when != .always, !earlierSYN else { return }
         let how = implicit ? "runs `when: \(when.rawValue)` by default, which" : "has `when: \(when.rawValue)`, which"
         throw reader.fail(line: line, "this step \(how) acts on an earlier syn step's result, but none comes before it; add a syn step earlier or use `when: always`")
     }
 
     /// A Host/SNI value: 1 to 255 bytes, no spaces or control characters.
-    private func literalName(_ node: Node, _ text: String, _ key: String, allowTarget: Bool) throws(CampaignError) -> String {
+    func literalName(_ node: Node, _ text: String, _ key: String, allowTarget: Bool) throws(CampaignError) -> String {
         let bytes = text.utf8
         let clean = bytes.allSatisfy { $0 > 0x20 && $0 != 0x7F }
         guard clean, (1...Self.maximumNameBytes).contains(bytes.count), !text.hasPrefix("$") else {

@@ -20,6 +20,8 @@ public struct Engine {
     public var maxTTL: Int?
     /// Replaces every payload step's control name (`investigate --control`).
     public var control: String?
+    /// Replaces every transfer step's path (`investigate --object`).
+    public var object: String?
     /// Whether to keep the run's packets in a pcapng, and where (nil: a temporary file
     /// named after the target and time).
     public var evidence: Bool
@@ -32,7 +34,9 @@ public struct Engine {
     public var knowledge: PathKnowledge?
 
     public init(script: ExperimentScript, network: any ProbeNetwork, source: IPAddress, maxTTL: Int? = nil,
-                control: String? = nil, evidence: Bool = false, evidencePath: String? = nil, softwareVersion: String) {
+                control: String? = nil, object: String? = nil, evidence: Bool = false, evidencePath: String? = nil,
+                softwareVersion: String) {
+        self.object = object
         self.script = script
         self.network = network
         self.source = source
@@ -87,11 +91,11 @@ public struct Engine {
             try checkInterrupt()
         }
         for step in script.steps where state.applies(step) {
-            if case .payload(let spec) = step {
+            if step.makesConnections {
                 try flush()
                 try checkInterrupt()
-                if state.holds(spec.when) {
-                    try sweep(spec, state: &state, bundle: &bundle)
+                if state.holds(step.condition) {
+                    try connections(step, state: &state, bundle: &bundle)
                     try checkInterrupt()
                 }
                 continue

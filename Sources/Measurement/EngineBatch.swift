@@ -53,7 +53,7 @@ extension Engine {
                     guard let trace = try plannedTrace(t, state: &state, start: probes.count) else { continue }
                     probes += trace.probes
                     traces.append(trace)
-                case .payload:
+                case .payload, .fetch, .transfer:
                     break
                 }
             }

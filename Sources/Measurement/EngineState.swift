@@ -27,6 +27,10 @@ struct EngineState {
     var payloadSteps: [PayloadStep]?
     var payloadName = "test"
     var sweep: (test: PayloadTrace.Payload, control: PayloadTrace.Payload)?
+    /// The full-TTL connections: controls around the sweep, the fetched page, the transfers.
+    var residual: ResidualInput?
+    var page: PageInput?
+    var transfer: TransferInput?
     var answers: [(probe: Probe, answer: Answer)] = []
     var sent = 0
 
@@ -42,7 +46,7 @@ struct EngineState {
     func applies(_ step: ScriptStep) -> Bool {
         switch step {
         case .echo: return true
-        case .syn, .payload: return item.isTCP
+        case .syn, .payload, .fetch, .transfer: return item.isTCP
         case .datagram: return !item.isTCP
         case .trace(let t): return t.method == .icmp || (t.method == .tcp) == item.isTCP
         }
@@ -60,6 +64,8 @@ struct EngineState {
             let main = synResults().filter { $0.trial.port == item.port.number }
             if let linux = main.first(where: { $0.trial.shape.name == "linux" }) { return !linux.blocked }
             return analyse().verdict == .reachable
+        case .intercepted:
+            return Interception.synAcks(synResults(), port: item.port.number) != nil
         }
     }
 
@@ -76,6 +82,9 @@ struct EngineState {
             input.payloadName = payloadName
             input.echoProbes = echoProbes
             input.controls = controls
+            input.residual = residual
+            input.page = page
+            input.transfer = transfer
             return Investigation.analyse(input)
         }
         var input = DatagramInput(target: item.address, port: item.port.number, echoReplies: echoes, trials: datagrams, traces: controlTraces)

@@ -28,14 +28,15 @@ public struct InvestigationPlan {
     /// steps test. The evidence goes to `pcap`, else to a temporary file; `seed` repeats a
     /// run exactly.
     public func run(target: ProbeTarget, host: String, httpHost: String?, sni: String?, settings: RunSettings,
-                    maxTTL: Int?, control: String?, pcap: String?, seed: UInt64?, softwareVersion: String,
-                    controls: [VantageControl] = []) throws -> Engine.Outcome {
+                    maxTTL: Int?, control: String?, object: String? = nil, pcap: String?, seed: UInt64?,
+                    softwareVersion: String, controls: [VantageControl] = []) throws -> Engine.Outcome {
         var names: [PayloadSpec.Kind: String] = [:]
         names[.http] = httpHost
         names[.tls] = sni
         let item = MeasurementItem(address: target.address, name: IPAddress(host) == nil ? host : nil, port: port, testNames: names)
         var engine = Engine(script: script, network: LiveNetwork(route: target.route, settings: settings), source: target.route.source,
-                            maxTTL: maxTTL, control: control, evidence: true, evidencePath: pcap, softwareVersion: softwareVersion)
+                            maxTTL: maxTTL, control: control, object: object, evidence: true, evidencePath: pcap,
+                            softwareVersion: softwareVersion)
         engine.controls = controls
         return try engine.measure(item, ids: seed.map(IdentifierSource.init(seed:)) ?? .random())
     }

@@ -1,3 +1,4 @@
+import Analysis
 import Capture
 import Packets
 import ProbeSession
@@ -17,6 +18,10 @@ public protocol ProbeNetwork {
 
     /// The handshake + TTL-limited payload sweep (`PayloadTrace`).
     func sweep(_ configuration: PayloadTrace.Configuration) throws(MeasurementError) -> [PayloadStep]
+
+    /// One connection at full TTL, a request and what answers it (`ConnectionExchange`),
+    /// judged from the connection's packets.
+    func exchange(_ configuration: ConnectionExchange.Configuration) throws(MeasurementError) -> ExchangeObservation
 
     /// True once the user interrupted: the engine stops between phases.
     var interrupted: Bool { get }

@@ -34,7 +34,7 @@ public final class RecordedNetwork: ProbeNetwork, Sendable {
 
     public var interrupted: Bool { false }
 
-    private func nextPart(_ what: String) throws(MeasurementError) -> [CapturedPacket] {
+    func nextPart(_ what: String) throws(MeasurementError) -> [CapturedPacket] {
         let i = next.withLock { n in defer { n += 1 }; return n }
         guard i < parts.count else {
             throw MeasurementError("the recording has \(parts.count) parts, but the experiment asks for a \(what) as part \(i + 1): it was made by another experiment, seed or version")

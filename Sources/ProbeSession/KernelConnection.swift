@@ -145,6 +145,38 @@ public final class KernelConnection {
         return KernelConnectionError.text(code)
     }
 
+    /// The socket, for a TLS session over it (`ConnectionExchange`); -1 once aborted.
+    var descriptor: Int32 { fd }
+
+    /// What one read without waiting gave.
+    public enum Received: Hashable, Sendable {
+        case bytes(Int)
+        /// The peer closed its side (FIN).
+        case closed
+        case wouldBlock
+        case failed(String)
+    }
+
+    /// Reads up to `buffer.count` bytes without waiting (they are discarded by callers that
+    /// only count them).
+    public func receive(into buffer: inout [UInt8]) -> Received {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        if n > 0 { return .bytes(n) }
+        if n == 0 { return .closed }
+        let code = errno
+        if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return .wouldBlock }
+        return .failed(KernelConnectionError.text(code))
+    }
+
+    /// Waits up to `timeout` for `events` (POLLIN, POLLOUT) on the socket; true when they
+    /// (or an error, or the peer's close) came.
+    public func wait(for events: Int16, timeout: Duration) -> Bool {
+        guard fd >= 0, timeout > .zero else { return false }
+        var pfd = pollfd(fd: fd, events: events, revents: 0)
+        let n = poll(&pfd, 1, Int32(clamping: Self.milliseconds(timeout) + 1))
+        return n > 0
+    }
+
     /// Restores the default TTL and closes with an immediate RST (SO_LINGER {1, 0}). When
     /// the payload never reached the server the RST's seq is past the server's rcv.nxt, so
     /// Linux answers with a challenge ACK (RFC 5961), which our stack, the socket gone,

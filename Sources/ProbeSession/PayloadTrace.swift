@@ -117,6 +117,17 @@ public enum PayloadTrace {
             && step.test.outcome != .timeExceeded && step.test.outcome != .notConnected
     }
 
+    /// Whether the last step shows connections failing after a test went as far as it will go:
+    /// the control's handshake failed although earlier ones were made, and the test drew
+    /// something other than time exceeded. A censor blocking every later connection
+    /// (residual blocking) makes higher TTLs fail alike; the engine's controls after the
+    /// sweep tell whether that is what happened.
+    public static func cutByResidual(_ steps: [Step]) -> Bool {
+        guard let last = steps.last, last.control.outcome == .notConnected,
+              last.test.outcome != .timeExceeded, last.test.outcome != .notConnected else { return false }
+        return steps.dropLast().contains { $0.control.outcome != .notConnected }
+    }
+
     /// Runs the trace; `progress` is called after each TTL (for streaming output).
     public static func run(_ config: Configuration, progress: (Step) -> Void = { _ in }) throws(Failure) -> [Step] {
         guard let testBytes = config.test.bytes(seed: 1), let controlBytes = config.control.bytes(seed: 2) else {
@@ -151,7 +162,7 @@ public enum PayloadTrace {
             let step = Step(ttl: ttl, test: test.observation, control: control.observation)
             steps.append(step)
             progress(step)
-            if config.stopEarly, reachedEnd(step, target: config.target) { break }
+            if config.stopEarly, reachedEnd(step, target: config.target) || cutByResidual(steps) { break }
         }
         if let writer { do { try writer.close() } catch { throw .pcap(error) } }
         return steps
@@ -189,7 +200,9 @@ public enum PayloadTrace {
         do { try socket.connect(timeout: config.connectTimeout) } catch {
             socket.abort()
             drain(capture, into: &captured, for: .milliseconds(20))
-            return (.notConnected(error.description), captured)
+            var failed = PayloadObservation.notConnected(error.description)
+            failed.sentAt = captured.first?.timestamp   // our SYN
+            return (failed, captured)
         }
         do {
             try socket.setHopLimit(ttl)

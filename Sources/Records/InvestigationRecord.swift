@@ -42,6 +42,11 @@ public struct InvestigationRecord: JSONRecord, Equatable {
     /// The layers the measurement tested ("icmp", "tcp", "udp", "http", "tls"): a reachable
     /// target without a payload was reached at the transport, not shown unblocked above it.
     public var layersTested: [String]?
+    /// Written when measured: residual blocking seen after the test, the page fetched at
+    /// full TTL (interception), the bulk transfers (throttling).
+    public var residual: Residual?
+    public var page: Page?
+    public var transfer: Transfer?
     /// Keys this version does not know, kept in their order after the known ones (a newer
     /// writer's result passes through a report unchanged).
     public var additionalFields: [(key: String, value: JSONValue)]
@@ -59,6 +64,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
                 runtimeSeconds: Double? = nil, vantage: Vantage? = nil, softwareName: String? = "censorscope",
                 softwareVersion: String? = nil, run: RunKeys? = nil, payloadSweep: PayloadSweep = .absent,
                 reverse: ReverseRecord? = nil, direction: DirectionRecord? = nil, layersTested: [String]? = nil,
+                residual: Residual? = nil, page: Page? = nil, transfer: Transfer? = nil,
                 additionalFields: [(key: String, value: JSONValue)] = []) {
         schemaName = Self.schema
         self.target = target
@@ -89,6 +95,9 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         self.reverse = reverse
         self.direction = direction
         self.layersTested = layersTested
+        self.residual = residual
+        self.page = page
+        self.transfer = transfer
         self.additionalFields = additionalFields
     }
 
@@ -129,6 +138,9 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         if let reverse { fields.append(("reverse", reverse.json)) }
         if let direction { fields.append(("direction", direction.json)) }
         if let layersTested { fields.append(("layers_tested", .array(layersTested.map { .string($0) }))) }
+        if let residual { fields.append(("residual", residual.json)) }
+        if let page { fields.append(("page", page.json)) }
+        if let transfer { fields.append(("transfer", transfer.json)) }
         return .object(fields + additionalFields)
     }
 
@@ -136,7 +148,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
         "schema", "target", "port", "test", "control", "verdict", "blocked", "summary", "trigger", "syn_variants",
         "other_port", "location", "injector", "genuine", "path", "test_path", "answers", "evidence", "evidence_file",
         "measurement_start_time", "runtime_s", "vantage", "software", "transport", "name", "script", "seed", "payload_sweep",
-        "reverse", "direction", "layers_tested",
+        "reverse", "direction", "layers_tested", "residual", "page", "transfer",
     ]
 
     public init(json: JSONValue) throws(RecordError) { try self.init(json: json, position: 1) }
@@ -189,6 +201,9 @@ public struct InvestigationRecord: JSONRecord, Equatable {
             reverse: json.object("reverse").flatMap { try? ReverseRecord(json: $0) },
             direction: json.object("direction").map(DirectionRecord.init),
             layersTested: json["layers_tested"]?.arrayValue.map { $0.compactMap(\.stringValue) },
+            residual: json.object("residual").map(Residual.init),
+            page: json.object("page").map(Page.init),
+            transfer: json.object("transfer").map(Transfer.init),
             additionalFields: fields.filter { !Self.knownKeys.contains($0.key) })
         schemaName = json.string("schema")
         asRead = json

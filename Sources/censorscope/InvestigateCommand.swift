@@ -15,7 +15,10 @@ struct InvestigateCommand: ParsableCommand {
             to other sizes (size vs options), to the port and to a second one; Paris traceroutes \
             over ICMP and TCP; a traceroute with a blocked SYN shape to find the hop where the \
             device acts; and with --host or --sni, a handshake plus a TTL-limited request for the \
-            test name and a control name. Every packet is kept in a pcapng evidence file. \
+            test name and a control name, with the control also made at full TTL before and after \
+            it (residual blocking), then bulk downloads for both (throttling); when the handshake is \
+            answered by a device that is not the host, the page it serves. Every packet is kept in \
+            a pcapng evidence file. \
             Verdicts are explained in Docs/verdicts.md, the script language in Docs/campaigns.md.
             """
     )
@@ -34,6 +37,9 @@ struct InvestigateCommand: ParsableCommand {
 
     @Option(help: "The control name for --host/--sni (default: the experiment's, example.com).")
     var control: String?
+
+    @Option(help: ArgumentHelp("The object the throttling check downloads for --host/--sni (default: the experiment's).", valueName: "path"))
+    var object: String?
 
     @Option(name: .customLong("max-ttl"), help: "Largest TTL for traces and sweeps (default: the experiment's, 30).")
     var maxTTL: Int?
@@ -57,6 +63,9 @@ struct InvestigateCommand: ParsableCommand {
         }
         if httpHost != nil, sni != nil { throw ValidationError("give at most one of --host and --sni") }
         if let seed, seed >= 1 << 53 { throw ValidationError("--seed must be below 2^53 (9007199254740992), so JSON keeps it exact") }
+        if let object, !object.hasPrefix("/") || object.utf8.count > 1024 || !object.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            throw ValidationError("--object must be a path starting with / (printable ASCII, no spaces, at most 1024 bytes), like /bytes/1048576")
+        }
         if let port, ServicePort(port) == nil { throw ValidationError("--port must be a port from 1 to 65535, optionally followed by /udp") }
     }
 
@@ -72,8 +81,8 @@ struct InvestigateCommand: ParsableCommand {
             }
             let outcome = try plan.run(target: target, host: host, httpHost: httpHost, sni: sni,
                                        settings: plan.settings(rate: common.rateOption, timeout: common.timeoutOption, interface: common.interface),
-                                       maxTTL: maxTTL, control: control, pcap: common.pcap, seed: seed, softwareVersion: CensorScope.version,
-                                       controls: [agent?.control(for: target.address)].compactMap { $0 })
+                                       maxTTL: maxTTL, control: control, object: object, pcap: common.pcap, seed: seed,
+                                       softwareVersion: CensorScope.version, controls: [agent?.control(for: target.address)].compactMap { $0 })
             let reverse = try agent?.run(port: plan.port.number, httpHost: httpHost, sni: sni, forwardBlocked: outcome.result.verdict.isBlocking,
                                          ipv6: target.isIPv6)
             let hops = naming.lookUp(outcome.result.pathAddresses)

@@ -31,7 +31,7 @@ func scriptError(_ text: String, source: String = "bad.yaml") -> CampaignError? 
             pacing:
               rate: 10
               burst: 5
-            """, line: 4, fragment: "unknown key 'burst' in `pacing`; use rate, parallel, target_gap_ms or timeout_ms"),
+            """, line: 4, fragment: "unknown key 'burst' in `pacing`; use rate, parallel, target_gap_ms, timeout_ms or holdoff_s"),
         ScriptErrorCase(label: "unknown step key", text: """
             name: x
             ports: [443]
@@ -68,7 +68,7 @@ func scriptError(_ text: String, source: String = "bad.yaml") -> CampaignError? 
             steps:
               - probe: echo
               - probe: foo
-            """, line: 5, fragment: "unknown probe 'foo'; use echo, syn, trace, payload, stun, dns or quic"),
+            """, line: 5, fragment: "unknown probe 'foo'; use echo, syn, trace, payload, fetch, transfer, stun, dns or quic"),
         ScriptErrorCase(label: "step without probe", text: """
             name: x
             steps:

@@ -178,7 +178,7 @@ struct SyntheticConnection {
 
     @Test func nothingIsTimeout() {
         let o = SyntheticConnection().classify()
-        #expect(o == PayloadObservation(outcome: .timeout))
+        #expect(o == PayloadObservation(outcome: .timeout, sentAt: SyntheticConnection.ts(2)))   // when our payload left
     }
 
     @Test func ipv6TimeExceeded() throws {

@@ -58,13 +58,16 @@ extension Investigation {
             softwareVersion: context.softwareVersion,
             run: context.run,
             payloadSweep: sweep,
-            layersTested: layersTested.isEmpty ? nil : layersTested)
+            layersTested: layersTested.isEmpty ? nil : layersTested,
+            residual: residual.map(Self.residualRecord),
+            page: interception?.page.map(Self.pageRecord),
+            transfer: throttle.map(Self.transferRecord))
     }
 
     static func variantRecord(_ r: SYNTrialResult) -> InvestigationRecord.SYNVariant {
         InvestigationRecord.SYNVariant(
             variant: r.trial.shape.name, size: r.trial.size, port: Int(r.trial.port), padded: r.trial.shape.padded,
-            options: r.trial.optionNames, result: r.outcome.resultWord, injected: !r.forged.isEmpty, blocked: r.blocked,
+            options: r.trial.optionNames, result: r.answerWord, injected: !r.forged.isEmpty, blocked: r.blocked,
             response: r.response?.fingerprint.record(.synResponse),
             rttMilliseconds: roundedMilliseconds(r.response?.rttMilliseconds))
     }

@@ -23,6 +23,12 @@ public struct InvestigationInput: Sendable {
     public var echoProbes: [(probe: Probe, answers: [Answer])] = []
     /// What other vantages saw of the target (the agent, a campaign's other vantages).
     public var controls: [VantageControl] = []
+    /// The control request at full TTL around the sweep (residual blocking).
+    public var residual: ResidualInput?
+    /// The page fetched at full TTL (interception).
+    public var page: PageInput?
+    /// The bulk transfers (throttling).
+    public var transfer: TransferInput?
 
     public init(target: IPAddress, port: UInt16, echoReplies: [Answer], trials: [SYNTrial],
                 controlTraces: [TraceRun], triggerTrace: TraceRun? = nil) {
@@ -56,6 +62,11 @@ public struct Investigation: Sendable {
     public var payloadSteps: [PayloadStep]?
     /// The layers tested: "icmp" and "tcp", and "http" or "tls" when a payload was sent.
     public var layersTested: [String] = []
+    /// Residual blocking seen after the test, interception of the handshake, and the
+    /// bulk transfers' judgement, when measured.
+    public var residual: ResidualFinding? = nil
+    public var interception: InterceptionFinding? = nil
+    public var throttle: ThrottleFinding? = nil
 }
 
 extension Investigation {
@@ -70,39 +81,21 @@ extension Investigation {
         return (blocked.first?.trial.shape, passing.first?.trial.shape)
     }
 
-    /// Analyses the SYN level, then the payload sweep when the SYNs pass.
+    /// Analyses the SYN level (and an interception of the handshake), then the payload
+    /// sweep and residual blocking when the SYNs pass, then the bulk transfers.
     public static func analyse(_ input: InvestigationInput) -> Investigation {
         var out = analyseSYNs(input)
         out.layersTested = ["icmp", "tcp"]
-        guard let steps = input.payloadSteps else {
-            if out.verdict == .reachable {
-                let ports = Set(input.trials.map(\.port)).sorted().map(String.init).joined(separator: " and ")
-                out.summary += " Tested: ICMP echo and TCP handshakes (SYNs of every shape to port\(ports.contains(" ") ? "s" : "") \(ports)); "
-                    + "not tested: the application layer (no HTTP request or TLS ClientHello was sent: give --host or --sni)."
-            }
-            return out
+        if out.applyInterception(input) { return out }
+        if let steps = input.payloadSteps {
+            out.layersTested.append(input.payloadName.hasPrefix("TLS") ? "tls" : "http")
+            out.applyPayload(steps, input)
+        } else if out.verdict == .reachable {
+            let ports = Set(input.trials.map(\.port)).sorted().map(String.init).joined(separator: " and ")
+            out.summary += " Tested: ICMP echo and TCP handshakes (SYNs of every shape to port\(ports.contains(" ") ? "s" : "") \(ports)); "
+                + "not tested: the application layer (no HTTP request or TLS ClientHello was sent: give --host or --sni)."
         }
-        out.layersTested.append(input.payloadName.hasPrefix("TLS") ? "tls" : "http")
-        out.payloadSteps = steps
-        let finding = PayloadFinding.analyse(steps, target: input.target, port: input.port, profile: out.genuine, testName: input.payloadName)
-        out.payload = finding
-        guard out.verdict == .reachable else { return out }
-        if finding.verdict == .reachable {
-            out.summary += " " + finding.detail
-            return out
-        }
-        out.verdict = finding.verdict
-        out.trigger = Trigger(kind: "payload", detail: finding.detail + " The SYNs themselves pass.",
-                              blocked: [input.payloadName], passed: ["control request", "every SYN shape"])
-        out.location = finding.location
-        out.injector = finding.injector
-        out.evidence = finding.evidence + out.evidence
-        var s = "\(input.payloadName) on \(input.target) port \(input.port): \(finding.detail)"
-        if let l = finding.location {
-            s += " The device acts at TTL \(l.ttl)" + (l.address.map { " (\($0)" + (l.before.map { ", after \($0))" } ?? ")") } ?? "")
-                + ", " + (l.onPath ? "on-path" : "in-path") + "."
-        }
-        out.summary = s
+        if let transfer = input.transfer { out.applyTransfer(transfer, input) }
         return out
     }
 

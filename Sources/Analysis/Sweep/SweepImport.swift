@@ -98,8 +98,9 @@ public enum SweepImport {
         }
         guard let firstData = dataIndices.first, let segment = flow.outgoing(decoded[firstData].packet.packet) else {
             guard let label else { return nil }
-            let probe = PayloadSweep.Probe(ttl: label.ttl, observation: .notConnected("no payload was sent on this connection"),
-                                           frames: [decoded[first].frame])
+            var failed = PayloadObservation.notConnected("no payload was sent on this connection")
+            failed.sentAt = decoded[first].packet.timestamp
+            let probe = PayloadSweep.Probe(ttl: label.ttl, observation: failed, frames: [decoded[first].frame])
             return Found(flow: flow, probe: probe, domain: nil, label: label.role, firstFrame: decoded[first].frame)
         }
         let dataSequence = segment.sequenceNumber

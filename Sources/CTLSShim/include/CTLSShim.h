@@ -40,6 +40,16 @@ int cs_tls_pending(cs_tls_conn *conn);
 long cs_tls_read(cs_tls_conn *conn, void *buf, int len);
 // Writes all of `len` bytes; returns len, or < 0 on error or timeout.
 long cs_tls_write(cs_tls_conn *conn, const void *buf, int len);
+// A client session on a connected non-blocking socket, for measurements: the peer's
+// certificate is not checked (what is measured is what the network does to the session,
+// not who answers). `server_name` NULL sends no SNI. Gives up after `timeout_ms` in total.
+// Returns NULL and fills `err`.
+cs_tls_conn *cs_tls_connect(int fd, const char *server_name, int timeout_ms, char *err, size_t errlen);
+// On a non-blocking socket: > 0 bytes read, 0 on clean close, -1 on error, -2 when it would
+// block (then poll the socket for `*events`).
+long cs_tls_read_some(cs_tls_conn *conn, void *buf, int len, short *events);
+// Writes all of `len` bytes on a non-blocking socket within `timeout_ms`; len, or < 0.
+long cs_tls_send(cs_tls_conn *conn, const void *buf, int len, int timeout_ms);
 // Sends close_notify (best effort) and frees; does not close the socket.
 void cs_tls_conn_free(cs_tls_conn *conn);
 #endif

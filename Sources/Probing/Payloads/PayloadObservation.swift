@@ -87,11 +87,14 @@ public struct PayloadObservation: Hashable, Sendable {
     /// The socket's own view (secondary evidence), e.g. "connection reset by peer", or
     /// why the connection could not be made.
     public var socketError: String?
+    /// When our payload was first captured; without one, when our SYN was: orders the
+    /// connections in time (residual blocking shows in what came after a test).
+    public var sentAt: CaptureTimestamp?
 
     public init(outcome: PayloadOutcome, from: IPAddress? = nil, rttMilliseconds: Double? = nil,
                 fingerprint: Fingerprint? = nil, quoteDifferences: [QuoteDifference] = [],
                 responseBytes: Int = 0, firstBytes: String? = nil, inWindow: Bool? = nil,
-                timeExceededFrom: IPAddress? = nil, socketError: String? = nil) {
+                timeExceededFrom: IPAddress? = nil, socketError: String? = nil, sentAt: CaptureTimestamp? = nil) {
         self.outcome = outcome
         self.from = from
         self.rttMilliseconds = rttMilliseconds
@@ -102,6 +105,7 @@ public struct PayloadObservation: Hashable, Sendable {
         self.inWindow = inWindow
         self.timeExceededFrom = timeExceededFrom
         self.socketError = socketError
+        self.sentAt = sentAt
     }
 
     /// A connection whose handshake failed.
@@ -178,6 +182,7 @@ public struct PayloadObservation: Hashable, Sendable {
         } else {
             result = PayloadObservation(outcome: .timeout)
         }
+        result.sentAt = sentAt
         result.timeExceededFrom = timeExceeded?.0.packet.source
         result.responseBytes = received.values.reduce(0, +)
         result.firstBytes = firstData.flatMap(describe)
@@ -261,7 +266,7 @@ public struct PayloadObservation: Hashable, Sendable {
 
     /// A printable first line of returned data: text up to the line end, a TLS record's
     /// kind, else the first bytes in hex.
-    static func describe(_ data: ArraySlice<UInt8>) -> String? {
+    public static func describe(_ data: ArraySlice<UInt8>) -> String? {
         guard let first = data.first else { return nil }
         let bytes = Array(data.prefix(200))
         if (20...23).contains(first), bytes.count >= 6, bytes[1] == 3 {

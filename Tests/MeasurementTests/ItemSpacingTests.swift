@@ -1,0 +1,34 @@
+import Testing
+@testable import CampaignScheduler
+
+/// Campaign items to one address and port: never at once, and held off after a block.
+@Suite struct ItemSpacingTests {
+    @Test func sameAddressAndPortWaitsForTheItemInFlight() {
+        var s = ItemSpacing(keys: ["198.18.9.2 80", "198.18.9.2 80", "198.18.9.2 443"], holdoff: .seconds(120))
+        let t0 = ContinuousClock.now
+        #expect(s.take(at: t0) == .item(0))
+        #expect(s.take(at: t0) == .item(2))   // item 1 shares 198.18.9.2 80 with item 0, in flight
+        #expect(s.take(at: t0) == .wait(.milliseconds(200)))
+        s.finish(0, holdOff: false, at: t0)
+        #expect(s.take(at: t0) == .item(1))
+        s.finish(1, holdOff: false, at: t0)
+        s.finish(2, holdOff: false, at: t0)
+        #expect(s.take(at: t0) == .finished)
+    }
+
+    @Test func aBlockedItemHoldsItsAddressAndPortOff() {
+        var s = ItemSpacing(keys: ["a 80", "a 80", "b 80"], holdoff: .seconds(120))
+        let t0 = ContinuousClock.now
+        #expect(s.take(at: t0) == .item(0))
+        s.finish(0, holdOff: true, at: t0)
+        #expect(s.take(at: t0) == .item(2))   // another address goes first
+        s.finish(2, holdOff: true, at: t0)
+        #expect(s.take(at: t0.advanced(by: .seconds(119.5))) == .wait(.milliseconds(200)))
+        #expect(s.take(at: t0.advanced(by: .seconds(120))) == .item(1))
+        // A hold-off of 0 keeps only the one-at-a-time rule.
+        var none = ItemSpacing(keys: ["a 80", "a 80"], holdoff: .zero)
+        #expect(none.take(at: t0) == .item(0))
+        none.finish(0, holdOff: true, at: t0)
+        #expect(none.take(at: t0) == .item(1))
+    }
+}
