@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Packets
+import SystemSupport
 
 /// The container format of a capture file.
 public enum CaptureFileFormat: Hashable, Sendable, CustomStringConvertible {
@@ -140,30 +141,11 @@ extension Array where Element == UInt8 {
 
 func systemErrorMessage(_ code: Int32) -> String { String(cString: strerror(code)) }
 
-/// The whole file in one buffer. Sized from fstat, then grown for pipes and growing files.
+/// The whole file in one buffer, within the capture size limit; devices are refused.
 func readWholeFile(_ path: String) throws(CaptureFileError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw .cannotOpen(path: path, reason: systemErrorMessage(errno)) }
-    defer { _ = close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, reason: systemErrorMessage(errno)) }
-    if (info.st_mode & S_IFMT) == S_IFDIR { throw .cannotOpen(path: path, reason: "it is a directory") }
-
-    var failure: Int32 = 0
-    let expected = max(Int(info.st_size), 0)
-    var bytes = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
-        while initialized < expected {
-            let n = read(fd, buffer.baseAddress! + initialized, expected - initialized)
-            if n > 0 { initialized += n } else if n == 0 { break } else if errno != EINTR { failure = errno; break }
-        }
+    do { return try BoundedFile.read(path, limit: BoundedFile.Limit.capture, what: "capture file") } catch {
+        throw .refused("\(error)")
     }
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while failure == 0 {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n > 0 { bytes.append(contentsOf: chunk[..<n]) } else if n == 0 { break } else if errno != EINTR { failure = errno }
-    }
-    if failure != 0 { throw .cannotOpen(path: path, reason: systemErrorMessage(failure)) }
-    return bytes
 }
 
 /// A file written through a 64 KiB buffer; writers append to `buffer` directly.

@@ -1,5 +1,6 @@
 import Foundation
 import Lab
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,16 +14,16 @@ public enum CensorCommand {
 
     public static func run(policy path: String, queue: UInt16, log: String?, checkOnly: Bool) throws(Failure) {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw Failure(description: "\(path): cannot read the policy file (\(reason(error)))")
+        do { text = String(decoding: try BoundedFile.read(path, limit: BoundedFile.Limit.small, what: "policy file"), as: UTF8.self) } catch {
+            throw Failure(description: "\(error)")
         }
         let policy: CensorPolicy
-        do { policy = try CensorPolicy.parse(yaml: text, file: path) } catch { throw Failure(description: error.description) }
+        do { policy = try CensorPolicy.parse(yaml: text, file: path) } catch { throw Failure(description: "\(error)") }
         if checkOnly { return }
         guard geteuid() == 0 else {
             throw Failure(description: "the censor needs root (NFQUEUE, iptables, raw sockets): run it with sudo inside the lab namespace")
         }
-        do { try CensorDaemon(policy: policy, queue: queue, logPath: log).run() } catch { throw Failure(description: error.description) }
+        do { try CensorDaemon(policy: policy, queue: queue, logPath: log).run() } catch { throw Failure(description: "\(error)") }
     }
 
     /// The system's sentence for why a file could not be read.
