@@ -25,15 +25,6 @@ public enum CensorCommand {
         }
         do { try CensorDaemon(policy: policy, queue: queue, logPath: log).run() } catch { throw Failure(description: "\(error)") }
     }
-
-    /// The system's sentence for why a file could not be read.
-    static func reason(_ error: Error) -> String {
-        let e = error as NSError
-        if let posix = e.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
-        }
-        return e.localizedDescription
-    }
 }
 
 extension CensorPolicy {

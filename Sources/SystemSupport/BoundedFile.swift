@@ -30,7 +30,7 @@ public enum BoundedFile {
         let stdin = allowStandardInput && path == "-"
         let label = stdin ? "standard input" : "\(what) \(path)"
         let fd = stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw Refusal(description: "cannot open the \(label): \(String(cString: strerror(errno))).") }
+        guard fd >= 0 else { throw Refusal(description: "cannot read the \(label): \(String(cString: strerror(errno))).") }
         defer { if !stdin { _ = close(fd) } }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Refusal(description: "cannot read the \(label): \(String(cString: strerror(errno))).") }
