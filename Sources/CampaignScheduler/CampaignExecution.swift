@@ -112,6 +112,13 @@ public struct CampaignExecution {
                                     evidenceDirectory: overrides.evidenceDirectory, asn: script.analyses.contains(.asn) ? database : nil,
                                     progress: ProgressDisplay(quiet: quiet), softwareVersion: softwareVersion, seed: seed)
         let summary = try runner.run(unfinished)
+        if let failure = summary.storeFailure {
+            try? store.endSession(session, outcome: "store-failed", at: Date())
+            let left = (try? store.unfinishedItems().count).map { "\($0) targets and ports are left" } ?? "the rest are left"
+            throw MeasurementError("the store \(dbPath) refused a write, so the campaign stopped there: \(failure) "
+                + "\(summary.finished) results were stored in this session and \(left); the results being written were not kept "
+                + "and are measured again by `censorscope campaign resume --db \(dbPath)` once the store can be written")
+        }
         let left = try storeCall { try store.unfinishedItems().count }
         let outcome = summary.interrupted ? "interrupted" : left == 0 ? "finished" : "incomplete"
         try storeCall { try store.endSession(session, outcome: outcome, at: Date()) }
