@@ -169,7 +169,14 @@ let package = Package(
         ),
         .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture"]),
         .testTarget(name: "SocketsTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Sockets", "CSystemShims"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "CampaignStore"]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: [
+                "TestSupport", "ChildProcess", "Packets", "Capture", "CampaignStore",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .testTarget(name: "LabTests", dependencies: ["TestSupport", "ChildProcess", "Lab", "Packets", "JSONSupport"]),
         .testTarget(name: "LabServicesTests", dependencies: ["TestSupport", "SystemSupport", "ChildProcess", "Packets", "LabServices"]),
         .testTarget(
