@@ -152,6 +152,14 @@ let package = Package(
             name: "censorscope-bench",
             dependencies: ["Packets", "Capture", "Decoding", "Probing", "Analysis"]
         ),
+        // Load on the agent: TLS requests per second and the agent's memory (scripts/bench-agent.sh).
+        .executableTarget(
+            name: "censorscope-agent-bench",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // Probing through the lab: probes/s sent, answers correlated, loss (scripts/bench-probing.sh).
         .executableTarget(
             name: "censorscope-probe-bench",

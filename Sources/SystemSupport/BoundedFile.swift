@@ -8,8 +8,6 @@ import Glibc
 public enum BoundedFile {
     /// What each kind of input may weigh (Docs/data-formats.md, "Size limits").
     public enum Limit {
-        /// pcap and pcapng files: read whole for now, so bounded by memory.
-        public static let capture = 2 << 30
         /// JSON records (`report`), traced paths (`routes compare`).
         public static let records = 512 << 20
         /// ASN databases (iptoasn, pfx2as: tens of MB today).
@@ -24,26 +22,46 @@ public enum BoundedFile {
         public var description: String
     }
 
+    /// A descriptor for reading `path` as a stream (the caller closes it): a directory, a
+    /// device or a socket is refused, and so is a regular file over `limit` bytes.
+    public static func open(_ path: String, what: String, limit: Int = .max) throws(Refusal) -> Int32 {
+        let label = "\(what) \(path)"
+        // Non-blocking, so a FIFO without a writer cannot hang the open; reads then block.
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw Refusal(description: "cannot read the \(label): \(String(cString: strerror(errno))).") }
+        var info = stat()
+        let problem: String?
+        if fstat(fd, &info) != 0 {
+            problem = "cannot read the \(label): \(String(cString: strerror(errno)))."
+        } else {
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: problem = "the \(label) is a directory, not a file."
+            case S_IFCHR, S_IFBLK: problem = "the \(label) is a device, not a file."
+            case S_IFSOCK: problem = "the \(label) is a socket, not a file."
+            case S_IFREG where Int(info.st_size) > limit:
+                problem = "the \(label) is \(info.st_size) bytes; the most a \(what) may be is \(limit) bytes."
+            default: problem = nil
+            }
+        }
+        if let problem {
+            close(fd)
+            throw Refusal(description: problem)
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
+    }
+
     /// The file's bytes (standard input for `-` when `allowStandardInput`), at most `limit`.
     /// `what` names the input in sentences ("the target list").
     public static func read(_ path: String, limit: Int, what: String, allowStandardInput: Bool = false) throws(Refusal) -> [UInt8] {
         let stdin = allowStandardInput && path == "-"
         let label = stdin ? "standard input" : "\(what) \(path)"
-        let fd = stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw Refusal(description: "cannot read the \(label): \(String(cString: strerror(errno))).") }
+        let fd = stdin ? 0 : try open(path, what: what, limit: limit)
         defer { if !stdin { _ = close(fd) } }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw Refusal(description: "cannot read the \(label): \(String(cString: strerror(errno))).") }
-        switch info.st_mode & S_IFMT {
-        case S_IFDIR: throw Refusal(description: "the \(label) is a directory, not a file.")
-        case S_IFCHR, S_IFBLK: throw Refusal(description: "the \(label) is a device, not a file.")
-        case S_IFSOCK: throw Refusal(description: "the \(label) is a socket, not a file.")
-        case S_IFREG where Int(info.st_size) > limit:
-            throw Refusal(description: "the \(label) is \(info.st_size) bytes; the most a \(what) may be is \(limit) bytes.")
-        default: break
+        if stdin, fstat(fd, &info) == 0, [S_IFCHR, S_IFBLK].contains(info.st_mode & S_IFMT), isatty(fd) == 0 {
+            throw Refusal(description: "standard input is a device, not a file.")
         }
-        // Opened non-blocking so a FIFO without a writer cannot hang the open; reads block.
-        if !stdin { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
         var bytes: [UInt8] = []
         if (info.st_mode & S_IFMT) == S_IFREG { bytes.reserveCapacity(Int(info.st_size)) }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
