@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "AgentService",
             dependencies: [
-                "Agent", "Measurement", "Packets", "Capture", "Probing", "ProbeSession", "JSONSupport", "CTLSShim", "SystemSupport",
+                "Agent", "Measurement", "Packets", "Capture", "Probing", "ProbeSession", "JSONSupport", "CTLSShim", "SystemSupport", "CSystemShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

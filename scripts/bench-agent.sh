@@ -6,17 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 total=${1:-100000}
 concurrency=${2:-8}
-swift build -c release --product censorscope --product censorscope-agent-bench >&2
+swift build -c release --product censorscope >&2
+swift build -c release --product censorscope-agent-bench >&2
 bin=.build/release
 work=$(mktemp -d /tmp/censorscope-agent-bench.XXXXXX)
 token=bench-token-0123456789abcdef
 printf '%s\n' "$token" > "$work/tokens"; chmod 600 "$work/tokens"
 port=$(( 20000 + RANDOM % 20000 ))
 "$bin/censorscope" agent serve --listen "127.0.0.1:$port" --token-file "$work/tokens" --state-dir "$work/state" \
-    --allow-reserved --rate-limit 1000000/1 > "$work/agent.log" 2>&1 &
+    --allow-reserved --rate-limit 10000/0.0001 > "$work/agent.log" 2>&1 &
 agent=$!
 trap 'kill $agent 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$work/agent.log" && break; sleep 0.1; done
+grep -q "listening on" "$work/agent.log" || { echo "error: the agent did not start:" >&2; cat "$work/agent.log" >&2; exit 1; }
 rss() { awk '/VmRSS/ {print $2 / 1024}' "/proc/$agent/status"; }
 printf 'requests_so_far  round_result                                                rss_mib\n'
 printf '%15d  %-58s  %7.1f\n' 0 "(started)" "$(rss)"

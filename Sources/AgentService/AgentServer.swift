@@ -1,4 +1,5 @@
 import Agent
+import CSystemShims
 import Measurement
 import Foundation
 import JSONSupport
@@ -61,8 +62,15 @@ public final class AgentServer: Sendable {
                 let id = ObjectIdentifier(channel)
                 guard let evicted = connections.open(id, client: client, channel: channel, now: .now()) else { return channel.close() }
                 evicted.forEach { $0.close(promise: nil) }
-                channel.closeFuture.whenComplete { _ in connections.close(id) }
-                channel.eventLoop.scheduleTask(in: ConnectionLimits.lifetime) { channel.close(promise: nil) }
+                // Cancelled at close: a pending task would hold the closed channel (its TLS
+                // state and buffers) for the whole lifetime, ~4 KB per connection at 2,000/s.
+                let lifetime = channel.eventLoop.scheduleTask(in: ConnectionLimits.lifetime) { channel.close(promise: nil) }
+                channel.closeFuture.whenComplete { _ in
+                    lifetime.cancel()
+                    connections.close(id)
+                    // Idle again: hand the freed heap back (glibc keeps freed TLS buffers otherwise).
+                    if connections.count == 0 { _ = cs_malloc_trim() }
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: sslContext))
@@ -125,6 +133,8 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var body: [UInt8] = []
     /// A response is on its way (or sent): nothing more is read.
     private var answered = false
+    /// The request deadline, cancelled when the handler goes so it does not hold the channel.
+    private var deadline: Scheduled<Void>?
     /// Bytes of an oversized body still to drop before closing.
     private var draining: Int?
 
@@ -137,7 +147,7 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The whole request (TLS handshake included) must arrive within `requestDeadline` of the
     /// connection: a client that trickles a header line now and then is cut off, with a 408.
     func handlerAdded(context: ChannelHandlerContext) {
-        context.eventLoop.assumeIsolated().scheduleTask(in: ConnectionLimits.requestDeadline) { [self] in
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: ConnectionLimits.requestDeadline) { [self] in
             guard !answered, context.channel.isActive else { return }
             answered = true
             // Before a request head there is nothing HTTP can answer (the pipeline would trap).
@@ -145,6 +155,17 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             respond(AgentResponse(AgentRefusal(status: 408, message: "the request did not arrive within \(ConnectionLimits.requestDeadline.nanoseconds / 1_000_000_000) s of the connection")),
                     context: context)
         }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,4 +1,7 @@
 import Agent
+#if canImport(Glibc)
+import Glibc
+#endif
 import Capture
 import JSONSupport
 import Packets
@@ -25,10 +28,26 @@ enum Parsers {
         _ = try? Frame.parse(Array(bytes.dropFirst()), linkType: types[Int(first) % types.count])
     }
 
-    /// Every packet a capture file yields decodes or is refused, and the reader stops.
+    /// An unlinked file for the streamed reading, reopened through /proc/self/fd.
+    nonisolated(unsafe) static let scratchFile: Int32 = {
+        let path = "/tmp/censorscope-fuzz-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        unlink(path)
+        return fd
+    }()
+
+    /// Every packet a capture file yields decodes or is refused, and the reader stops; read
+    /// as a stream (from a memory file) it yields the same packets and the same error.
     static func captureFile(_ bytes: [UInt8]) {
-        let (packets, _) = CaptureFileReader.readAll(bytes: bytes, name: "fuzz.pcap")
+        let (packets, error) = CaptureFileReader.readAll(bytes: bytes, name: "fuzz.pcap")
         for p in packets.prefix(10_000) { _ = try? p.decode() }
+        let fd = scratchFile
+        guard fd >= 0, ftruncate(fd, 0) == 0 else { return }
+        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == bytes.count else { return }
+        let (streamed, streamError) = CaptureFileReader.readAll(path: "/proc/self/fd/\(fd)")
+        precondition(streamed.map { $0.data }.elementsEqual(packets.map { $0.data }), "streamed packets differ from those in memory")
+        precondition((streamError == nil) == (error == nil), "streamed reading ends differently: \(String(describing: streamError)) / \(String(describing: error))")
     }
 
     /// What parses serialises to what parses to the same value.

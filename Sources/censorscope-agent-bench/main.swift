@@ -6,7 +6,8 @@ import Synchronization
 
 // Load on the agent: N `GET /v1/info` requests over TLS, C at a time, one per connection as
 // the agent serves them. Prints requests/s and failures; scripts/bench-agent.sh reads the
-// agent's RSS between rounds. Usage: censorscope-agent-bench PORT TOKEN [--requests N] [--concurrency C]
+// agent's RSS between rounds. Each connection comes from another loopback address (127.1.0.1 to 127.1.63.254),
+// as from many clients: one client may open only 4 connections a second. Usage: censorscope-agent-bench PORT TOKEN [--requests N] [--concurrency C]
 
 let args = CommandLine.arguments
 guard args.count >= 3, let port = Int(args[1]) else {
@@ -46,7 +47,11 @@ for _ in 0..<concurrency {
         while counters.withLock({ c -> Bool in defer { c.next += 1 }; return c.next < requests }) {
             let reader = Reader()
             let done: Bool = (try? {
-                let channel = try ClientBootstrap(group: group).channelInitializer { ch in
+                // Sources spread over 127.1.0.1-127.1.63.254: the agent budgets handshakes per client.
+                let n = counters.withLock { $0.next } % 16256
+                let channel = try ClientBootstrap(group: group)
+                    .bind(to: try SocketAddress(ipAddress: "127.1.\(n / 254).\(n % 254 + 1)", port: 0))
+                    .channelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
                         try ch.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
                         try ch.pipeline.syncOperations.addHandler(reader)
