@@ -44,6 +44,8 @@ public struct AgentRefusal: Error, Hashable, Sendable, CustomStringConvertible {
         case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 411: return "Length Required"
         case 413: return "Content Too Large"
         case 429: return "Too Many Requests"
         case 500: return "Internal Server Error"

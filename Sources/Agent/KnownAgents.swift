@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// Agents whose certificates this client has seen, like SSH's known_hosts: one line per
 /// agent, `HOST:PORT SHA256:HEX`; `#` comments and blank lines are kept out.
@@ -58,8 +59,9 @@ public struct KnownAgents: Hashable, Sendable {
     /// Reads the file; a missing file is an empty store.
     public static func load(path: String) throws(AgentClientError) -> KnownAgents {
         guard FileManager.default.fileExists(atPath: path) else { return KnownAgents() }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw AgentClientError("cannot read \(path): check its permissions")
+        let data: [UInt8]
+        do { data = try BoundedFile.read(path, limit: BoundedFile.Limit.small, what: "known-agents file") } catch {
+            throw AgentClientError("\(error)")
         }
         return try KnownAgents(text: String(decoding: data, as: UTF8.self), name: path)
     }

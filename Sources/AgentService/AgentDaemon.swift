@@ -1,6 +1,7 @@
 import Agent
 import Foundation
 import Measurement
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,7 +78,8 @@ public enum AgentDaemon {
         if let problem = TokenFile.permissionProblem(mode: UInt32(info.st_mode), path: path) {
             throw MeasurementError("the token file " + problem)
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw MeasurementError("cannot read the token file \(path)") }
+        let data: [UInt8]
+        do { data = try BoundedFile.read(path, limit: BoundedFile.Limit.small, what: "token file") } catch { throw MeasurementError("\(error)") }
         do { return try TokenFile(text: String(decoding: data, as: UTF8.self), name: path) } catch {
             throw MeasurementError(error.description)
         }

@@ -1,4 +1,5 @@
 import Agent
+import CSystemShims
 import Measurement
 import Foundation
 import JSONSupport
@@ -54,19 +55,30 @@ public final class AgentServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { [self] channel in
-                // Bounded connections (in all, and per client, IPv6 per /64) and a lifetime cap:
-                // slow or idle clients cannot hold the agent's descriptors.
+                // Bounded connections (in all, and per client, IPv6 per /64), a handshake budget
+                // per client, a lifetime cap, and at capacity the slowest unfinished request
+                // makes room: slow or idle clients cannot hold the agent's descriptors.
                 let client = channel.remoteAddress.flatMap { $0.ipAddress }.flatMap(IPAddress.init).map(RateLimiter.clientKey)
-                guard connections.open(client) else { return channel.close() }
-                channel.closeFuture.whenComplete { _ in connections.close(client) }
-                channel.eventLoop.scheduleTask(in: ConnectionLimits.lifetime) { channel.close(promise: nil) }
+                let id = ObjectIdentifier(channel)
+                guard let evicted = connections.open(id, client: client, channel: channel, now: .now()) else { return channel.close() }
+                evicted.forEach { $0.close(promise: nil) }
+                // Cancelled at close: a pending task would hold the closed channel (its TLS
+                // state and buffers) for the whole lifetime, ~4 KB per connection at 2,000/s.
+                let lifetime = channel.eventLoop.scheduleTask(in: ConnectionLimits.lifetime) { channel.close(promise: nil) }
+                channel.closeFuture.whenComplete { _ in
+                    lifetime.cancel()
+                    connections.close(id)
+                    // Idle again: hand the freed heap back (glibc keeps freed TLS buffers otherwise).
+                    if connections.count == 0 { _ = cs_malloc_trim() }
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: sslContext))
                     // A client that connects and sends nothing (or half a request) is dropped.
                     try sync.addHandler(IdleStateHandler(readTimeout: .seconds(20)))
-                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(AgentHTTPHandler(server: self, probes: probes))
+                    // Our handler answers malformed HTTP itself, with the JSON error body.
+                    try sync.configureHTTPServerPipeline(withErrorHandling: false)
+                    try sync.addHandler(AgentHTTPHandler(server: self, probes: probes, connections: connections))
                 }
             }
         let channel: Channel
@@ -116,16 +128,44 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let server: AgentServer
     private let probes: NIOThreadPool
+    private let connections: ConnectionLimits
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     /// A response is on its way (or sent): nothing more is read.
     private var answered = false
+    /// The request deadline, cancelled when the handler goes so it does not hold the channel.
+    private var deadline: Scheduled<Void>?
     /// Bytes of an oversized body still to drop before closing.
     private var draining: Int?
 
-    init(server: AgentServer, probes: NIOThreadPool) {
+    init(server: AgentServer, probes: NIOThreadPool, connections: ConnectionLimits) {
         self.server = server
         self.probes = probes
+        self.connections = connections
+    }
+
+    /// The whole request (TLS handshake included) must arrive within `requestDeadline` of the
+    /// connection: a client that trickles a header line now and then is cut off, with a 408.
+    func handlerAdded(context: ChannelHandlerContext) {
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: ConnectionLimits.requestDeadline) { [self] in
+            guard !answered, context.channel.isActive else { return }
+            answered = true
+            // Before a request head there is nothing HTTP can answer (the pipeline would trap).
+            guard head != nil else { context.close(promise: nil); return }
+            respond(AgentResponse(AgentRefusal(status: 408, message: "the request did not arrive within \(ConnectionLimits.requestDeadline.nanoseconds / 1_000_000_000) s of the connection")),
+                    context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -145,6 +185,12 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let h):
             head = h
             body = []
+            // Our clients send Content-Length; a chunked body could announce 2^64-1 bytes and wait.
+            if h.headers[canonicalForm: "transfer-encoding"].contains(where: { $0.lowercased() != "identity" }) {
+                answered = true
+                respond(AgentResponse(AgentRefusal(status: 411, message: "send the body with a Content-Length, not chunked")), context: context)
+                return
+            }
             if let length = h.headers.first(name: "content-length").flatMap(Int.init), length > AgentRouter.maximumBody { refuseLarge(context) }
         case .body(var buffer):
             if body.count + buffer.readableBytes > AgentRouter.maximumBody { refuseLarge(context); return }
@@ -152,6 +198,7 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             answered = true
+            connections.complete(ObjectIdentifier(context.channel))
             handle(head, context: context)
         }
     }
@@ -246,7 +293,13 @@ final class AgentHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        context.close(promise: nil)   // TLS failures, resets: nothing to answer
+        // Malformed HTTP gets the documented JSON error; TLS failures and resets get nothing.
+        if error is HTTPParserError, !answered {
+            answered = true
+            respond(AgentResponse(AgentRefusal(status: 400, message: "the request is not well-formed HTTP/1.1 (\(error))")), context: context)
+            return
+        }
+        context.close(promise: nil)
     }
 }
 
@@ -257,51 +310,3 @@ enum RequestFieldsText {
         return String(clipped)
     }
 }
-
-/// Connections the agent holds: at most 256 in all and 8 per client (IPv6: per /64), each
-/// closed after `lifetime` whatever it is doing (the longest probe takes well under that).
-final class ConnectionLimits: Sendable {
-    static let total = 256
-    static let perClient = 8
-    static let lifetime = TimeAmount.seconds(120)
-    private let counts = Mutex<(total: Int, byClient: [IPAddress: Int])>((0, [:]))
-
-    /// Counts a new connection; false (and nothing counted) when a limit is reached.
-    func open(_ client: IPAddress?) -> Bool {
-        counts.withLock { c in
-            let mine = client.map { c.byClient[$0, default: 0] } ?? 0
-            guard c.total < Self.total, mine < Self.perClient else { return false }
-            c.total += 1
-            if let client { c.byClient[client] = mine + 1 }
-            return true
-        }
-    }
-
-    func close(_ client: IPAddress?) {
-        counts.withLock { c in
-            c.total -= 1
-            if let client {
-                let left = c.byClient[client, default: 1] - 1
-                c.byClient[client] = left > 0 ? left : nil
-            }
-        }
-    }
-}
-
-/// Probes waiting for or on the probe thread: bounded, so a flood queues no hours of work.
-final class ProbeQueue: Sendable {
-    static let limit = 8
-    static let shared = ProbeQueue()
-    private let count = Mutex(0)
-
-    func enter() -> Bool {
-        count.withLock { n in
-            guard n < Self.limit else { return false }
-            n += 1
-            return true
-        }
-    }
-
-    func leave() { count.withLock { $0 -= 1 } }
-}
-

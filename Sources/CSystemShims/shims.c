@@ -21,3 +21,9 @@ int cs_name_current_thread(const char *name) {
     cut[sizeof cut - 1] = 0;
     return pthread_setname_np(pthread_self(), cut);
 }
+
+#include <malloc.h>
+
+int cs_malloc_trim(void) {
+    return malloc_trim(0);
+}

@@ -55,14 +55,25 @@ public struct CampaignExecution {
         softwareVersion = request.softwareVersion
     }
 
-    /// A later session of the campaign in `db`: the stored script, pacing and seed.
-    public static func resume(db: String, overrides: PacingOverrides, asnDatabase: String?, command: String, softwareVersion: String,
+    /// A later session of the campaign in `db`: the stored script, pacing and seed. The
+    /// unfinished items are checked first (`ResumeCheck`); `allowReserved` is what the user
+    /// passes now.
+    public static func resume(db: String, overrides: PacingOverrides, asnDatabase: String?, allowReserved: Bool,
+                              command: String, softwareVersion: String,
                               warn: (String) -> Void) throws(MeasurementError) -> CampaignExecution {
         let store = try storeCall { try CampaignStore.open(at: db) }
         let meta = try storeCall { try store.metadata() }
         let script: ExperimentScript
         do { script = try ExperimentScript.parse(meta.scriptText, source: meta.scriptPath) } catch {
             throw MeasurementError("the script stored in \(db) no longer parses: \(error)")
+        }
+        let allowed = ReservedRanges.allowed(flag: allowReserved)
+        let refusals = ResumeCheck.refusals(try storeCall { try store.unfinishedItems() }, script: script,
+                                            resolved: try storeCall { try store.resolvedNames() }, allowReserved: allowed,
+                                            maxAddresses: meta.options["max_targets"].flatMap(Int.init) ?? TargetList.defaultMaximumAddresses)
+        if !refusals.isEmpty {
+            throw MeasurementError(ResumeCheck.sentence(db: db, refusals: refusals, storedAllowReserved: meta.options["allow_reserved"] == "true",
+                                                        allowReserved: allowed))
         }
         // Only the asn analysis needs the database; a stored path that moved is then an error.
         let path = asnDatabase ?? meta.options["asn_db"]
@@ -101,6 +112,13 @@ public struct CampaignExecution {
                                     evidenceDirectory: overrides.evidenceDirectory, asn: script.analyses.contains(.asn) ? database : nil,
                                     progress: ProgressDisplay(quiet: quiet), softwareVersion: softwareVersion, seed: seed)
         let summary = try runner.run(unfinished)
+        if let failure = summary.storeFailure {
+            try? store.endSession(session, outcome: "store-failed", at: Date())
+            let left = (try? store.unfinishedItems().count).map { "\($0) targets and ports are left" } ?? "the rest are left"
+            throw MeasurementError("the store \(dbPath) refused a write, so the campaign stopped there: \(failure) "
+                + "\(summary.finished) results were stored in this session and \(left); the results being written were not kept "
+                + "and are measured again by `censorscope campaign resume --db \(dbPath)` once the store can be written")
+        }
         let left = try storeCall { try store.unfinishedItems().count }
         let outcome = summary.interrupted ? "interrupted" : left == 0 ? "finished" : "incomplete"
         try storeCall { try store.endSession(session, outcome: outcome, at: Date()) }

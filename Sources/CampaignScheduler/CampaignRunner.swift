@@ -34,6 +34,16 @@ struct CampaignRunner {
         var failed: Int
         var interrupted: Bool
         var firstFailure: String?
+        /// The first write the store refused (disk full, read-only, I/O error): the run stopped there.
+        var storeFailure: String?
+    }
+
+    /// The first write the store refused. Every worker stops at once: an item measured now
+    /// could not be kept, and stays unfinished for `resume` to measure again.
+    final class StoreHealth: Sendable {
+        let failure = Mutex<String?>(nil)
+        func fail(_ message: String) { failure.withLock { f in if f == nil { f = message } } }
+        var failed: Bool { failure.withLock { $0 != nil } }
     }
 
     private final class Shared: Sendable {
@@ -57,12 +67,13 @@ struct CampaignRunner {
         let shared = Shared(spacing: spacing, done: doneBefore, verdicts: status.verdictCounts)
         let pacer = SharedPacer(rate: pacing.rate)
         let start = ContinuousClock.now
-        let interrupted: @Sendable () -> Bool = { LabInterrupts.pending != 0 }
+        let health = StoreHealth()
+        let interrupted: @Sendable () -> Bool = { LabInterrupts.pending != 0 || health.failed }
         let workers = max(1, min(pacing.parallel, items.count))
         let group = DispatchGroup()
         let context = ItemContext(store: store, script: script, sessionID: sessionID, pacer: pacer,
                                   evidenceDirectory: evidenceDirectory, asn: asn, interrupted: interrupted,
-                                  softwareVersion: softwareVersion, seed: seed)
+                                  softwareVersion: softwareVersion, seed: seed, health: health)
         for n in 0..<workers {
             group.enter()
             do {
@@ -117,7 +128,8 @@ struct CampaignRunner {
         }
         progress.finish(snapshot())
         return shared.state.withLock { s in
-            Summary(finished: s.done - doneBefore, failed: s.failed, interrupted: interrupted(), firstFailure: s.firstFailure)
+            Summary(finished: s.done - doneBefore, failed: s.failed, interrupted: LabInterrupts.pending != 0, firstFailure: s.firstFailure,
+                    storeFailure: health.failure.withLock { $0 })
         }
     }
 
@@ -137,6 +149,7 @@ struct CampaignRunner {
         let seed: UInt64
         /// The routers the session's traces have seen (Doubletree's stop set), shared by every item.
         let knowledge = PathKnowledge()
+        let health: StoreHealth
     }
 
     /// One item, start to store. Never throws: a failure is recorded and the item stays unfinished.
@@ -145,7 +158,8 @@ struct CampaignRunner {
         let started = Date()
         func fail(_ message: String) -> ItemOutcome {
             do { try store.recordFailure(itemID: stored.id, message: message, sessionID: sessionID) } catch {
-                return .failed("\(message); and the store refused the failure: \(error)")
+                c.health.fail("\(error)")
+                return .abandoned
             }
             return .failed("\(stored.address) port \(stored.port): \(message)")
         }
@@ -185,7 +199,8 @@ struct CampaignRunner {
             // false: already done (another session got there first); nothing was written.
             guard try store.record(result) else { return .abandoned }
         } catch {
-            return .failed("the store refused the result of \(address) port \(port): \(error)")
+            c.health.fail("\(error)")
+            return .abandoned
         }
         return .recorded(r.verdict.rawValue, blocked: r.verdict.isBlocking || r.residual != nil)
     }

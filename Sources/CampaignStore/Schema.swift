@@ -130,6 +130,12 @@ enum Schema {
         try? handle.close()
         guard let header, !header.isEmpty else { return .empty }
         guard header == Data("SQLite format 3\0".utf8) else { return .notSQLite }
+        // A WAL database cannot even be read where its -wal and -shm files cannot be made.
+        var volume = statvfs()
+        if statvfs(path, &volume) == 0, volume.f_flag & UInt(ST_RDONLY) != 0 {
+            throw CampaignStoreError("\(path) is on a read-only file system, and a campaign store needs to write beside itself "
+                + "(SQLite's WAL files) even to be read; copy it to a writable directory and give --db the copy.")
+        }
 
         var configuration = Configuration()
         configuration.readonly = true

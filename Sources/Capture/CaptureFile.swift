@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Packets
+import SystemSupport
 
 /// The container format of a capture file.
 public enum CaptureFileFormat: Hashable, Sendable, CustomStringConvertible {
@@ -32,35 +33,52 @@ public struct CaptureFileReader: Sendable {
     // Two optionals rather than an enum: `pcap!.next()` mutates in place, without copying out.
     private var pcap: PcapReader?
     private var pcapng: PcapngReader?
+    private let window: ByteWindow
 
+    /// Reads the file as a stream: memory for one record at a time, not the file.
     public init(path: String) throws(CaptureFileError) {
-        try self.init(bytes: try readWholeFile(path), name: path)
+        let fd: Int32
+        do { fd = try BoundedFile.open(path, what: "capture file") } catch { throw .refused("\(error)") }
+        try self.init(window: ByteWindow(fd: fd), name: path)
     }
 
     public init(bytes: [UInt8], name: String = "<memory>") throws(CaptureFileError) {
+        try self.init(window: ByteWindow(bytes: bytes), name: name)
+    }
+
+    private init(window: ByteWindow, name: String) throws(CaptureFileError) {
         self.name = name
-        guard bytes.count >= 4 else { throw .notACaptureFile(path: name, firstBytes: bytes) }
-        switch bytes.readU32(0, bigEndian: true) {
+        self.window = window
+        window.fill(8)
+        if let e = window.readError { throw .cannotOpen(path: name, reason: systemErrorMessage(e)) }
+        guard window.count >= 4 else { throw .notACaptureFile(path: name, firstBytes: window.prefix(4)) }
+        switch window.readU32(0, bigEndian: true) {
         case 0xA1B2_C3D4, 0xD4C3_B2A1, 0xA1B2_3C4D, 0x4D3C_B2A1:
-            let reader = try PcapReader(bytes: bytes, name: name)
+            let reader = try PcapReader(bytes: window, name: name)
             format = .pcap(nanosecond: reader.nanosecond)
             linkType = reader.linkType
             pcap = reader
         case PcapngReader.sectionHeaderType:
-            let reader = try PcapngReader(bytes: bytes, name: name)
+            let reader = try PcapngReader(bytes: window, name: name)
             format = .pcapng
             linkType = reader.firstLinkType()
             pcapng = reader
         default:
-            throw .notACaptureFile(path: name, firstBytes: Array(bytes.prefix(8)))
+            throw .notACaptureFile(path: name, firstBytes: window.prefix(8))
         }
     }
 
     /// The next packet, or nil at the clean end of the file. A damaged or cut-off
     /// record throws only after every complete packet before it was returned.
     public mutating func next() throws(CaptureFileError) -> CapturedPacket? {
-        if pcap != nil { return try pcap!.next() }
-        return try pcapng!.next()
+        do {
+            if pcap != nil { return try pcap!.next() }
+            return try pcapng!.next()
+        } catch {
+            // A file cut short by a read error says so, not "truncated".
+            if case .truncated = error, let e = window.readError { throw .cannotOpen(path: name, reason: systemErrorMessage(e)) }
+            throw error
+        }
     }
 
     /// How many packets `next()` has returned so far.
@@ -68,10 +86,13 @@ public struct CaptureFileReader: Sendable {
 
     /// Every packet of a file, and the error that stopped reading early, if any.
     public static func readAll(path: String) -> (packets: [CapturedPacket], error: CaptureFileError?) {
+        var packets: [CapturedPacket] = []
         do {
-            return readAll(bytes: try readWholeFile(path), name: path)
+            var reader = try CaptureFileReader(path: path)
+            while let packet = try reader.next() { packets.append(packet) }
+            return (packets, nil)
         } catch {
-            return ([], error)
+            return (packets, error)
         }
     }
 
@@ -139,32 +160,6 @@ extension Array where Element == UInt8 {
 // MARK: - File I/O
 
 func systemErrorMessage(_ code: Int32) -> String { String(cString: strerror(code)) }
-
-/// The whole file in one buffer. Sized from fstat, then grown for pipes and growing files.
-func readWholeFile(_ path: String) throws(CaptureFileError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw .cannotOpen(path: path, reason: systemErrorMessage(errno)) }
-    defer { _ = close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, reason: systemErrorMessage(errno)) }
-    if (info.st_mode & S_IFMT) == S_IFDIR { throw .cannotOpen(path: path, reason: "it is a directory") }
-
-    var failure: Int32 = 0
-    let expected = max(Int(info.st_size), 0)
-    var bytes = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
-        while initialized < expected {
-            let n = read(fd, buffer.baseAddress! + initialized, expected - initialized)
-            if n > 0 { initialized += n } else if n == 0 { break } else if errno != EINTR { failure = errno; break }
-        }
-    }
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while failure == 0 {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n > 0 { bytes.append(contentsOf: chunk[..<n]) } else if n == 0 { break } else if errno != EINTR { failure = errno }
-    }
-    if failure != 0 { throw .cannotOpen(path: path, reason: systemErrorMessage(failure)) }
-    return bytes
-}
 
 /// A file written through a 64 KiB buffer; writers append to `buffer` directly.
 struct OutputFile {

@@ -13,6 +13,8 @@ public enum CaptureFileError: Error, Hashable, Sendable, CustomStringConvertible
     case malformedBlock(path: String, offset: Int, reason: String)
     /// Creating or writing an output file failed.
     case writeFailed(path: String, reason: String)
+    /// Not read at all: a device, a socket, or over the size limit (the whole sentence).
+    case refused(String)
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum CaptureFileError: Error, Hashable, Sendable, CustomStringConvertible
             return "\(path) is damaged at byte offset \(offset): \(reason)."
         case .writeFailed(let path, let reason):
             return "Cannot write \(path): \(reason)."
+        case .refused(let sentence):
+            return sentence.prefix(1).uppercased() + sentence.dropFirst()
         }
     }
 }

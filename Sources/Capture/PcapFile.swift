@@ -3,9 +3,9 @@ import Packets
 // Classic libpcap format (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html):
 // a 24-byte file header, then records of a 16-byte header and the captured bytes.
 
-/// Reads classic pcap records out of an in-memory file.
+/// Reads classic pcap records, one at a time.
 struct PcapReader: Sendable {
-    let bytes: [UInt8]
+    let bytes: ByteWindow
     let name: String
     let bigEndian: Bool
     let nanosecond: Bool
@@ -19,8 +19,9 @@ struct PcapReader: Sendable {
     static let headerLength = 24
     static let recordHeaderLength = 16
 
-    init(bytes: [UInt8], name: String) throws(CaptureFileError) {
-        guard bytes.count >= 4 else { throw .notACaptureFile(path: name, firstBytes: bytes) }
+    init(bytes: ByteWindow, name: String) throws(CaptureFileError) {
+        bytes.fill(PcapReader.headerLength)
+        guard bytes.count >= 4 else { throw .notACaptureFile(path: name, firstBytes: bytes.prefix(4)) }
         switch bytes.readU32(0, bigEndian: false) {
         case 0xA1B2_C3D4: (bigEndian, nanosecond) = (false, false)
         case 0xA1B2_3C4D: (bigEndian, nanosecond) = (false, true)
@@ -45,6 +46,8 @@ struct PcapReader: Sendable {
     mutating func next() throws(CaptureFileError) -> CapturedPacket? {
         if let failure { throw failure }
         let start = offset
+        bytes.release(before: start)
+        bytes.fill(start &+ PcapReader.recordHeaderLength)
         let remaining = bytes.count &- start
         if remaining == 0 { return nil }
         guard remaining >= PcapReader.recordHeaderLength else {
@@ -56,6 +59,7 @@ struct PcapReader: Sendable {
                 "packet \(packetsRead + 1) claims \(captured) captured bytes, more than the \(maxRecordLength) this file allows"))
         }
         let dataStart = start &+ PcapReader.recordHeaderLength
+        bytes.fill(dataStart &+ captured)
         guard captured <= bytes.count &- dataStart else {
             throw fail(.truncated(path: name, offset: start, packetsRead: packetsRead))
         }
@@ -70,7 +74,7 @@ struct PcapReader: Sendable {
                                nanoseconds: UInt32(nanos % 1_000_000_000))
         offset = dataStart &+ captured
         packetsRead &+= 1
-        return CapturedPacket(timestamp: timestamp, linkType: linkType, data: bytes[dataStart..<offset],
+        return CapturedPacket(timestamp: timestamp, linkType: linkType, data: bytes.data(dataStart..<offset),
                               originalLength: Int(original))
     }
 

@@ -39,14 +39,14 @@ struct PcapngInterface: Sendable {
     static let powersOf10: [UInt64] = (0...19).map { n in (0..<n).reduce(1) { p, _ in p * 10 } }
 }
 
-/// Reads pcapng blocks out of an in-memory file.
+/// Reads pcapng blocks, one at a time.
 struct PcapngReader: Sendable {
     static let sectionHeaderType: UInt32 = 0x0A0D_0D0A
     static let byteOrderMagic: UInt32 = 0x1A2B_3C4D
     /// Larger blocks are taken as damage rather than waited for (Wireshark's cap is smaller).
     static let maxBlockLength = 64 << 20
 
-    let bytes: [UInt8]
+    let bytes: ByteWindow
     let name: String
     private(set) var bigEndian = false
     private(set) var interfaces: [PcapngInterface] = []
@@ -55,9 +55,10 @@ struct PcapngReader: Sendable {
     private var failure: CaptureFileError?
 
     /// Reads the first Section Header Block, so version problems surface here.
-    init(bytes: [UInt8], name: String) throws(CaptureFileError) {
+    init(bytes: ByteWindow, name: String) throws(CaptureFileError) {
         self.bytes = bytes
         self.name = name
+        bytes.fill(12)
         guard bytes.count >= 4, bytes.readU32(0, bigEndian: false) == PcapngReader.sectionHeaderType else {
             throw .notACaptureFile(path: name, firstBytes: Array(bytes.prefix(8)))
         }
@@ -67,7 +68,7 @@ struct PcapngReader: Sendable {
     /// The link type of the first interface, found by reading ahead on a copy.
     func firstLinkType() -> LinkType? {
         var copy = self
-        while copy.interfaces.isEmpty, copy.offset < copy.bytes.count {
+        while copy.interfaces.isEmpty, copy.hasMore() {
             do { if try copy.readBlock() != nil { break } } catch { return nil }
         }
         return copy.interfaces.first?.linkType
@@ -76,7 +77,8 @@ struct PcapngReader: Sendable {
     mutating func next() throws(CaptureFileError) -> CapturedPacket? {
         if let failure { throw failure }
         do {
-            while offset < bytes.count {
+            bytes.release(before: offset)
+            while hasMore() {
                 if let packet = try readBlock() { return packet }
             }
             return nil
@@ -86,10 +88,17 @@ struct PcapngReader: Sendable {
         }
     }
 
+    /// Whether a byte follows `offset`.
+    private func hasMore() -> Bool {
+        bytes.fill(offset &+ 12)
+        return offset < bytes.count
+    }
+
     /// Reads the block at `offset` and moves past it; returns the packet it holds, if any.
     private mutating func readBlock() throws(CaptureFileError) -> CapturedPacket? {
         let start = offset
-        let remaining = bytes.count &- start
+        bytes.fill(start &+ 12)
+        var remaining = bytes.count &- start
         guard remaining >= 8 else { throw truncated(start) }
         let type = bytes.readU32(start, bigEndian: bigEndian)
         if type == PcapngReader.sectionHeaderType {
@@ -111,6 +120,8 @@ struct PcapngReader: Sendable {
             throw malformed(start, "a block claims a total length of \(length) bytes, "
                 + "more than the \(PcapngReader.maxBlockLength) any real block needs")
         }
+        bytes.fill(start &+ length)
+        remaining = bytes.count &- start
         guard length <= remaining else { throw truncated(start) }
         let trailer = Int(bytes.readU32(start &+ length &- 4, bigEndian: bigEndian))
         guard trailer == length else {
@@ -201,7 +212,7 @@ struct PcapngReader: Sendable {
         let interface = interfaces[index]
         packetsRead &+= 1
         return CapturedPacket(timestamp: interface.timestamp(units), linkType: interface.linkType,
-                              data: bytes[dataStart..<dataEnd], originalLength: original,
+                              data: bytes.data(dataStart..<dataEnd), originalLength: original,
                               interfaceIndex: index, comment: comment)
     }
 
@@ -219,7 +230,7 @@ struct PcapngReader: Sendable {
         let dataStart = body.lowerBound &+ 4
         packetsRead &+= 1
         return CapturedPacket(timestamp: CaptureTimestamp(seconds: 0, nanoseconds: 0), linkType: interface.linkType,
-                              data: bytes[dataStart..<(dataStart &+ captured)], originalLength: original)
+                              data: bytes.data(dataStart..<(dataStart &+ captured)), originalLength: original)
     }
 
     /// Calls `body` with each option's code and value range until opt_endofopt or the end.

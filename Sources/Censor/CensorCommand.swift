@@ -1,5 +1,6 @@
 import Foundation
 import Lab
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,25 +14,16 @@ public enum CensorCommand {
 
     public static func run(policy path: String, queue: UInt16, log: String?, checkOnly: Bool) throws(Failure) {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw Failure(description: "\(path): cannot read the policy file (\(reason(error)))")
+        do { text = String(decoding: try BoundedFile.read(path, limit: BoundedFile.Limit.small, what: "policy file"), as: UTF8.self) } catch {
+            throw Failure(description: "\(error)")
         }
         let policy: CensorPolicy
-        do { policy = try CensorPolicy.parse(yaml: text, file: path) } catch { throw Failure(description: error.description) }
+        do { policy = try CensorPolicy.parse(yaml: text, file: path) } catch { throw Failure(description: "\(error)") }
         if checkOnly { return }
         guard geteuid() == 0 else {
             throw Failure(description: "the censor needs root (NFQUEUE, iptables, raw sockets): run it with sudo inside the lab namespace")
         }
-        do { try CensorDaemon(policy: policy, queue: queue, logPath: log).run() } catch { throw Failure(description: error.description) }
-    }
-
-    /// The system's sentence for why a file could not be read.
-    static func reason(_ error: Error) -> String {
-        let e = error as NSError
-        if let posix = e.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
-        }
-        return e.localizedDescription
+        do { try CensorDaemon(policy: policy, queue: queue, logPath: log).run() } catch { throw Failure(description: "\(error)") }
     }
 }
 

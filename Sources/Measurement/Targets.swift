@@ -1,3 +1,4 @@
+import Foundation
 import Packets
 import ProbeSession
 import Probing
@@ -32,10 +33,24 @@ public struct ProbeTarget: Sendable {
     public var isIPv6: Bool { if case .v6 = address { return true }; return false }
 }
 
-/// The special-purpose refusal's switch: `--allow-reserved`, or CENSORSCOPE_ALLOW_RESERVED=1,
-/// which `lab exec` sets.
+/// The special-purpose refusal's switch: `--allow-reserved`, or CENSORSCOPE_ALLOW_RESERVED=1
+/// inside `lab exec`. The variable counts only in a named network namespace other than the
+/// init one (where `lab exec` runs commands): a stray export on a real machine must not
+/// silently lift the refusal.
 public enum ReservedRanges {
     public static func allowed(flag: Bool) -> Bool {
-        flag || getenv("CENSORSCOPE_ALLOW_RESERVED").map { String(cString: $0) == "1" } == true
+        flag || (getenv("CENSORSCOPE_ALLOW_RESERVED").map { String(cString: $0) == "1" } == true && insideNamedNamespace())
+    }
+
+    /// Whether this process's network namespace is one of /run/netns's and not PID 1's.
+    public static func insideNamedNamespace(netnsDirectory: String = "/run/netns") -> Bool {
+        var own = stat(), first = stat()
+        guard stat("/proc/self/ns/net", &own) == 0 else { return false }
+        if stat("/proc/1/ns/net", &first) == 0, first.st_ino == own.st_ino, first.st_dev == own.st_dev { return false }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: netnsDirectory) else { return false }
+        return names.contains { name in
+            var s = stat()
+            return stat(netnsDirectory + "/" + name, &s) == 0 && s.st_ino == own.st_ino && s.st_dev == own.st_dev
+        }
     }
 }

@@ -9,24 +9,10 @@ public enum FileBytes {
         public var description: String
     }
 
-    /// The whole file, or standard input for `-`.
+    /// The whole file, or standard input for `-`, within the records limit (BoundedFile).
     public static func read(_ path: String) throws(Failure) -> [UInt8] {
-        let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno))).") }
-        defer { if fd != 0 { _ = close(fd) } }
-        var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { throw Failure(description: "\(path) is a directory, not a file.") }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                bytes.append(contentsOf: chunk[..<n])
-            } else if n == 0 {
-                return bytes
-            } else if errno != EINTR {
-                throw Failure(description: "cannot read \(path == "-" ? "standard input" : path): \(String(cString: strerror(errno))).")
-            }
+        do { return try BoundedFile.read(path, limit: BoundedFile.Limit.records, what: "input file", allowStandardInput: true) } catch {
+            throw Failure(description: "\(error)")
         }
     }
 

@@ -30,9 +30,12 @@ public enum CLI {
 
     public static var isBuilt: Bool { FileManager.default.isExecutableFile(atPath: binary) }
 
-    /// Runs `censorscope ARGS`, feeding `stdin`, killed after `timeout` seconds.
-    public static func run(_ args: [String], stdin: String? = nil, timeout: Double = 120) throws -> CLIResult {
-        let r = Subprocess.run([binary] + args, stdin: stdin, timeout: timeout)
+    /// Runs `censorscope ARGS` (with `environment` added to the test's), feeding `stdin`,
+    /// killed after `timeout` seconds.
+    public static func run(_ args: [String], stdin: String? = nil, timeout: Double = 120,
+                           environment: [String: String] = [:]) throws -> CLIResult {
+        let prefix = environment.isEmpty ? [] : ["/usr/bin/env"] + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let r = Subprocess.run(prefix + [binary] + args, stdin: stdin, timeout: timeout)
         return CLIResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 

@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["report", "/nonexistent/result.json", "--format", "json"], "cannot open /nonexistent/result.json"),
+        (["report", "/nonexistent/result.json", "--format", "json"], "cannot read the input file /nonexistent/result.json"),
         (["report", "-", "--format", "xml"], "unknown format 'xml'"),
         (["report", "-", "--format", "csv"], "standard input is not JSON"),
     ])

@@ -116,7 +116,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: garbage) }
         let forward = Self.fixture("forward.censorscope.json")
         for (args, message) in [
-            (["/nonexistent/f.json", forward], "error: cannot open /nonexistent/f.json: No such file or directory."),
+            (["/nonexistent/f.json", forward], "error: cannot read the input file /nonexistent/f.json: No such file or directory."),
             ([garbage, forward], "error: \(garbage) is neither JSON nor traceroute text: it has no 'traceroute to' header and no numbered hop lines."),
             ([forward], "error: \(forward) holds one path; give the reverse trace as a second file."),
             ([forward, Self.fixture("forward.atlas.json"), "--format", "mtr"], "error: \(forward) does not hold mtr --json output."),

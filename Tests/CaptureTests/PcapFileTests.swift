@@ -296,8 +296,9 @@ struct PcapFileTests {
             try CaptureFileReader(bytes: pcapBytes(bigEndian: false, major: 3, records: []))
         }
         let missing = CaptureFileReader.readAll(path: "/nonexistent/x.pcap")
-        #expect(missing.error?.description == "Cannot open /nonexistent/x.pcap: No such file or directory.")
-        #expect(CaptureFileReader.readAll(path: "/tmp").error == .cannotOpen(path: "/tmp", reason: "it is a directory"))
+        #expect(missing.error?.description == "Cannot read the capture file /nonexistent/x.pcap: No such file or directory.")
+        #expect(CaptureFileReader.readAll(path: "/tmp").error?.description == "The capture file /tmp is a directory, not a file.")
+        #expect(CaptureFileReader.readAll(path: "/dev/zero").error?.description == "The capture file /dev/zero is a device, not a file.")
     }
 
     @Test("Writer errors: unwritable path, wrong link type, write after close")

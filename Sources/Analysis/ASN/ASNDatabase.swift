@@ -138,6 +138,10 @@ public struct ASNDatabase: Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Failure("cannot read ASN database '\(path)': \(String(cString: strerror(errno))).") }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw Failure("ASN database '\(path)' is not a regular file.") }
+        // Today's iptoasn and pfx2as files are tens of MB; a larger one is not a database.
+        guard info.st_size <= 512 << 20 else {
+            throw Failure("ASN database '\(path)' is \(info.st_size) bytes; the most an ASN database may be is \(512 << 20) bytes.")
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(info.st_size))
         var chunk = [UInt8](repeating: 0, count: 1 << 20)

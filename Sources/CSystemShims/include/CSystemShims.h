@@ -7,4 +7,6 @@ int cs_enter_network_namespace(int fd);
 int cs_drop_thread_capabilities(void);
 // Names the calling thread (ps -L, top -H); the kernel keeps at most 15 bytes.
 int cs_name_current_thread(const char *name);
+// Returns freed heap memory to the kernel (malloc.h is not in the Glibc module).
+int cs_malloc_trim(void);
 #endif

@@ -114,10 +114,18 @@ struct CampaignRunCommand: ParsableCommand {
 struct CampaignResumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
-        abstract: "Continue a campaign after any interruption: only unfinished targets are measured.")
+        abstract: "Continue a campaign after any interruption: only unfinished targets are measured.",
+        discussion: """
+            The store is checked before a packet goes: every unfinished target must be what its \
+            own target line gives under the stored script, and targets in special-purpose ranges \
+            need --allow-reserved now, whatever the store says the campaign was made with.
+            """)
 
     @Option(help: "The campaign's SQLite store.")
     var db: String
+
+    @Flag(name: .customLong("allow-reserved"), help: "Allow targets in special-purpose ranges (RFC 6890), such as the lab's.")
+    var allowReserved = false
 
     @Option(name: .customLong("asn-db"), help: "An iptoasn TSV or CAIDA pfx2as file, for scripts with the asn analysis.")
     var asnDatabase: String?
@@ -127,7 +135,7 @@ struct CampaignResumeCommand: ParsableCommand {
     func run() throws {
         try runReportingUserErrors { out in
             let execution = try CampaignExecution.resume(db: db, overrides: pacing.overrides, asnDatabase: asnDatabase,
-                                                         command: CommandLine.arguments.joined(separator: " "),
+                                                         allowReserved: allowReserved, command: CommandLine.arguments.joined(separator: " "),
                                                          softwareVersion: CensorScope.version, warn: printWarning)
             try pacing.execute(execution, into: &out)
         }
