@@ -199,12 +199,8 @@ let package = Package(
         .testTarget(name: "YAMLReadingTests", dependencies: ["YAMLReading", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CampaignsTests", dependencies: ["TestSupport", "ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
-<<<<<<< HEAD
         .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "CampaignScheduler", "Campaigns", "Packets", "JSONSupport", "Analysis", "ProbeSession", "Probing", "Records"], exclude: ["Fixtures"]),
-=======
-        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Campaigns", "Packets", "JSONSupport", "Analysis", "ProbeSession", "Probing", "Records"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzHarnessTests", dependencies: ["FuzzHarnesses"]),
->>>>>>> fuzz
         .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "Records", "JSONSupport"]),
         .testTarget(
             name: "CensorTests",
