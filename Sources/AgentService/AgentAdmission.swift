@@ -14,8 +14,8 @@ final class ConnectionLimits: Sendable {
     /// From the connection to the last byte of its request, TLS handshake included.
     static let requestDeadline = TimeAmount.seconds(5)
     /// New connections (TLS handshakes) per client: a burst, then this many per second.
-    static let handshakeBurst = 16.0
-    static let handshakesPerSecond = 4.0
+    static let handshakeBurst = 32.0
+    static let handshakesPerSecond = 8.0
     /// Clients whose handshake budget is remembered; beyond it the fullest buckets are forgotten.
     static let rememberedClients = 4096
 

@@ -16,6 +16,8 @@ public struct CampaignExecution {
     public let database: ASNDatabase?
     public let dbPath: String
     public let seed: UInt64
+    /// Targets in special-purpose ranges are allowed (the resume hint repeats the flag).
+    public var allowReserved = false
     public var command: String
     public var softwareVersion: String
     /// No progress bar or lines.
@@ -29,14 +31,17 @@ public struct CampaignExecution {
         public var finished: Int
         public var left: Int
         public var firstFailure: String?
+        /// How to continue: `campaign resume --db FILE`, with --allow-reserved when it was given.
+        public var resumeCommand = ""
 
         /// The sentence for an interrupted or incomplete session (nil when every item is done).
         public func problem(dbPath: String) -> String? {
+            let resume = resumeCommand.isEmpty ? "censorscope campaign resume --db \(dbPath)" : resumeCommand
             if interrupted {
-                return "interrupted: \(finished) targets and ports finished in this session, \(left) left; continue with `censorscope campaign resume --db \(dbPath)`"
+                return "interrupted: \(finished) targets and ports finished in this session, \(left) left; continue with `\(resume)`"
             }
             if left > 0 {
-                return "\(left) targets and ports failed (first: \(firstFailure ?? "unknown")); `censorscope campaign resume --db \(dbPath)` retries them"
+                return "\(left) targets and ports failed (first: \(firstFailure ?? "unknown")); `\(resume)` retries them"
             }
             return nil
         }
@@ -51,6 +56,7 @@ public struct CampaignExecution {
         database = setup.asn
         dbPath = request.db
         seed = setup.seed
+        allowReserved = ReservedRanges.allowed(flag: request.allowReserved)
         command = request.command
         softwareVersion = request.softwareVersion
     }
@@ -78,10 +84,12 @@ public struct CampaignExecution {
         // Only the asn analysis needs the database; a stored path that moved is then an error.
         let path = asnDatabase ?? meta.options["asn_db"]
         let asn = script.analyses.contains(.asn) ? try path.map { p throws(MeasurementError) in try ASNLoading.load(p, warn: warn) } : nil
-        return CampaignExecution(store: store, script: script, pacing: overrides.pacing(script.pacing, stored: meta.options),
-                                 overrides: overrides, database: asn, dbPath: db,
-                                 seed: meta.options["seed"].flatMap { UInt64($0) } ?? 0, command: command,
-                                 softwareVersion: softwareVersion)
+        var execution = CampaignExecution(store: store, script: script, pacing: overrides.pacing(script.pacing, stored: meta.options),
+                                          overrides: overrides, database: asn, dbPath: db,
+                                          seed: meta.options["seed"].flatMap { UInt64($0) } ?? 0, command: command,
+                                          softwareVersion: softwareVersion)
+        execution.allowReserved = allowed
+        return execution
     }
 
     init(store: CampaignStore, script: ExperimentScript, pacing: Pacing, overrides: PacingOverrides, database: ASNDatabase?,
@@ -95,6 +103,11 @@ public struct CampaignExecution {
         self.seed = seed
         self.command = command
         self.softwareVersion = softwareVersion
+    }
+
+    /// What continues this campaign, with --allow-reserved when this session had it.
+    var resumeCommand: String {
+        "censorscope campaign resume --db \(dbPath)" + (allowReserved ? " --allow-reserved" : "")
     }
 
     public func execute() throws(MeasurementError) -> Result {
@@ -117,15 +130,17 @@ public struct CampaignExecution {
             let left = (try? store.unfinishedItems().count).map { "\($0) targets and ports are left" } ?? "the rest are left"
             throw MeasurementError("the store \(dbPath) refused a write, so the campaign stopped there: \(failure) "
                 + "\(summary.finished) results were stored in this session and \(left); the results being written were not kept "
-                + "and are measured again by `censorscope campaign resume --db \(dbPath)` once the store can be written")
+                + "and are measured again by `\(resumeCommand)` once the store can be written")
         }
         let left = try storeCall { try store.unfinishedItems().count }
         let outcome = summary.interrupted ? "interrupted" : left == 0 ? "finished" : "incomplete"
         try storeCall { try store.endSession(session, outcome: outcome, at: Date()) }
         if left == 0 { _ = try storeCall { try store.finish(at: Date()) } }
         let status = try storeCall { try store.status() }
-        return Result(status: status, interrupted: summary.interrupted, finished: summary.finished, left: left,
-                      firstFailure: summary.firstFailure)
+        var result = Result(status: status, interrupted: summary.interrupted, finished: summary.finished, left: left,
+                            firstFailure: summary.firstFailure)
+        result.resumeCommand = resumeCommand
+        return result
     }
 }
 

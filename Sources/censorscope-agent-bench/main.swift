@@ -7,7 +7,7 @@ import Synchronization
 // Load on the agent: N `GET /v1/info` requests over TLS, C at a time, one per connection as
 // the agent serves them. Prints requests/s and failures; scripts/bench-agent.sh reads the
 // agent's RSS between rounds. Each connection comes from another loopback address (127.1.0.1 to 127.1.63.254),
-// as from many clients: one client may open only 4 connections a second. Usage: censorscope-agent-bench PORT TOKEN [--requests N] [--concurrency C]
+// as from many clients: one client may open only 8 connections a second. Usage: censorscope-agent-bench PORT TOKEN [--requests N] [--concurrency C]
 
 let args = CommandLine.arguments
 guard args.count >= 3, let port = Int(args[1]) else {

@@ -70,11 +70,11 @@ struct CampaignLabTests {
             #expect(sessions.last?["outcome"] as? String == "interrupted")
 
             // 2. A resume killed with SIGKILL midway.
-            guard let second = Subprocess.start(inClient + ["campaign", "resume", "--db", db, "--rate", "300"],
+            guard let second = Subprocess.start(inClient + ["campaign", "resume", "--db", db, "--allow-reserved", "--rate", "300"],
                                                 outputFile: dir + "/resume.log") else { Issue.record("cannot resume"); return }
             let doneBeforeKill = try Self.waitForDone(db, atLeast: 200, pid: second)
             // One session at a time: a second resume meanwhile is refused before it measures anything.
-            let concurrent = Subprocess.run(inClient + ["campaign", "resume", "--db", db], timeout: 60)
+            let concurrent = Subprocess.run(inClient + ["campaign", "resume", "--db", db, "--allow-reserved"], timeout: 60)
             #expect(concurrent.status == 1 && concurrent.stderr.contains("another censorscope is running the campaign"), "\(concurrent.stderr)")
             kill(second, SIGKILL)
             #expect(Subprocess.wait(second) == 137)
@@ -83,7 +83,7 @@ struct CampaignLabTests {
             #expect(doneAfterKill >= doneBeforeKill && doneAfterKill < 536, "killed midway: \(doneAfterKill) done")
 
             // 3. Resume to the end, as fast as it goes.
-            let last = Subprocess.run(inClient + ["campaign", "resume", "--db", db, "--rate", "max", "--json"], timeout: 300)
+            let last = Subprocess.run(inClient + ["campaign", "resume", "--db", db, "--allow-reserved", "--rate", "max", "--json"], timeout: 300)
             #expect(last.status == 0, "the final resume failed: \(last.stderr)")
             let final = try LabHarness.json(last.stdout)
             #expect(final["total"] as? Int == 536)
