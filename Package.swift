@@ -147,7 +147,7 @@ let package = Package(
                            "Packets", "Probing", "Records", "Reports"]
         ),
         // Running child processes with posix_spawn and waitpid (Foundation's Process can hang on Linux).
-        .target(name: "ChildProcess"),
+        .target(name: "ChildProcess", dependencies: ["CSystemShims"]),
         .executableTarget(
             name: "censorscope-bench",
             dependencies: ["Packets", "Capture", "Decoding", "Probing", "Analysis"]

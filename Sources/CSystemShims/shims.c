@@ -27,3 +27,7 @@ int cs_name_current_thread(const char *name) {
 int cs_malloc_trim(void) {
     return malloc_trim(0);
 }
+
+int cs_spawn_close_from(posix_spawn_file_actions_t *actions, int fd) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, fd);
+}

@@ -1,3 +1,4 @@
+import CSystemShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -91,6 +92,9 @@ public enum Subprocess {
         posix_spawn_file_actions_addopen(&actions, 1, outputFile ?? "/dev/null",
                                          O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // A daemon keeps no descriptor it did not ask for: one inherited from a parent (a
+        // `flock` lock, a pipe) would stay held for the daemon's whole life.
+        if newSession { _ = cs_spawn_close_from(&actions, 3) }
         return spawnOrError(arguments, &actions, newSession: newSession)
     }
 

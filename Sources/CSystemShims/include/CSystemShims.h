@@ -9,4 +9,7 @@ int cs_drop_thread_capabilities(void);
 int cs_name_current_thread(const char *name);
 // Returns freed heap memory to the kernel (malloc.h is not in the Glibc module).
 int cs_malloc_trim(void);
+#include <spawn.h>
+// Closes every descriptor from `fd` up in the spawned child (posix_spawn_file_actions_addclosefrom_np).
+int cs_spawn_close_from(posix_spawn_file_actions_t *actions, int fd);
 #endif
