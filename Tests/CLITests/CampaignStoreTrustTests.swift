@@ -11,14 +11,8 @@ import Glibc
 /// tampered items are refused, by name, before any packet goes; the environment variable
 /// does not lift the special-range refusal outside `lab exec`.
 @Suite(.serialized) struct CampaignStoreTrustTests {
-    static let script = """
-        name: t
-        ports: [80]
-        steps:
-          - probe: syn
-            variants: [mss]
-        analyses: [investigation]
-        """
+    /// The script of the CLI tests' stores.
+    static let script = CampaignCLITests.goodScript
 
     /// A store as `campaign run` makes it, except for the items given.
     func store(_ items: [ItemInput], allowReserved: Bool, _ body: (String) throws -> Void) throws {
