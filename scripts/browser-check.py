@@ -60,7 +60,9 @@ def dashboard(b, base, expect_device, shots):
         b.screenshot(os.path.join(shots, "dashboard-overview.png"), full_page=True)
 
     # A filter, as a person clicks it: the bar of the most frequent blocking verdict.
-    blocked = b.evaluate("[...document.querySelectorAll('table.results tr.b td:nth-child(3)')].map(td => td.textContent)")
+    blocked = b.evaluate("[...document.querySelectorAll('svg.chart g.bar')].filter(g => g.querySelector('rect')"
+                         ".getAttribute('fill') == '#c62828').map(g => g.dataset.verdict)")
+    check("the chart draws the blocking verdicts in red", blocked, bars)
     verdict = blocked[0] if blocked else bars[0]
     expected = json.loads(fetch(base + "api/campaign")[1])["verdicts"][verdict]
     b.click('svg.chart g.bar[data-verdict="%s"] rect' % verdict)

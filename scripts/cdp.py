@@ -133,7 +133,7 @@ class Browser:
     def screenshot(self, path, full_page=False):
         params = {"format": "png"}
         if full_page:
-            height = self.evaluate("Math.min(document.documentElement.scrollHeight, 6000)")
+            height = self.evaluate("Math.min(document.documentElement.scrollHeight, 2400)")
             width = self.evaluate("document.documentElement.scrollWidth")
             params.update({"captureBeyondViewport": True, "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
         data = self.call("Page.captureScreenshot", params, session=True)["data"]

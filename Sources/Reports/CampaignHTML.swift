@@ -95,7 +95,6 @@ public enum CampaignHTML {
         var s = "<h2 id=\"targets\">Every target (\(o.records.count))</h2>\n"
         s += "<table class=\"targets\">\n<thead><tr><th>#</th><th>Target</th><th>Verdict</th><th>Trigger</th><th>Device</th>"
         s += "<th>Details</th></tr></thead>\n"
-        // Chunks of rows the browser may skip laying out until they are scrolled to.
         for start in stride(from: 0, to: o.records.count, by: 500) {
             s += "<tbody>\n"
             for i in start..<min(start + 500, o.records.count) { s += row(i, o) }
@@ -112,10 +111,15 @@ public enum CampaignHTML {
         if let c = o.deviceOf[i] { s += "<a href=\"#device-\(c + 1)\">\(c + 1)</a>" }
         s += "</td><td>"
         if inv.verdict != "reachable" {
+            // The short facts: the sentences behind them are in the device section and the JSON.
             s += "<details><summary>\(HTML.escape(inv.summary ?? inv.verdict))</summary><dl>"
-            for fact in ReportText.facts(inv) where !["Target", "Verdict", "Blocked"].contains(fact.label) {
-                s += "<dt>\(HTML.escape(fact.label))</dt><dd>\(HTML.escape(fact.text))</dd>"
-            }
+            let facts: [(String, String?)] = [
+                ("Location", inv.location.map { l in [l.ttl.map { "hop \($0)" }, l.address, l.before.map { "after \($0)" }]
+                    .compactMap { $0 }.joined(separator: ", ") }),
+                ("Injector", inv.injector == nil ? nil : DeviceBehaviour(inv).text),
+                ("Measured", inv.measurementStartTime), ("Evidence", inv.evidenceFile),
+            ]
+            for (label, text) in facts { if let text, !text.isEmpty { s += "<dt>\(label)</dt><dd>\(HTML.escape(text))</dd>" } }
             s += "</dl></details>"
         }
         return s + "</td></tr>\n"
@@ -127,8 +131,9 @@ public enum CampaignHTML {
         .state.incomplete{background:#fff3e0;border:1px solid #ef6c00}
         svg.chart text{font-size:12px;fill:#212121}.breakdowns{display:flex;flex-wrap:wrap;gap:0 2em}
         tr.b td:nth-child(3){color:#c62828;font-weight:600}tr.r td:nth-child(3){color:#2e7d32}
-        table.targets tbody{content-visibility:auto;contain-intrinsic-size:auto 15000px}
-        table.targets td{padding:.1em .5em}table.targets details dl{margin:.3em 0}
+        table.targets{table-layout:fixed;width:100%}table.targets td{padding:.1em .5em;overflow-wrap:anywhere}
+        table.targets th:nth-child(1){width:4em}table.targets th:nth-child(2){width:16em}
+        table.targets th:nth-child(3),table.targets th:nth-child(4){width:8em}table.targets th:nth-child(5){width:4em}table.targets details dl{margin:.3em 0}
         .members{font-family:monospace;font-size:.85em;word-break:break-all}.note{font-size:.85em;color:#616161}
         """
 }

@@ -151,7 +151,8 @@ import Glibc
     func browser() throws {
         try withStore { dir, db in
             let page = dir + "/report.html"
-            #expect(try CLI.run(["campaign", "report", "--db", db, "--format", "html", "--output", page]).status == 0)
+            let made = try CLI.run(["campaign", "report", "--db", db, "--format", "html", "--output", page])
+            #expect(made.status == 0, "\(made.stderr)")
             let shots = ProcessInfo.processInfo.environment["CENSORSCOPE_SCREENSHOTS"]
             let r = Subprocess.run(["python3", CLI.repositoryRoot.appendingPathComponent("scripts/browser-check.py").path,
                                     "--binary", CLI.binary, "--db", db, "--expect-device", "198.18.2.2 (hop 2)", "--report", page]
