@@ -8,6 +8,8 @@ import Records
 public enum CampaignHTML {
     /// Targets listed inside one device's details; the rest are counted (the table has them all).
     static let membersShown = 64
+    /// Above this many results the table of every target starts closed.
+    static let openRowLimit = 2000
 
     public static func render(_ o: CampaignOverview) -> String {
         var out = HTML.pageStart(title: "Campaign " + HTML.escape(o.header.name), style: HTMLReport.style + style)
@@ -93,6 +95,10 @@ public enum CampaignHTML {
     /// One row per result; a result that is not reachable has its facts in a `<details>`.
     static func targets(_ o: CampaignOverview) -> String {
         var s = "<h2 id=\"targets\">Every target (\(o.records.count))</h2>\n"
+        // A long table opens on demand: a browser lays out nothing inside a closed <details>,
+        // so the overview above shows at once whatever the campaign's size.
+        let open = o.records.count <= openRowLimit ? " open" : ""
+        s += "<details class=\"all\"\(open)><summary>One row per target and port (\(o.records.count))</summary>\n"
         s += "<table class=\"targets\">\n<thead><tr><th>#</th><th>Target</th><th>Verdict</th><th>Trigger</th><th>Device</th>"
         s += "<th>Details</th></tr></thead>\n"
         for start in stride(from: 0, to: o.records.count, by: 500) {
@@ -100,7 +106,7 @@ public enum CampaignHTML {
             for i in start..<min(start + 500, o.records.count) { s += row(i, o) }
             s += "</tbody>\n"
         }
-        return s + "</table>\n"
+        return s + "</table>\n</details>\n"
     }
 
     static func row(_ i: Int, _ o: CampaignOverview) -> String {

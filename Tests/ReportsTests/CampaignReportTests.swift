@@ -114,3 +114,24 @@ enum CampaignFixtures {
         #expect(html.components(separatedBy: "<svg ").count - 1 == 1 + 3)
     }
 }
+
+@Suite struct SingleTargetReportTests {
+    @Test("The payload sweep, test beside control per TTL, the differing TTL marked; injector reasons not repeated from the location")
+    func sweepAndInjector() throws {
+        var inv = try Fixtures.investigation("onpath-payload.json")
+        let te = { (from: String) in PayloadObservationRecord(outcome: "time-exceeded", from: from) }
+        let rst = PayloadObservationRecord(outcome: "rst", from: "198.18.9.5",
+                                           fingerprint: FingerprintRecord(ttl: 62, ipID: 4660, dontFragment: false, flags: "RA", window: 0))
+        inv.payloadSweep = .steps([PayloadStepRecord(ttl: 1, test: te("198.18.1.1"), control: te("198.18.1.1")),
+                                   PayloadStepRecord(ttl: 2, test: rst, control: te("198.18.2.2"))])
+        inv.injector?.reasons.append(inv.location?.reason ?? "")
+        let html = HTMLReport.render([inv])
+        #expect(html.contains("<h3>Payload sweep: test beside control, per TTL</h3>"))
+        #expect(html.contains("<tr><td>1</td><td>time-exceeded from 198.18.1.1</td><td>time-exceeded from 198.18.1.1</td><td></td></tr>"))
+        #expect(html.contains("<tr><td>2</td><td>rst from 198.18.9.5 (TTL 62, IP ID 4660, RA)</td><td>time-exceeded from 198.18.2.2</td><td>yes</td></tr>"))
+        let md = MarkdownReport.render([inv])
+        #expect(md.contains("| TTL | Test (tls blocked.example) | Control (tls example.com) | Differs |") || md.contains("| TTL | Test"))
+        let reason = try #require(inv.location?.reason)
+        #expect(html.components(separatedBy: HTML.escape(reason)).count - 1 == 1, "the location's reason is said once")
+    }
+}
