@@ -46,7 +46,7 @@ echo "campaign report html: $(stat -c %s "$work/campaign.html") bytes in ${t_htm
 echo "campaign report md:   $(stat -c %s "$work/campaign.md") bytes in ${t_md} s"
 echo "report html (one section per result): $(stat -c %s "$work/per-result.html") bytes in ${t_old} s"
 python3 - "$work/campaign.html" "$work/per-result.html" <<'EOF'
-import os, sys
+import os, sys, time
 sys.path.insert(0, "scripts")
 import cdp
 with cdp.Browser(width=1280, height=900, timeout=300) as b:
@@ -60,5 +60,11 @@ with cdp.Browser(width=1280, height=900, timeout=300) as b:
             runs.append((load, painted / 1000))
         best = min(runs)
         print("%s in Chromium: load %.2f s, first frame after load %.2f s (best of 3; all: %s)" % (
-            os.path.basename(path), best[0], best[1], ", ".join("%.2f/%.2f" % r for r in runs)))
+            os.path.basename(path), best[0], best[1], ", ".join("%.2f/%.2f" % r for r in runs)), flush=True)
+        if b.evaluate("document.querySelector('details.all:not([open]) summary') !== null"):
+            start = time.monotonic()
+            b.click("details.all summary")
+            rows = b.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => "
+                              "r(document.querySelectorAll('table.targets tr').length))))")
+            print("  the table of every target opened: %d rows on screen in %.2f s" % (rows, time.monotonic() - start))
 EOF
