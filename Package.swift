@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         // SHA-256 (campaign script digests, the agent's certificate fingerprint).
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // `censorscope serve`: the local dashboard's HTTP server.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         // libpcap, from Debian's libpcap-dev.
@@ -89,7 +93,7 @@ let package = Package(
         // trigger, location. Pure.
         .target(name: "Analysis", dependencies: ["Packets", "Capture", "Probing", "JSONSupport", "Records"]),
         // Investigation records as reports: JSON, OONI JSONL, CSV, Markdown, HTML with SVG, pcapng evidence.
-        .target(name: "Reports", dependencies: ["JSONSupport", "Records", "Capture", "Packets", "SystemSupport"]),
+        .target(name: "Reports", dependencies: ["Analysis", "JSONSupport", "Records", "Capture", "Packets", "SystemSupport"]),
         // The one YAML reader (scripts, scenarios, censor policies): bounds on hostile
         // documents, typed getters, `FILE:LINE: sentence` errors.
         .target(name: "YAMLReading", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -117,6 +121,18 @@ let package = Package(
         // The commands' human text: investigations, traces, probe results, payload sweeps,
         // analyses, route comparisons. Pure: lines from values, testable without the binary.
         .target(name: "TextViews", dependencies: ["Packets", "Probing", "ProbeSession", "Analysis", "Campaigns", "Records", "Measurement"]),
+        // `censorscope serve`: a read-only dashboard over a campaign store (Hummingbird): pages
+        // from Reports, the store through its public reads.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "Agent", "Analysis", "CampaignScheduler", "CampaignStore", "Measurement", "Packets", "Records", "Reports", "SystemSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // The agent's HTTPS server and client (SwiftNIO, NIOSSL), and what it probes.
         .target(
             name: "AgentService",
@@ -134,7 +150,7 @@ let package = Package(
             name: "censorscope",
             dependencies: [
                 "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Records", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns", "CampaignStore",
-                "Agent", "AgentService", "Measurement", "CampaignScheduler", "TextViews", "SystemSupport",
+                "Agent", "AgentService", "Measurement", "CampaignScheduler", "TextViews", "SystemSupport", "Dashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
@@ -192,7 +208,7 @@ let package = Package(
             dependencies: ["ChildProcess", "Packets", "Capture", "Probing", "Censor", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Probing", "Analysis", "Records", "JSONSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "Records", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
+        .testTarget(name: "ReportsTests", dependencies: ["ChildProcess", "Reports", "Analysis", "Records", "JSONSupport", "Capture", "Packets"], exclude: ["Fixtures"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "JSONSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Records", "Probing", "Capture"]),
         .testTarget(name: "TextViewsTests", dependencies: ["TestSupport", "TextViews", "Measurement", "Campaigns", "Analysis", "Probing", "ProbeSession", "Packets", "Records", "JSONSupport"]),

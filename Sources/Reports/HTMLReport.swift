@@ -28,6 +28,10 @@ public enum HTMLReport {
         if !inv.synVariants.isEmpty {
             s += "<h3>SYN variants</h3>\n" + table(ReportText.synVariantHeader, inv.synVariants.map(ReportText.synVariantRow))
         }
+        if let steps = inv.payloadSweep.steps, !steps.isEmpty {
+            s += "<h3>Payload sweep: test beside control, per TTL</h3>\n"
+                + table(ReportText.sweepHeader(inv), steps.map(ReportText.sweepRow), cls: "sweep")
+        }
         if !inv.displayPath.isEmpty {
             s += "<h3>Path</h3>\n" + table(ReportText.hopHeader, inv.displayPath.map(ReportText.hopRow))
         }

@@ -21,9 +21,10 @@ public enum PathDiagram {
     /// The SVG element; `id` makes its marker ids unique within one HTML page.
     public static func svg(for inv: InvestigationRecord, id: Int) -> String {
         let layout = Layout(inv)
-        let answers = Array(inv.answers.prefix(maxAnswers))
+        let distinct = DistinctAnswer.group(inv.answers)
+        let answers = Array(distinct.prefix(maxAnswers))
         let width = margin * 2 + spacing * layout.targetColumn
-        let legendY = firstArrowY + answers.count * arrowGap + (inv.answers.count > maxAnswers ? 24 : 0) + 10
+        let legendY = firstArrowY + answers.count * arrowGap + (distinct.count > maxAnswers ? 24 : 0) + 10
         let height = legendY + 80
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"path\" width=\"\(max(width, 560))\" height=\"\(height)\" "
         s += "viewBox=\"0 0 \(max(width, 560)) \(height)\" role=\"img\" aria-label=\"path to \(HTML.escape(inv.endpoint))\">\n"
@@ -44,9 +45,9 @@ public enum PathDiagram {
         for (i, answer) in answers.enumerated() {
             s += arrow(answer, y: firstArrowY + i * arrowGap, layout: layout, id: id)
         }
-        if inv.answers.count > maxAnswers {
+        if distinct.count > maxAnswers {
             let y = firstArrowY + answers.count * arrowGap + 8
-            s += text(x(0), y, "… and \(inv.answers.count - maxAnswers) more answers (see the table)", anchor: "start")
+            s += text(x(0), y, "… and \(distinct.count - maxAnswers) more distinct answers (see the table)", anchor: "start")
         }
         s += legend(y: legendY, id: id)
         return s + "</svg>"
@@ -111,7 +112,8 @@ public enum PathDiagram {
         return s + "</g>\n"
     }
 
-    static func arrow(_ answer: InvestigationRecord.ObservedAnswer, y: Int, layout: Layout, id: Int) -> String {
+    static func arrow(_ distinct: DistinctAnswer, y: Int, layout: Layout, id: Int) -> String {
+        let answer = distinct.answer
         let name = answer.forged == true ? "forged" : answer.forged == false ? "genuine" : "unknown"
         let colour = answer.forged == true ? forgedColour : answer.forged == false ? genuineColour : unknownColour
         // A forged answer comes from the censor, whatever source address it claims.
@@ -121,8 +123,8 @@ public enum PathDiagram {
         var s = "<g class=\"answer \(name)\"><path d=\"M\(startX),\(nodeY + 14) L\(startX),\(y) L\(endX),\(y)\" fill=\"none\" "
         s += "stroke=\"\(colour)\" stroke-width=\"2\" marker-end=\"url(#arrow-\(name)-\(id))\"/>"
         var label = [answer.kind, answer.ttl.map { "TTL \($0)" }].compactMap { $0 }.joined(separator: ", ")
-        if let probe = answer.probe { label = probe + (label.isEmpty ? "" : " → " + label) }
         if let from = answer.from { label += " from \(from)" }
+        label += " ← " + distinct.probesText
         s += text(endX + 8, y - 5, label, cls: "alabel", anchor: "start", fill: colour)
         return s + "</g>\n"
     }
@@ -155,17 +157,50 @@ public enum PathDiagram {
     }
 }
 
+/// Answers that look alike (same source, kind, TTL and forgery), drawn as one arrow
+/// labelled with the probes that drew them.
+struct DistinctAnswer {
+    var answer: InvestigationRecord.ObservedAnswer
+    var probes: [String]
+    var count: Int
+
+    /// In order of first appearance.
+    static func group(_ answers: [InvestigationRecord.ObservedAnswer]) -> [DistinctAnswer] {
+        var out: [DistinctAnswer] = []
+        var index: [String: Int] = [:]
+        for a in answers {
+            let key = [a.from ?? "", a.kind ?? "", a.ttl.map(String.init) ?? "", a.forged.map { $0 ? "f" : "g" } ?? ""]
+                .joined(separator: "|")
+            if let i = index[key] {
+                out[i].count += 1
+                if let p = a.probe { out[i].probes.append(p) }
+            } else {
+                index[key] = out.count
+                out.append(DistinctAnswer(answer: a, probes: a.probe.map { [$0] } ?? [], count: 1))
+            }
+        }
+        return out
+    }
+
+    /// "syn linux ttl 64", "syn linux ttl 2, syn linux ttl 3", "12 probes (syn mss ttl 64, …)".
+    var probesText: String {
+        if probes.isEmpty { return count == 1 ? "1 probe" : "\(count) probes" }
+        if probes.count <= 2 { return probes.joined(separator: ", ") }
+        return "\(count) probes (\(probes[0]), …)"
+    }
+}
+
 /// HTML escaping for text and attribute values, and the pages' common head.
 public enum HTML {
     /// A self-contained page up to its heading: the doctype, the Content-Security-Policy
     /// that forbids scripts and external resources, `title` (as given: already escaped)
-    /// and the inline `style`.
-    static func pageStart(title: String, style: String) -> String {
+    /// and the inline `style`; `head` goes in the head as it is (already markup).
+    static func pageStart(title: String, style: String, head: String = "") -> String {
         """
         <!DOCTYPE html>
         <html lang="en">
         <head>
-        <meta charset="utf-8">
+        <meta charset="utf-8">\(head)
         <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(title)</title>

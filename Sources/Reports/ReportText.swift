@@ -36,8 +36,11 @@ enum ReportText {
         return text
     }
 
-    static func injector(_ injector: InvestigationRecord.Injector?) -> String? {
-        guard let injector else { return nil }
+    /// The forged packets' fingerprint and the reasons that are about them: a reason the
+    /// location already gives (the engine may list it under both) is said once, there.
+    static func injector(_ injector: InvestigationRecord.Injector?, location: InvestigationRecord.Location? = nil) -> String? {
+        guard var injector else { return nil }
+        if let said = location?.reason { injector.reasons = injector.reasons.filter { !said.contains($0) } }
         var parts: [String] = []
         if let ttl = injector.ttl { parts.append("TTL \(ttl)") }
         if let id = injector.ipID { parts.append("IP ID \(id)") }
@@ -73,7 +76,7 @@ enum ReportText {
             ("Control", request(inv.control)),
             ("Trigger", trigger(inv.trigger)),
             ("Location", location(inv.location)),
-            ("Injector", injector(inv.injector)),
+            ("Injector", injector(inv.injector, location: inv.location)),
             ("Genuine host", genuine(inv)),
             ("Measured", inv.measurementStartTime.map { $0 + " UTC" }),
             ("Runtime", inv.runtimeSeconds.map { formatNumber($0) + " s" }),
@@ -88,6 +91,29 @@ enum ReportText {
         [v.variant ?? "?", v.size.map { "\($0) bytes" } ?? "", v.result ?? "", v.injected.map { $0 ? "yes" : "no" } ?? "",
          v.response?.ttl.map(String.init) ?? "", v.response?.ipID.map(String.init) ?? "", v.response?.flags ?? "",
          v.rttMilliseconds.map { formatNumber($0) } ?? ""]
+    }
+
+    /// The payload sweep's columns: the TTL, then what the test and the control payloads drew.
+    static func sweepHeader(_ inv: InvestigationRecord) -> [String] {
+        ["TTL", "Test" + (request(inv.test).map { " (\($0))" } ?? ""),
+         "Control" + (request(inv.control).map { " (\($0))" } ?? ""), "Differs"]
+    }
+
+    static func sweepRow(_ step: PayloadStepRecord) -> [String] {
+        let test = observation(step.test), control = observation(step.control)
+        return [step.ttl.map(String.init) ?? "?", test, control, test == control ? "" : "yes"]
+    }
+
+    /// "rst from 198.18.9.2 (TTL 58, IP ID 1, R)", "time-exceeded from 198.18.1.1", "data: HTTP/1.1 200 OK".
+    static func observation(_ o: PayloadObservationRecord) -> String {
+        var text = o.outcome ?? "?"
+        if let from = o.from { text += " from \(from)" }
+        if let f = o.fingerprint {
+            let parts = [f.ttl.map { "TTL \($0)" }, f.ipID.map { "IP ID \($0)" }, f.flags].compactMap { $0 }
+            if !parts.isEmpty, o.outcome != "time-exceeded" { text += " (" + parts.joined(separator: ", ") + ")" }
+        }
+        if let line = o.firstLine { text += ": " + line }
+        return text
     }
 
     static let hopHeader = ["TTL", "Address", "RTT (ms)", "Kind", "AS"]
@@ -126,6 +152,10 @@ public enum MarkdownReport {
             for fact in ReportText.facts(inv) { out += "- **\(fact.label):** \(escape(fact.text))\n" }
             if !inv.synVariants.isEmpty {
                 out += "\n### SYN variants\n\n" + table(ReportText.synVariantHeader, inv.synVariants.map(ReportText.synVariantRow))
+            }
+            if let steps = inv.payloadSweep.steps, !steps.isEmpty {
+                out += "\n### Payload sweep: test beside control, per TTL\n\n"
+                    + table(ReportText.sweepHeader(inv), steps.map(ReportText.sweepRow))
             }
             if !inv.displayPath.isEmpty {
                 out += "\n### Path\n\n" + table(ReportText.hopHeader, inv.displayPath.map(ReportText.hopRow))

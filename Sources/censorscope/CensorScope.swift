@@ -12,6 +12,6 @@ struct CensorScope: ParsableCommand {
             every verdict carries the packets that prove it. See Docs/ for data formats.
             """,
         version: version,
-        subcommands: [Decode.self, ProbeCommand.self, TraceCommand.self, InvestigateCommand.self, AnalyzeCommand.self, ReportCommand.self, CampaignCommand.self, RoutesCommand.self, AgentCommand.self, Lab.self]
+        subcommands: [Decode.self, ProbeCommand.self, TraceCommand.self, InvestigateCommand.self, AnalyzeCommand.self, ReportCommand.self, CampaignCommand.self, ServeCommand.self, RoutesCommand.self, AgentCommand.self, Lab.self]
     )
 }

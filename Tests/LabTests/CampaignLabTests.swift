@@ -68,6 +68,10 @@ struct CampaignLabTests {
             let afterInterrupt = try Self.status(db)
             let sessions = afterInterrupt["sessions"] as? [[String: Any]] ?? []
             #expect(sessions.last?["outcome"] as? String == "interrupted")
+            // The report of an interrupted campaign says so before its totals.
+            let partial = try LabHarness.run(["campaign", "report", "--db", db, "--format", "html"])
+            #expect(partial.status == 0 && partial.stdout.contains("Incomplete: ") && partial.stdout.contains(" of 536 measured; the last session ended interrupted."),
+                    "\(partial.stderr)")
 
             // 2. A resume killed with SIGKILL midway.
             guard let second = Subprocess.start(inClient + ["campaign", "resume", "--db", db, "--allow-reserved", "--rate", "300"],
@@ -126,6 +130,23 @@ struct CampaignLabTests {
             }
             let csvRows = try LabHarness.run(["campaign", "report", "--db", db, "--format", "csv"]).stdout.split(whereSeparator: \.isNewline)
             #expect(csvRows.count == 537, "a header and one row per target and port")
+
+            // The overview names the scenario's one censor, at hop 2, with its 136 targets in two ways.
+            let page = dir + "/report.html"
+            let html = try LabHarness.run(["campaign", "report", "--db", db, "--format", "html", "--output", page])
+            #expect(html.status == 0, "\(html.stderr)")
+            let text = (try? String(contentsOfFile: page, encoding: .utf8)) ?? ""
+            #expect(text.contains("Complete: 536 of 536 measured."))
+            #expect(text.contains("<h3>Device 1: 198.18.2.2 (hop 2)</h3>"), "the device section")
+            #expect(text.contains("136 targets blocked at 198.18.2.2 (hop 2), in 2 ways (128 rst-injection, 8 rst-injection)"))
+            #expect(!text.contains("Device 2:"), "one device only")
+            #expect(text.components(separatedBy: "<tr class=\"").count - 1 == 536, "one row per target and port")
+
+            // A person's view in a real browser, against a live `serve` over this store.
+            let browser = Subprocess.run(["python3", repositoryRoot.appendingPathComponent("scripts/browser-check.py").path,
+                                          "--binary", LabHarness.binary, "--db", db, "--expect-device", "198.18.2.2 (hop 2)",
+                                          "--report", page], timeout: 240)
+            #expect(browser.status == 0, "browser check: \(browser.stdout.suffix(3000)) \(browser.stderr.suffix(1000))")
         }
     }
 

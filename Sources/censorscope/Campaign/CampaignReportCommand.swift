@@ -1,12 +1,19 @@
 import ArgumentParser
 import CampaignScheduler
+import Measurement
 import Reports
 
 struct CampaignReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "A campaign's verdicts as a report: json (JSON Lines, one verdict object per target and port), ooni, csv, md or html.",
-        discussion: "Each verdict object is what `investigate --json` prints for that target and port (Docs/verdicts.md); the other formats are those of `censorscope report` (Docs/reports.md).")
+        discussion: """
+            json: each verdict object is what `investigate --json` prints for that target and port \
+            (Docs/verdicts.md); ooni and csv are those of `censorscope report`. md and html give the \
+            campaign overview: whether it is complete, totals by verdict, the devices (blocked targets \
+            grouped by where and how they are blocked), the blocked targets by port, prefix and AS \
+            (with --asn-db), then one row per target (Docs/reports.md).
+            """)
 
     @Option(help: "The campaign's SQLite store.")
     var db: String
@@ -17,6 +24,11 @@ struct CampaignReportCommand: ParsableCommand {
     @Option(help: "Write the report to this file instead of standard output.")
     var output: String?
 
+    @Option(name: .customLong("asn-db"),
+            help: ArgumentHelp("md and html: count blocked targets by AS from this file (an iptoasn.com TSV or a CAIDA pfx2as file).",
+                               valueName: "file"))
+    var asnDatabase: String?
+
     func validate() throws {
         guard let f = ReportFormat(rawValue: format), f != .pcapng else {
             throw ValidationError("unknown format '\(format)'; use json, ooni, csv, md or html")
@@ -26,7 +38,9 @@ struct CampaignReportCommand: ParsableCommand {
     func run() throws {
         try runReportingUserErrors { out in
             guard let format = ReportFormat(rawValue: format) else { throw UserError("unknown format '\(self.format)'") }
-            if let text = try ReportJob.deliver(try CampaignReport.text(db: db, format: format), to: output) { out.line(text) }
+            let database = try asnDatabase.map { path throws(MeasurementError) in try ASNLoading.load(path, warn: printWarning) }
+            let text = try CampaignReport.text(db: db, format: format, asnDatabase: database)
+            if let text = try ReportJob.deliver(text, to: output) { out.line(text) }
         }
     }
 }
