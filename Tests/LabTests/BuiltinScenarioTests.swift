@@ -16,7 +16,7 @@ let clientAddress = IPAddress.v4(IPv4Address("198.18.1.2")!)
 
 @Suite("Built-in scenarios")
 struct BuiltinScenarioTests {
-    static let expected = ["campaign", "chaos", "clean", "ecmp", "gfw-sni", "ip-blackhole", "keyword-http", "plain", "telegram-2018", "throttle-sni"]
+    static let expected = ["campaign", "chaos", "clean", "ecmp", "gfw-sni", "ip-blackhole", "keyword-http", "plain", "telegram-2018", "throttle-sni", "vantages"]
 
     @Test("the embedded copies are Probes/labs, as built")
     func embeddedMatchesFiles() throws {

@@ -5,10 +5,10 @@ import Reports
 struct CampaignReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "A campaign's verdicts as a report: json (JSON Lines, one verdict object per target and port), ooni, csv, md or html.",
+        abstract: "A campaign's verdicts as a report: json (JSON Lines, one verdict object per vantage, target and port), ooni, csv, md or html.",
         discussion: "Each verdict object is what `investigate --json` prints for that target and port (Docs/verdicts.md); the other formats are those of `censorscope report` (Docs/reports.md).")
 
-    @Option(help: "The campaign's SQLite store.")
+    @Option(help: "The campaign's store: a SQLite file or a PostgreSQL URL.")
     var db: String
 
     @Option(help: "json, ooni, csv, md or html.")
