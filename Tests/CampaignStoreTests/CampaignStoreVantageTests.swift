@@ -66,13 +66,14 @@ struct CampaignStoreVantageTests {
                                                                                         softwareVersion: "x"), at: Fixture.startedAt))
         }
         let sessions = try stores.map { try $0.beginSession(command: "run", pid: 1, at: Fixture.startedAt, vantageAddress: nil) }
+        let writers = stores
         let errors = Atomic<Int>(0)
         // Four threads per vantage, each trying every item: duplicates within a vantage race.
         DispatchQueue.concurrentPerform(iterations: 12) { t in
             let v = t % 3
             for k in 0..<items {
                 let id = Int64((k + t * 7) % items + 1)
-                do { _ = try stores[v].record(Fixture.result(item: id, session: sessions[v], answers: 2)) } catch { errors.add(1, ordering: .relaxed) }
+                do { _ = try writers[v].record(Fixture.result(item: id, session: sessions[v], answers: 2)) } catch { errors.add(1, ordering: .relaxed) }
             }
         }
         #expect(errors.load(ordering: .relaxed) == 0)

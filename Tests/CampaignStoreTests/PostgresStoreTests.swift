@@ -49,6 +49,12 @@ struct PostgresLocationTests {
     }
 }
 
+/// NAME of postgres://USER@/NAME?host=DIR.
+func databaseName(_ url: String) -> String {
+    let afterSlash = url.components(separatedBy: "@/").last ?? ""
+    return String(afterSlash.split(separator: "?").first ?? "")
+}
+
 @Suite("CampaignStore on PostgreSQL", .serialized)
 struct PostgresStoreTests {
     @Test func aNewerSchemaAndAForeignDatabaseAreRefused() throws {
@@ -56,13 +62,13 @@ struct PostgresStoreTests {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
         let store = try Fixture.store(in: dir, items: 2, backend: .postgres)
-        let database = String(store.path.split(separator: "/").last!.split(separator: "?").first!)
+        let database = databaseName(store.path)
         try cluster.psql("UPDATE censorscope_store SET version = 7", database: database)
         let newer = #expect(throws: CampaignStoreError.self) { _ = try CampaignStore.open(at: store.path) }
         #expect(newer?.description == "\(store.path) was written by a newer CensorScope (store schema 7, this one reads up to 2); upgrade censorscope to open it.")
 
         let foreign = try cluster.newDatabase()
-        let foreignName = String(foreign.split(separator: "/").last!.split(separator: "?").first!)
+        let foreignName = databaseName(foreign)
         try cluster.psql("CREATE TABLE campaign (name TEXT)", database: foreignName)
         let error = #expect(throws: CampaignStoreError.self) {
             _ = try CampaignStore.create(at: foreign, metadata: Fixture.metadata(), items: [], order: [], resolved: [])
@@ -88,7 +94,7 @@ struct PostgresStoreTests {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
         let store = try Fixture.store(in: dir, items: 3, backend: .postgres)
-        let database = String(store.path.split(separator: "/").last!.split(separator: "?").first!)
+        let database = databaseName(store.path)
         let tables = try cluster.psql("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'",
                                       database: database)
         #expect(tables == "answer,campaign,censorscope_store,failure,item,resolved_name,session,vantage,verdict")
@@ -116,6 +122,8 @@ struct SQLiteMigrationTests {
             ;
             PRAGMA application_id = \(Schema.applicationID);
             PRAGMA user_version = 1;
+            CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+            INSERT INTO grdb_migrations VALUES ('v1');
             INSERT INTO campaign VALUES (1, 'old', 's.yaml', 'name: old', 'ab', 't.txt', '0.8', 1700000000, NULL, '198.18.0.2', 64500, NULL, '{}');
             INSERT INTO item (id, position, address, name, port, line, input, state, attempts, last_error) VALUES
               (1, 1, '198.18.0.1', NULL, '80', 1, '198.18.0.1', 'done', 2, 'timeout'),
