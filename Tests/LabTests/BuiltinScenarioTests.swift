@@ -45,7 +45,9 @@ struct BuiltinScenarioTests {
         #expect(s.node(named: "portal")?.services == [.http, .tls])
     }
 
-    @Test("each built-in scenario parses: client, censor, server on the shared address plan", arguments: emulated)
+    /// `vantages` is IPv4 only and its server runs http, tls and echo: its point is the
+    /// vantages beyond the censor (VantagesLabTests), not the shared plan.
+    @Test("each built-in scenario parses: client, censor, server on the shared address plan", arguments: emulated.filter { $0 != "vantages" })
     func parses(_ name: String) throws {
         let s = try builtin(name)
         #expect(s.name == name)
