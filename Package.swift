@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        // The campaign store's PostgreSQL backend (one database many vantages write to).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libpcap, from Debian's libpcap-dev.
@@ -102,7 +104,12 @@ let package = Package(
             "Packets", "Probing", "YAMLReading", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The embedded campaign store: one SQLite file (GRDB, WAL) per campaign, plain values only.
-        .target(name: "CampaignStore", dependencies: ["JSONSupport", "Records", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CampaignStore", dependencies: [
+            "JSONSupport", "Records", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The measurement engine: one experiment script run for one target, through a network
         // seam (live, or a recorded capture replayed), with its evidence; trace jobs; targets.
         .target(
@@ -116,7 +123,7 @@ let package = Package(
         // Campaign sessions: worker threads over the store's unfinished items, one shared pacer.
         .target(
             name: "CampaignScheduler",
-            dependencies: ["Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport", "Reports", "SystemSupport"]
+            dependencies: ["Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport", "Records", "Reports", "SystemSupport"]
         ),
         // The commands' human text: investigations, traces, probe results, payload sweeps,
         // analyses, route comparisons. Pure: lines from values, testable without the binary.
@@ -181,6 +188,8 @@ let package = Package(
             name: "censorscope-probe-bench",
             dependencies: ["Packets", "Capture", "Probing", "ProbeSession"]
         ),
+        // Results per second into the campaign store, SQLite and PostgreSQL (scripts/bench-store.sh).
+        .executableTarget(name: "censorscope-store-bench", dependencies: ["CampaignStore"]),
         // What the test targets share: the lab harness, the CLI runner, two-namespace
         // networks, a seeded generator, running without capabilities.
         .target(name: "TestSupport", dependencies: ["ChildProcess", "Lab", "Packets", "CSystemShims", "SystemSupport"]),
@@ -196,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "TestSupport", "ChildProcess", "Packets", "Capture", "CampaignStore",
+                "TestSupport", "ChildProcess", "Packets", "Capture", "CampaignStore", "Records",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
@@ -217,7 +226,7 @@ let package = Package(
         .testTarget(name: "ProbeSessionTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
         .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "CampaignScheduler", "Campaigns", "Packets", "JSONSupport", "Analysis", "ProbeSession", "Probing", "Records"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzHarnessTests", dependencies: ["FuzzHarnesses"]),
-        .testTarget(name: "CampaignStoreTests", dependencies: ["ChildProcess", "CampaignStore", "Records", "JSONSupport"]),
+        .testTarget(name: "CampaignStoreTests", dependencies: ["TestSupport", "ChildProcess", "CampaignStore", "Records", "JSONSupport"]),
         .testTarget(
             name: "CensorTests",
             dependencies: ["TestSupport", "ChildProcess", "Censor", "Lab", "Packets", "Capture", "Sockets", "JSONSupport", .product(name: "Yams", package: "Yams")]

@@ -61,13 +61,13 @@ public struct CampaignExecution {
         softwareVersion = request.softwareVersion
     }
 
-    /// A later session of the campaign in `db`: the stored script, pacing and seed. The
-    /// unfinished items are checked first (`ResumeCheck`); `allowReserved` is what the user
-    /// passes now.
-    public static func resume(db: String, overrides: PacingOverrides, asnDatabase: String?, allowReserved: Bool,
+    /// A later session of the campaign in `db` (`resume`), or a new vantage's first (`join`):
+    /// the stored script, pacing and seed. The unfinished items are checked first
+    /// (`ResumeCheck`); `allowReserved` is what the user passes now.
+    public static func resume(db: String, vantage: VantageChoice, overrides: PacingOverrides, asnDatabase: String?, allowReserved: Bool,
                               command: String, softwareVersion: String,
                               warn: (String) -> Void) throws(MeasurementError) -> CampaignExecution {
-        let store = try storeCall { try CampaignStore.open(at: db) }
+        let store = try vantage.open(db: db, softwareVersion: softwareVersion)
         let meta = try storeCall { try store.metadata() }
         let script: ExperimentScript
         do { script = try ExperimentScript.parse(meta.scriptText, source: meta.scriptPath) } catch {
@@ -105,14 +105,17 @@ public struct CampaignExecution {
         self.softwareVersion = softwareVersion
     }
 
-    /// What continues this campaign, with --allow-reserved when this session had it.
+    /// What continues this campaign, with --vantage when the store has more than one and
+    /// --allow-reserved when this session had it.
     var resumeCommand: String {
-        "censorscope campaign resume --db \(dbPath)" + (allowReserved ? " --allow-reserved" : "")
+        let vantages = (try? store.vantages().count) ?? 1
+        return "censorscope campaign resume --db \(dbPath)" + (vantages > 1 || store.vantage.name != VantageName.host ? " --vantage \(store.vantage.name)" : "")
+            + (allowReserved ? " --allow-reserved" : "")
     }
 
     public func execute() throws(MeasurementError) -> Result {
         if let dir = overrides.evidenceDirectory { try CampaignSetup.makeEvidenceDirectory(dir) }
-        let lock = try CampaignLock(dbPath)
+        let lock = try storeCall { try store.lockSession() }
         defer { lock.release() }
         let unfinished = try storeCall { try store.unfinishedItems() }
         LabInterrupts.catchSignals()
@@ -120,6 +123,11 @@ public struct CampaignExecution {
         let vantage = try? unfinished.first.flatMap { IPAddress($0.address) }.map { try Routing.route(to: $0).source }
         let session = try storeCall {
             try store.beginSession(command: command, pid: getpid(), at: Date(), vantageAddress: vantage?.description)
+        }
+        // A vantage that joined has no address yet: its first session's route gives it.
+        if let vantage, store.vantage.address == nil {
+            let record = database.flatMap { $0.lookup(vantage) }
+            try storeCall { try store.updateVantage(address: vantage.description, asn: record.map { Int($0.asn) }, asName: record?.name) }
         }
         let runner = CampaignRunner(store: store, script: script, pacing: pacing, sessionID: session,
                                     evidenceDirectory: overrides.evidenceDirectory, asn: script.analyses.contains(.asn) ? database : nil,
@@ -143,24 +151,3 @@ public struct CampaignExecution {
         return result
     }
 }
-
-/// One session per store at a time: an exclusive flock on the database file (SQLite's own
-/// locks are fcntl locks, which flock does not touch), held for the session.
-struct CampaignLock {
-    let fd: Int32
-
-    init(_ path: String) throws(MeasurementError) {
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw MeasurementError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw MeasurementError("another censorscope is running the campaign in \(path); wait for it to end or stop it first")
-        }
-    }
-
-    func release() {
-        flock(fd, LOCK_UN)
-        close(fd)
-    }
-}
-

@@ -6,31 +6,48 @@ import Packets
 import Records
 import Reports
 
-/// `campaign report`: the store's verdicts as a report. JSON is the stored verdict objects
-/// as they are (JSON Lines); ooni and csv are those of `censorscope report`; md and html are
-/// the campaign overview (header, totals, devices, breakdowns, one row per target).
+/// `campaign report`: the store's verdicts as a report, one per vantage, target and port.
+/// Each is read back as its record with the vantage's name in its `vantage` object; JSON is
+/// those records as JSON Lines; ooni and csv are those of `censorscope report`; md and html are
+/// the campaign overview (header, totals, devices, breakdowns, one row per target), and
+/// Markdown adds the comparison across vantages when there are several.
 public enum CampaignReport {
     /// `asnDatabase` (md and html) adds the breakdown by AS.
     public static func text(db: String, format: ReportFormat, asnDatabase: ASNDatabase? = nil) throws(MeasurementError) -> String {
         let store = try storeCall { try CampaignStore.open(at: db) }
         let verdicts = try storeCall { try store.verdicts() }
-        if format == .json { return verdicts.isEmpty ? "" : verdicts.map(\.json).joined(separator: "\n") + "\n" }
-        guard !verdicts.isEmpty else { throw MeasurementError("\(db) holds no verdict yet: run or resume the campaign first") }
-        let records = try Self.records(verdicts, name: db)
+        let vantages = try storeCall { try store.vantages() }
+        let records = try Self.records(verdicts, vantages: vantages)
+        if format == .json { return records.map { $0.json.serialized() + "\n" }.joined() }
+        guard !records.isEmpty else { throw MeasurementError("\(db) holds no verdict yet: run or resume the campaign first") }
         switch format {
         case .md, .html:
             let overview = try Self.overview(store, records: records,
                                              asLookup: asnDatabase.map { database in { address in asLabel(database, address) } })
-            return format == .md ? CampaignMarkdown.render(overview) : CampaignHTML.render(overview)
+            guard format == .md else { return CampaignHTML.render(overview) }
+            var text = CampaignMarkdown.render(overview)
+            if vantages.count > 1 { text += CampaignComparison.markdown(try CampaignComparison.rows(verdicts)) }
+            return text
         default:
             do { return try format.render(records) } catch { throw MeasurementError("\(error)") }
         }
     }
 
-    /// The stored verdict objects read back as records, in the store's order.
-    public static func records(_ verdicts: [StoredVerdict], name: String) throws(MeasurementError) -> [InvestigationRecord] {
-        let lines = verdicts.map(\.json).joined(separator: "\n")
-        do { return try InvestigationReader.read(bytes: Array(lines.utf8), name: name) } catch { throw MeasurementError("\(error)") }
+    /// The stored verdicts read back as records, in the store's order, each naming its vantage.
+    public static func records(_ verdicts: [StoredVerdict], vantages: [VantageRecord]) throws(MeasurementError) -> [InvestigationRecord] {
+        var records: [InvestigationRecord] = []
+        records.reserveCapacity(verdicts.count)
+        for v in verdicts {
+            var record: InvestigationRecord
+            do { record = try v.record() } catch {
+                throw MeasurementError("item \(v.itemID) (\(v.address) port \(v.port)) from vantage \(v.vantage) holds no readable verdict: \(error.description)")
+            }
+            let known = vantages.first { $0.id == v.vantageID }
+            record.vantage = InvestigationRecord.Vantage(address: record.vantage?.address ?? known?.address,
+                                                         asn: record.vantage?.asn ?? known?.asn, cc: record.vantage?.cc, name: v.vantage)
+            records.append(record)
+        }
+        return records
     }
 
     /// Everything the md and html reports and the dashboard show about the campaign.

@@ -62,9 +62,11 @@ struct CampaignRunner {
 
     func run(_ items: [StoredItem]) throws(MeasurementError) -> Summary {
         let status = try storeCall { try self.store.status() }
-        let doneBefore = status.done
+        // Progress is this vantage's: other vantages of the campaign measure the same items.
+        let mine = status.vantages.first { $0.vantage.id == store.vantage.id }
+        let doneBefore = mine?.done ?? status.done
         let spacing = ItemSpacing(keys: items.map { "\($0.address) \($0.port)" }, holdoff: .seconds(pacing.holdoffSeconds))
-        let shared = Shared(spacing: spacing, done: doneBefore, verdicts: status.verdictCounts)
+        let shared = Shared(spacing: spacing, done: doneBefore, verdicts: mine?.verdictCounts ?? status.verdictCounts)
         let pacer = SharedPacer(rate: pacing.rate)
         let start = ContinuousClock.now
         let health = StoreHealth()
@@ -115,7 +117,7 @@ struct CampaignRunner {
                 break
             }
         }
-        let total = status.total
+        let total = mine.map { $0.done + $0.failed + $0.pending } ?? status.total
         func snapshot() -> CampaignProgress {
             shared.state.withLock { s in
                 let elapsed = (ContinuousClock.now - start).components

@@ -14,6 +14,8 @@ public struct CampaignRequest: Sendable {
     public var script: String
     public var targets: String
     public var db: String
+    /// The vantage's name in the store (`--vantage`, default the host name).
+    public var vantage: String = VantageName.host
     public var maxTargets = 65536
     public var seed: UInt64?
     public var resolver: IPAddress?
@@ -127,7 +129,9 @@ public struct CampaignSetup {
         let resolved = list.resolved.map { r in
             ResolvedNameRecord(name: r.name, addresses: r.addresses.map(\.description), line: r.line, resolvedAt: now)
         }
-        let store = try storeCall { try CampaignStore.create(at: command.db, metadata: metadata, items: inputs, order: order, resolved: resolved) }
+        let store = try storeCall {
+            try CampaignStore.create(at: command.db, metadata: metadata, items: inputs, order: order, resolved: resolved, vantage: command.vantage)
+        }
         return CampaignSetup(store: store, script: script, asn: asn, seed: seed)
     }
 

@@ -22,6 +22,8 @@ public struct CampaignStatus: Sendable, Hashable {
     public var sessions: [SessionRecord]
     /// When the latest verdict was recorded.
     public var lastFinishedAt: Date?
+    /// Each vantage's progress, in the order they joined.
+    public var vantages: [VantageStatus] = []
 
     public var name: String { campaign.name }
     public var endedAt: Date? { campaign.endedAt }
@@ -51,6 +53,7 @@ public struct CampaignStatus: Sendable, Hashable {
             "probes_sent": .number(probesSent),
             "last_finished_at": .optional(lastFinishedAt.map(utcText)),
             "sessions": .array(sessions.map(\.json)),
+            "vantages": .array(vantages.map(\.json)),
         ]
     }
 
@@ -73,6 +76,10 @@ public struct CampaignStatus: Sendable, Hashable {
         }
         let last = lastFinishedAt.map { ", last verdict \(utcText($0))" } ?? ""
         lines.append("Probes sent: \(probesSent), answers recorded: \(answers)\(last)")
+        if vantages.count > 1 {
+            lines.append("Vantages: \(vantages.count)")
+            for v in vantages { lines.append("  " + v.textLine) }
+        }
         lines.append("Sessions: \(sessions.count)")
         let shown = sessions.suffix(5)
         if shown.count < sessions.count { lines.append("  … \(sessions.count - shown.count) earlier") }
@@ -96,7 +103,40 @@ extension SessionRecord {
             "ended_at": .optional(endedAt.map(utcText)),
             "outcome": .optional(outcome),
             "vantage_address": .optional(vantageAddress),
+            "vantage": .string(vantage),
         ]
+    }
+}
+
+/// One vantage's progress over the campaign's items.
+public struct VantageStatus: Sendable, Hashable {
+    public var vantage: VantageRecord
+    public var done: Int
+    public var failed: Int
+    public var pending: Int
+    public var verdictCounts: [String: Int]
+
+    public var name: String { vantage.name }
+
+    public var json: JSONValue {
+        [
+            "name": .string(vantage.name),
+            "address": .optional(vantage.address),
+            "asn": .optional(vantage.asn),
+            "as_name": .optional(vantage.asName),
+            "software_version": .string(vantage.softwareVersion),
+            "joined_at": .string(utcText(vantage.joinedAt)),
+            "done": .number(done),
+            "failed": .number(failed),
+            "pending": .number(pending),
+            "verdicts": .object(verdictCounts.sorted { $0.key < $1.key }.map { (key: $0.key, value: .number($0.value)) }),
+        ]
+    }
+
+    var textLine: String {
+        let asn = vantage.asn.map { " AS\($0)" } ?? ""
+        return "\(vantage.name) (\(vantage.address ?? "unknown address")\(asn), CensorScope \(vantage.softwareVersion)): "
+            + "\(done) done, \(failed) failed, \(pending) pending"
     }
 }
 

@@ -204,6 +204,39 @@ public struct StoredVerdict: Sendable, Hashable {
     public var finishedAt: Date
     public var evidenceFile: String?
     public var sessionID: Int64
+    /// The vantage that measured it.
+    public var vantage: String = "default"
+    public var vantageID: Int64 = 1
+}
+
+/// Where a campaign is measured from, as given when the vantage starts or joins.
+public struct VantageInput: Sendable, Hashable {
+    /// Unique in the campaign (`--vantage`, default the host name).
+    public var name: String
+    public var address: String?
+    public var asn: Int?
+    public var asName: String?
+    public var softwareVersion: String
+
+    /// All fields.
+    public init(name: String, address: String?, asn: Int?, asName: String?, softwareVersion: String) {
+        self.name = name
+        self.address = address
+        self.asn = asn
+        self.asName = asName
+        self.softwareVersion = softwareVersion
+    }
+}
+
+/// A vantage as stored.
+public struct VantageRecord: Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var address: String?
+    public var asn: Int?
+    public var asName: String?
+    public var softwareVersion: String
+    public var joinedAt: Date
 }
 
 /// One run or resume of a campaign.
@@ -218,6 +251,8 @@ public struct SessionRecord: Sendable, Hashable {
     /// `finished`, `interrupted` or `error`; nil as for `endedAt`.
     public var outcome: String?
     public var vantageAddress: String?
+    /// The vantage the session measured as.
+    public var vantage: String = "default"
 }
 
 /// Why the store could not do what was asked, in one sentence.

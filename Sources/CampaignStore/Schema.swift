@@ -6,7 +6,7 @@ enum Schema {
     /// `PRAGMA application_id` of every campaign store: "CScp". Tells our files from other SQLite files.
     static let applicationID: Int32 = 0x4353_6370
     /// `PRAGMA user_version` after every migration this build knows has run.
-    static let currentVersion = 1
+    static let currentVersion = 2
 
     /// The migrations, oldest first. Each sets `user_version` so a file's version can be read
     /// (and a newer file refused) without knowing GRDB's bookkeeping.
@@ -16,6 +16,10 @@ enum Schema {
             try db.execute(sql: version1)
             try db.execute(sql: "PRAGMA application_id = \(applicationID)")
             try db.execute(sql: "PRAGMA user_version = 1")
+        }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: version2)
+            try db.execute(sql: "PRAGMA user_version = 2")
         }
         return migrator
     }()
@@ -101,6 +105,59 @@ enum Schema {
             message TEXT NOT NULL
         );
         CREATE INDEX failure_by_item ON failure (item_id);
+        """
+
+    /// Schema 2: vantages. Results are keyed by (vantage, item); an item's progress is no longer
+    /// a column of the item but follows from its vantage's verdict and failures. A file of
+    /// schema 1 keeps its results under one vantage named `default`.
+    static let version2 = """
+        CREATE TABLE vantage (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            address TEXT,
+            asn INTEGER,
+            as_name TEXT,
+            software_version TEXT NOT NULL,
+            joined_at REAL NOT NULL
+        );
+        INSERT INTO vantage (id, name, address, asn, as_name, software_version, joined_at)
+            SELECT 1, 'default', vantage_address, vantage_asn, vantage_as_name, software_version, started_at FROM campaign;
+        ALTER TABLE session ADD COLUMN vantage_id INTEGER REFERENCES vantage (id);
+        UPDATE session SET vantage_id = 1;
+        ALTER TABLE answer ADD COLUMN vantage_id INTEGER REFERENCES vantage (id);
+        UPDATE answer SET vantage_id = 1;
+        ALTER TABLE failure ADD COLUMN vantage_id INTEGER REFERENCES vantage (id);
+        UPDATE failure SET vantage_id = 1;
+        CREATE TABLE verdict_v2 (
+            id INTEGER PRIMARY KEY,
+            vantage_id INTEGER NOT NULL REFERENCES vantage (id),
+            item_id INTEGER NOT NULL REFERENCES item (id),
+            session_id INTEGER NOT NULL REFERENCES session (id),
+            verdict TEXT NOT NULL,
+            trigger_kind TEXT,
+            confidence TEXT,
+            json TEXT NOT NULL,
+            probes_sent INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            finished_at REAL NOT NULL,
+            evidence_file TEXT,
+            UNIQUE (vantage_id, item_id)
+        );
+        INSERT INTO verdict_v2 (id, vantage_id, item_id, session_id, verdict, trigger_kind, confidence, json, probes_sent,
+                                started_at, finished_at, evidence_file)
+            SELECT id, 1, item_id, session_id, verdict, trigger_kind, confidence, json, probes_sent,
+                   started_at, finished_at, evidence_file FROM verdict;
+        DROP TABLE verdict;
+        ALTER TABLE verdict_v2 RENAME TO verdict;
+        CREATE INDEX verdict_by_session ON verdict (session_id);
+        DROP INDEX answer_by_item;
+        CREATE INDEX answer_by_item ON answer (item_id, vantage_id, probe_index);
+        DROP INDEX failure_by_item;
+        CREATE INDEX failure_by_item ON failure (vantage_id, item_id);
+        DROP INDEX item_unfinished;
+        ALTER TABLE item DROP COLUMN state;
+        ALTER TABLE item DROP COLUMN attempts;
+        ALTER TABLE item DROP COLUMN last_error;
         """
 
     /// What is at a path before the store opens it for writing.

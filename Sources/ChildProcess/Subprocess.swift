@@ -28,6 +28,9 @@ public enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        // Nothing else inherited: a server it starts (pg_ctl's postgres) would otherwise hold a
+        // parent's descriptors, such as a `flock` lock, for its whole life.
+        _ = cs_spawn_close_from(&actions, 3)
         let spawned = spawnOrError(arguments, &actions, newSession: false)
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
         guard case .success(let pid) = spawned else {

@@ -42,7 +42,8 @@ public final class DashboardData: Sendable {
                    status.sessions.last?.outcome ?? "-", status.endedAt == nil ? "open" : "ended"].joined(separator: " ")
         if let cached = cache.withLock({ $0 }), cached.key == key { return cached.snapshot }
         let verdicts = try storeCall { try store.verdicts() }
-        let records = verdicts.isEmpty ? [] : try CampaignReport.records(verdicts, name: path)
+        let vantages = try storeCall { try store.vantages() }
+        let records = try CampaignReport.records(verdicts, vantages: vantages)
         var asOf: [String: String] = [:]
         if let asnDatabase {
             for inv in records where asOf[inv.target] == nil {

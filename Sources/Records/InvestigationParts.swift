@@ -191,19 +191,25 @@ extension InvestigationRecord {
         public var json: JSONValue { .object([("claim", .string(claim)), ("packets", .ints(packets))]) }
     }
 
-    /// Where the measurement was made from: `address`, `asn`, `cc`.
+    /// Where the measurement was made from: `name` (a campaign's vantage, absent otherwise),
+    /// `address`, `asn`, `cc`.
     public struct Vantage: Sendable, Equatable {
+        public var name: String?
         public var address: String?
         public var asn: Int?
         public var cc: String?
 
-        public init(address: String?, asn: Int? = nil, cc: String? = nil) {
+        public init(address: String?, asn: Int? = nil, cc: String? = nil, name: String? = nil) {
+            self.name = name
             self.address = address
             self.asn = asn
             self.cc = cc
         }
 
-        public var json: JSONValue { .object([("address", .optional(address)), ("asn", .integer(asn)), ("cc", .optional(cc))]) }
+        public var json: JSONValue {
+            let fields: [(key: String, value: JSONValue)] = [("address", .optional(address)), ("asn", .integer(asn)), ("cc", .optional(cc))]
+            return .object(name.map { [("name", .string($0))] + fields } ?? fields)
+        }
     }
 
     /// How the item was measured: its transport, its name, the experiment script that

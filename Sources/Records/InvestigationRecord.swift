@@ -193,7 +193,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
             evidenceFile: json.string("evidence_file").flatMap { $0.isEmpty ? nil : $0 },
             measurementStartTime: json.string("measurement_start_time"),
             runtimeSeconds: json.double("runtime_s"),
-            vantage: vantage.map { Vantage(address: $0.string("address"), asn: HopAnnotationValues.asn($0["asn"]), cc: $0.string("cc")) },
+            vantage: vantage.map { Vantage(address: $0.string("address"), asn: HopAnnotationValues.asn($0["asn"]), cc: $0.string("cc"), name: $0.string("name")) },
             softwareName: software?.string("name"),
             softwareVersion: software?.string("version"),
             run: RunKeys.optional(json),

@@ -5,10 +5,10 @@ import Testing
 
 @Suite("CampaignStore typed records")
 struct CampaignStoreRecordAccessTests {
-    @Test func aRecordGoesInAndComesBackTyped() throws {
+    @Test(arguments: Backend.allCases) func aRecordGoesInAndComesBackTyped(_ backend: Backend) throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let store = try Fixture.store(in: dir, items: 2)
+        let store = try Fixture.store(in: dir, items: 2, backend: backend)
         let session = try store.beginSession(command: "run", pid: 1, at: Fixture.startedAt, vantageAddress: nil)
         let record = InvestigationRecord(
             target: "198.18.0.1", port: 80, verdict: "rst-injection", blocked: true, summary: "SYNs are reset.",
@@ -25,10 +25,10 @@ struct CampaignStoreRecordAccessTests {
         #expect(try store.verdicts().first?.record().run?.script == "lab")
     }
 
-    @Test func anUnreadableRowIsAnError() throws {
+    @Test(arguments: Backend.allCases) func anUnreadableRowIsAnError(_ backend: Backend) throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let store = try Fixture.store(in: dir, items: 1)
+        let store = try Fixture.store(in: dir, items: 1, backend: backend)
         let session = try store.beginSession(command: "run", pid: 1, at: Fixture.startedAt, vantageAddress: nil)
         var result = Fixture.result(item: 1, session: session)
         result.json = "[1, 2"

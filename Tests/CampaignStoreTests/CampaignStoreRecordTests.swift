@@ -5,10 +5,10 @@ import Testing
 
 @Suite("CampaignStore recording")
 struct CampaignStoreRecordTests {
-    @Test func recordIsIdempotent() throws {
+    @Test(arguments: Backend.allCases) func recordIsIdempotent(_ backend: Backend) throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let store = try Fixture.store(in: dir, items: 4)
+        let store = try Fixture.store(in: dir, items: 4, backend: backend)
         let session = try store.beginSession(command: "censorscope campaign run", pid: 100, at: Fixture.startedAt, vantageAddress: nil)
         #expect(try store.record(Fixture.result(item: 2, session: session, answers: 5)))
         let before = try store.status()
@@ -22,10 +22,10 @@ struct CampaignStoreRecordTests {
         #expect(try store.items().first { $0.id == 2 }?.attempts == 1)
     }
 
-    @Test func recordRefusesAnUnknownItemOrSession() throws {
+    @Test(arguments: Backend.allCases) func recordRefusesAnUnknownItemOrSession(_ backend: Backend) throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let store = try Fixture.store(in: dir, items: 2)
+        let store = try Fixture.store(in: dir, items: 2, backend: backend)
         let session = try store.beginSession(command: "run", pid: 1, at: Fixture.startedAt, vantageAddress: nil)
         let unknownItem = #expect(throws: CampaignStoreError.self) { _ = try store.record(Fixture.result(item: 99, session: session)) }
         #expect(unknownItem?.description.contains("Item 99 is not in campaign store") == true)
@@ -36,10 +36,10 @@ struct CampaignStoreRecordTests {
         #expect(status.done == 0 && status.failed == 0 && status.answers == 0)
     }
 
-    @Test func failureThenSuccess() throws {
+    @Test(arguments: Backend.allCases) func failureThenSuccess(_ backend: Backend) throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let store = try Fixture.store(in: dir, items: 3)
+        let store = try Fixture.store(in: dir, items: 3, backend: backend)
         let first = try store.beginSession(command: "run", pid: 10, at: Fixture.startedAt, vantageAddress: "198.18.0.2")
         try store.recordFailure(itemID: 3, message: "no route to 198.18.0.3", sessionID: first)
         try store.recordFailure(itemID: 3, message: "capture failed", sessionID: first)
@@ -63,11 +63,11 @@ struct CampaignStoreRecordTests {
         #expect(status.sessions.map(\.outcome) == ["interrupted", nil])
     }
 
-    @Test func unfinishedItemsFollowRunPositions() throws {
+    @Test(arguments: Backend.allCases) func unfinishedItemsFollowRunPositions(_ backend: Backend) throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
         let order = Fixture.order(20)
-        let store = try Fixture.store(in: dir, items: 20)
+        let store = try Fixture.store(in: dir, items: 20, backend: backend)
         let ids = order.map { Int64($0 + 1) }
         #expect(try store.unfinishedItems().map(\.id) == ids)
         #expect(try store.unfinishedItems().map(\.position) == Array(0..<20))
@@ -79,10 +79,10 @@ struct CampaignStoreRecordTests {
         #expect(remaining.filter { $0.state == .failed }.map(\.id) == [ids[12]])
     }
 
-    @Test func statusCountsVerdictsAnswersProbesAndSessions() throws {
+    @Test(arguments: Backend.allCases) func statusCountsVerdictsAnswersProbesAndSessions(_ backend: Backend) throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let store = try Fixture.store(in: dir, items: 6)
+        let store = try Fixture.store(in: dir, items: 6, backend: backend)
         let session = try store.beginSession(command: "censorscope campaign run x.yaml", pid: 4242,
                                              at: Fixture.startedAt, vantageAddress: "198.18.0.2")
         let verdicts = ["reachable", "rst-injection", "reachable", "drop"]
@@ -109,17 +109,17 @@ struct CampaignStoreRecordTests {
         #expect(json["vantage"]?["asn"] == 64500)
         #expect(json["sessions"] == [["id": 1, "command": "censorscope campaign run x.yaml", "pid": 4242,
                                       "started_at": "2023-11-14T22:13:20.250Z", "ended_at": "2023-11-14T22:14:20.250Z",
-                                      "outcome": "error", "vantage_address": "198.18.0.2"]])
+                                      "outcome": "error", "vantage_address": "198.18.0.2", "vantage": "default"]])
         let text = status.textLines.joined(separator: "\n")
         #expect(text.contains("Items: 6 total, 4 done (66%), 1 failed (retried on resume), 1 pending"))
         #expect(text.contains("Verdicts: reachable 2, drop 1, rst-injection 1"))
         #expect(text.contains("vantage 198.18.0.2 (AS64500 Example Net)"))
     }
 
-    @Test func finishSetsTheEndOnlyWhenEveryItemIsDone() throws {
+    @Test(arguments: Backend.allCases) func finishSetsTheEndOnlyWhenEveryItemIsDone(_ backend: Backend) throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let store = try Fixture.store(in: dir, items: 2)
+        let store = try Fixture.store(in: dir, items: 2, backend: backend)
         let session = try store.beginSession(command: "run", pid: 1, at: Fixture.startedAt, vantageAddress: nil)
         #expect(try store.record(Fixture.result(item: 1, session: session)))
         #expect(try store.finish(at: Fixture.startedAt.addingTimeInterval(10)) == false)
@@ -132,24 +132,24 @@ struct CampaignStoreRecordTests {
         #expect(try store.status().json["complete"] == true)
     }
 
-    @Test func updateVantageReplacesAllThreeFields() throws {
+    @Test(arguments: Backend.allCases) func updateVantageReplacesAllThreeFields(_ backend: Backend) throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let store = try Fixture.store(in: dir, items: 1)
+        let store = try Fixture.store(in: dir, items: 1, backend: backend)
         try store.updateVantage(address: "2001:db8::9", asn: nil, asName: nil)
         let metadata = try store.metadata()
         #expect(metadata.vantageAddress == "2001:db8::9" && metadata.vantageASN == nil && metadata.vantageASName == nil)
         #expect(try store.status().json["vantage"] == ["address": "2001:db8::9", "asn": nil, "as_name": nil])
     }
 
-    @Test func verdictsFollowTheListOrderAndAnswersRoundTrip() throws {
+    @Test(arguments: Backend.allCases) func verdictsFollowTheListOrderAndAnswersRoundTrip(_ backend: Backend) throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
         let items = [ItemInput(address: "198.18.0.1", name: "a.example", port: "3478/udp", line: 1, input: "a.example"),
                      ItemInput(address: "198.18.0.9", name: nil, port: "80", line: 2, input: "198.18.0.8/29"),
                      ItemInput(address: "198.18.0.9", name: nil, port: "443", line: 2, input: "198.18.0.8/29"),
                      ItemInput(address: "198.18.0.10", name: nil, port: "80", line: 2, input: "198.18.0.8/29")]
-        let store = try CampaignStore.create(at: dir.file("order.sqlite"), metadata: Fixture.metadata(), items: items,
+        let store = try CampaignStore.create(at: try backend.location(dir, "order.sqlite"), metadata: Fixture.metadata(), items: items,
                                              order: [3, 1, 0, 2], resolved: [])
         let session = try store.beginSession(command: "run", pid: 1, at: Fixture.startedAt, vantageAddress: nil)
         for id: Int64 in [4, 2, 1, 3] { #expect(try store.record(Fixture.result(item: id, session: session, answers: Int(id)))) }

@@ -1,6 +1,24 @@
 import CampaignStore
 import ChildProcess
 import Foundation
+import Testing
+import TestSupport
+
+/// The two store backends every parameterised store test runs against: a SQLite file, and a
+/// new database in the test process's throwaway PostgreSQL cluster (`PostgresCluster`).
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    /// Where a new store goes: a file in `dir`, or a new empty database.
+    func location(_ dir: ScratchDirectory, _ name: String = "store.sqlite") throws -> String {
+        switch self {
+        case .sqlite: return dir.file(name)
+        case .postgres: return try PostgresCluster.shared().newDatabase()
+        }
+    }
+}
 
 /// A directory under /tmp for one test's files, removed by `remove()` (call it in `defer`).
 struct ScratchDirectory {
@@ -64,8 +82,8 @@ enum Fixture {
     }
 
     /// A new store with `count` items in `order(count)` and one resolved name.
-    static func store(in dir: ScratchDirectory, items count: Int, name: String = "store.sqlite") throws -> CampaignStore {
-        try CampaignStore.create(at: dir.file(name), metadata: metadata(), items: items(count), order: order(count),
+    static func store(in dir: ScratchDirectory, items count: Int, name: String = "store.sqlite", backend: Backend = .sqlite) throws -> CampaignStore {
+        try CampaignStore.create(at: try backend.location(dir, name), metadata: metadata(), items: items(count), order: order(count),
                                  resolved: [ResolvedNameRecord(name: "dc1.example", addresses: ["198.18.0.2", "2001:db8::2"],
                                                                line: 1, resolvedAt: startedAt)])
     }

@@ -16,7 +16,7 @@ let clientAddress = IPAddress.v4(IPv4Address("198.18.1.2")!)
 
 @Suite("Built-in scenarios")
 struct BuiltinScenarioTests {
-    static let expected = ["campaign", "chaos", "clean", "ecmp", "gfw-sni", "ip-blackhole", "keyword-http", "plain", "telegram-2018", "throttle-sni"]
+    static let expected = ["campaign", "chaos", "clean", "ecmp", "gfw-sni", "ip-blackhole", "keyword-http", "plain", "telegram-2018", "throttle-sni", "vantages"]
 
     @Test("the embedded copies are Probes/labs, as built")
     func embeddedMatchesFiles() throws {
@@ -45,7 +45,9 @@ struct BuiltinScenarioTests {
         #expect(s.node(named: "portal")?.services == [.http, .tls])
     }
 
-    @Test("each built-in scenario parses: client, censor, server on the shared address plan", arguments: emulated)
+    /// `vantages` is IPv4 only and its server runs http, tls and echo: its point is the
+    /// vantages beyond the censor (VantagesLabTests), not the shared plan.
+    @Test("each built-in scenario parses: client, censor, server on the shared address plan", arguments: emulated.filter { $0 != "vantages" })
     func parses(_ name: String) throws {
         let s = try builtin(name)
         #expect(s.name == name)

@@ -24,6 +24,7 @@ struct NoFalseBlockTests {
         ("keyword-http", [["198.18.9.2", "--port", "80", "--host", "allowed.example"], ["2001:db8:9::2", "--port", "80", "--host", "allowed.example"]]),
         ("throttle-sni", [["198.18.9.2", "--port", "443", "--sni", "allowed.example"]]),
         ("telegram-2018", [["198.18.9.2", "--port", "443"]]),
+        ("vantages", [["198.18.20.5", "--port", "80"], ["198.18.23.5", "--port", "80"]]),
     ]
 
     @Test("clean targets of every scenario are not blocked", arguments: cleanTargets.map(\.0))

@@ -66,7 +66,7 @@ public struct ResultFilter: Sendable, Equatable {
         if let asn {
             guard let label = asOf(inv.target), label == asn || label.hasPrefix(asn + " ") || label.hasPrefix(asn + "_") else { return false }
         }
-        if let vantage, (inv.vantage?.address ?? defaultVantage) != vantage { return false }
+        if let vantage, inv.vantage?.name != vantage, (inv.vantage?.address ?? defaultVantage) != vantage { return false }
         return true
     }
 

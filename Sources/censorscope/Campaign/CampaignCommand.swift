@@ -7,9 +7,15 @@ import SystemSupport
 struct CampaignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaign",
-        abstract: "Run an experiment script over a target list, resumably, into a SQLite store.",
-        discussion: "The script language, target lists and the store are described in Docs/campaigns.md and Docs/campaign-store.md.",
-        subcommands: [CampaignRunCommand.self, CampaignResumeCommand.self, CampaignStatusCommand.self, CampaignReportCommand.self]
+        abstract: "Run an experiment script over a target list, resumably, into a SQLite file or a PostgreSQL database.",
+        discussion: """
+            --db is a file path (SQLite) or postgres://USER@HOST:PORT/NAME, also postgres://USER@/NAME?host=/socket/dir; \
+            the password comes from PGPASSWORD or the passfile, TLS from ?sslmode=require or verify-full. Several vantages \
+            may measure one campaign into one PostgreSQL database (run, then join). The script language, target lists and the \
+            store are described in Docs/campaigns.md and Docs/campaign-store.md.
+            """,
+        subcommands: [CampaignRunCommand.self, CampaignJoinCommand.self, CampaignResumeCommand.self, CampaignStatusCommand.self,
+                      CampaignReportCommand.self, CampaignCompareCommand.self]
     )
 }
 
@@ -74,8 +80,11 @@ struct CampaignRunCommand: ParsableCommand {
     @Option(help: "The target list: addresses, CIDRs, names, with :PORT or :PORT/udp, # comments.")
     var targets: String
 
-    @Option(help: "The SQLite store to create.")
+    @Option(help: "The store to create: a SQLite file, or an empty PostgreSQL database as postgres://USER@HOST:PORT/NAME.")
     var db: String
+
+    @Option(help: "This vantage's name in the store (default: the host name).")
+    var vantage: String?
 
     @Option(name: .customLong("max-targets"), help: "Refuse lists that expand to more addresses than this.")
     var maxTargets: Int = 65536
@@ -96,15 +105,17 @@ struct CampaignRunCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...10_000_000).contains(maxTargets) else { throw ValidationError("--max-targets must be 1 to 10000000") }
+        if let vantage, let problem = VantageName.problem(vantage) { throw ValidationError(problem) }
         if let resolver, IPAddress(resolver) == nil { throw ValidationError("--resolver must be an IPv4 or IPv6 address") }
     }
 
     func run() throws {
         try runReportingUserErrors { out in
-            let request = CampaignRequest(script: script, targets: targets, db: db, maxTargets: maxTargets, seed: seed,
+            var request = CampaignRequest(script: script, targets: targets, db: db, maxTargets: maxTargets, seed: seed,
                                           resolver: resolver.flatMap(IPAddress.init), asnDatabase: asnDatabase, allowReserved: allowReserved,
                                           overrides: pacing.overrides, command: CommandLine.arguments.joined(separator: " "),
                                           softwareVersion: CensorScope.version)
+            if let vantage { request.vantage = vantage }
             let setup = try CampaignSetup.prepare(request, warn: printWarning)
             try pacing.execute(CampaignExecution(setup: setup, request: request), into: &out)
         }
@@ -121,9 +132,25 @@ struct CampaignResumeCommand: ParsableCommand {
             need --allow-reserved now, whatever the store says the campaign was made with.
             """)
 
-    @Option(help: "The campaign's SQLite store.")
+    @Option(help: "The campaign's store: a SQLite file or a PostgreSQL URL.")
     var db: String
 
+    @Option(help: "The vantage to continue (default: the host name's, or the campaign's only vantage).")
+    var vantage: String?
+
+    @OptionGroup var session: CampaignSessionOptions
+
+    func validate() throws {
+        if let vantage, let problem = VantageName.problem(vantage) { throw ValidationError(problem) }
+    }
+
+    func run() throws {
+        try session.execute(db: db, vantage: vantage.map { .existing($0) } ?? .resumeDefault)
+    }
+}
+
+/// What a later session (resume, join) is given besides the store and the vantage.
+struct CampaignSessionOptions: ParsableArguments {
     @Flag(name: .customLong("allow-reserved"), help: "Allow targets in special-purpose ranges (RFC 6890), such as the lab's.")
     var allowReserved = false
 
@@ -132,9 +159,10 @@ struct CampaignResumeCommand: ParsableCommand {
 
     @OptionGroup var pacing: CampaignPacingOptions
 
-    func run() throws {
+    /// Runs the session and prints its status.
+    func execute(db: String, vantage: VantageChoice) throws {
         try runReportingUserErrors { out in
-            let execution = try CampaignExecution.resume(db: db, overrides: pacing.overrides, asnDatabase: asnDatabase,
+            let execution = try CampaignExecution.resume(db: db, vantage: vantage, overrides: pacing.overrides, asnDatabase: asnDatabase,
                                                          allowReserved: allowReserved, command: CommandLine.arguments.joined(separator: " "),
                                                          softwareVersion: CensorScope.version, warn: printWarning)
             try pacing.execute(execution, into: &out)
@@ -147,7 +175,7 @@ struct CampaignStatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "How far a campaign is: targets done and left, verdict totals, sessions, vantage.")
 
-    @Option(help: "The campaign's SQLite store.")
+    @Option(help: "The campaign's store: a SQLite file or a PostgreSQL URL.")
     var db: String
 
     @Flag(help: "Print JSON.")

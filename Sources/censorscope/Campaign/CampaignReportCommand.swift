@@ -6,16 +6,17 @@ import Reports
 struct CampaignReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "A campaign's verdicts as a report: json (JSON Lines, one verdict object per target and port), ooni, csv, md or html.",
+        abstract: "A campaign's verdicts as a report: json (JSON Lines, one verdict object per vantage, target and port), ooni, csv, md or html.",
         discussion: """
             json: each verdict object is what `investigate --json` prints for that target and port \
-            (Docs/verdicts.md); ooni and csv are those of `censorscope report`. md and html give the \
-            campaign overview: whether it is complete, totals by verdict, the devices (blocked targets \
-            grouped by where and how they are blocked), the blocked targets by port, prefix and AS \
-            (with --asn-db), then one row per target (Docs/reports.md).
+            (Docs/verdicts.md), with the vantage's name in its `vantage` object; ooni and csv are those \
+            of `censorscope report`. md and html give the campaign overview: whether it is complete, \
+            totals by verdict, the devices (blocked targets grouped by where and how they are blocked), \
+            the blocked targets by port, prefix and AS (with --asn-db), then one row per target \
+            (Docs/reports.md); md adds the comparison across vantages when there are several.
             """)
 
-    @Option(help: "The campaign's SQLite store.")
+    @Option(help: "The campaign's store: a SQLite file or a PostgreSQL URL.")
     var db: String
 
     @Option(help: "json, ooni, csv, md or html.")
