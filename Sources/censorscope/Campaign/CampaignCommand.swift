@@ -8,7 +8,10 @@ struct CampaignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaign",
         abstract: "Run an experiment script over a target list, resumably, into a SQLite store.",
-        discussion: "The script language, target lists and the store are described in Docs/campaigns.md and Docs/campaign-store.md.",
+        discussion: """
+            The script language, target lists and the store are described in Docs/campaigns.md and Docs/campaign-store.md.
+            Example: echo 198.51.100.7:443 | censorscope campaign run Probes/experiments/investigate.yaml --targets - --db c.db
+            """,
         subcommands: [CampaignRunCommand.self, CampaignResumeCommand.self, CampaignStatusCommand.self, CampaignReportCommand.self]
     )
 }
@@ -65,13 +68,14 @@ struct CampaignRunCommand: ParsableCommand {
             --allow-reserved). Targets are measured in a random order, in parallel, under one \
             global rate. Ctrl-C stops cleanly; `campaign resume --db FILE` continues after any \
             interruption, kill -9 included.
+            Example: censorscope campaign run Probes/campaigns/telegram.yaml --targets targets.txt --db telegram.db
             """
     )
 
     @Argument(help: "The experiment script (YAML; see Probes/campaigns/).")
     var script: String
 
-    @Option(help: "The target list: addresses, CIDRs, names, with :PORT or :PORT/udp, # comments.")
+    @Option(help: "The target list: addresses, CIDRs, names, with :PORT or :PORT/udp, # comments; - reads standard input.")
     var targets: String
 
     @Option(help: "The SQLite store to create.")
@@ -119,6 +123,7 @@ struct CampaignResumeCommand: ParsableCommand {
             The store is checked before a packet goes: every unfinished target must be what its \
             own target line gives under the stored script, and targets in special-purpose ranges \
             need --allow-reserved now, whatever the store says the campaign was made with.
+            Example: censorscope campaign resume --db telegram.db
             """)
 
     @Option(help: "The campaign's SQLite store.")
@@ -145,7 +150,8 @@ struct CampaignResumeCommand: ParsableCommand {
 struct CampaignStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "How far a campaign is: targets done and left, verdict totals, sessions, vantage.")
+        abstract: "How far a campaign is: targets done and left, verdict totals, sessions, vantage.",
+        discussion: "Example: censorscope campaign status --db telegram.db --json")
 
     @Option(help: "The campaign's SQLite store.")
     var db: String

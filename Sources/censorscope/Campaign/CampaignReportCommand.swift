@@ -6,7 +6,10 @@ struct CampaignReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "A campaign's verdicts as a report: json (JSON Lines, one verdict object per target and port), ooni, csv, md or html.",
-        discussion: "Each verdict object is what `investigate --json` prints for that target and port (Docs/verdicts.md); the other formats are those of `censorscope report` (Docs/reports.md).")
+        discussion: """
+            Each verdict object is what `investigate --json` prints for that target and port (Docs/verdicts.md); the other formats are those of `censorscope report` (Docs/reports.md).
+            Example: censorscope campaign report --db telegram.db --format html > telegram.html
+            """)
 
     @Option(help: "The campaign's SQLite store.")
     var db: String
