@@ -50,7 +50,7 @@ import Testing
         Case(args: ["campaign", "run"], status: 64, error: "error: missing expected argument '<script>'…"),
         Case(args: ["agent", "serve"], status: 64, error: "error: missing expected argument '--listen <addr:port>'…"),
         Case(args: ["lab", "up"], status: 64, error: "error: missing expected argument '<scenario>'…"),
-        Case(args: ["decode"], status: 64, error: "error: give --hex or --pcap…"),
+        Case(args: ["decode"], status: 64, error: "error: give either --hex HEX or --pcap FILE (see 'censorscope decode --help')"),
         // Errors: bad files, refused targets, outputs that cannot be written; before any packet.
         Case(args: ["decode", "--pcap", "/nonexistent.pcap"], status: 1, error: "error: …"),
         Case(args: ["analyze", "/dev/null"], status: 1, error: "error: …"),
