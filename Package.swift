@@ -120,6 +120,8 @@ let package = Package(
         // The files a module embeds (the default experiment), generated from the repository's own at build time.
         .executableTarget(name: "embed-files", path: "Sources/embed-files"),
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
+        // The commit and build date of `censorscope --version`.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         // Campaign sessions: worker threads over the store's unfinished items, one shared pacer.
         .target(
             name: "CampaignScheduler",
@@ -160,7 +162,8 @@ let package = Package(
                 "Agent", "AgentService", "Measurement", "CampaignScheduler", "TextViews", "SystemSupport", "Dashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            plugins: ["BuildInfo"]
         ),
         // Every parser that reads outside bytes as one entry point each: for the fuzzer
         // (Fuzz/, scripts/fuzz.sh) and for the tests over the seed corpora.

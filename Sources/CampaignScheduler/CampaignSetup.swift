@@ -85,7 +85,7 @@ public struct CampaignSetup {
         let scriptText = try TextFiles.read(command.script, what: "script")
         let script: ExperimentScript
         do { script = try ExperimentScript.parse(scriptText, source: command.script) } catch { throw MeasurementError("\(error)") }
-        let targetText = try TextFiles.read(command.targets, what: "target list")
+        let targetText = try TextFiles.read(command.targets, what: "target list", allowStandardInput: true)
         let resolver = command.resolver
         let list: TargetList
         do {

@@ -32,6 +32,11 @@ public struct Engine {
     public var controls: [VantageControl] = []
     /// A campaign's shared knowledge of the routers on its paths (nil: this item's only).
     public var knowledge: PathKnowledge?
+    /// Told when a phase starts: what it sends, and how many probes went out before it.
+    public var progress: (@Sendable (EngineProgress) -> Void)?
+    /// On an interrupt, write the evidence gathered so far instead of discarding it
+    /// (`investigate`; a campaign measures the item again on resume).
+    public var keepsPartialEvidence = false
 
     public init(script: ExperimentScript, network: any ProbeNetwork, source: IPAddress, maxTTL: Int? = nil,
                 control: String? = nil, object: String? = nil, evidence: Bool = false, evidencePath: String? = nil,
@@ -48,7 +53,12 @@ public struct Engine {
     }
 
     /// The user stopped the run: the item is left unmeasured.
-    public struct Interrupted: Error {}
+    public struct Interrupted: Error {
+        /// Probes sent before the stop.
+        public var probesSent = 0
+        /// The evidence gathered so far, when `keepsPartialEvidence` kept it.
+        public var evidenceFile: String?
+    }
 
     /// What one item's measurement gave.
     public struct Outcome {
@@ -68,12 +78,24 @@ public struct Engine {
     /// Measures `item`; identifiers come from `ids` (seed it to repeat a run exactly).
     /// Throws `Interrupted` when the network reports an interrupt between phases.
     public func measure(_ item: MeasurementItem, ids: IdentifierSource = .random()) throws -> Outcome {
+        var bundle: EvidenceBundle? = evidence
+            ? try EvidenceBundle(path: evidencePath, target: item.address, port: item.port.number, started: Date()) : nil
+        defer { bundle?.discard() }
+        var sent = 0
+        do {
+            return try measure(item, ids: ids, bundle: &bundle, sent: &sent)
+        } catch is Interrupted {
+            var stop = Interrupted(probesSent: sent)
+            if keepsPartialEvidence, let b = bundle, !b.parts.isEmpty, (try? b.merge()) != nil { stop.evidenceFile = b.path }
+            throw stop
+        }
+    }
+
+    private func measure(_ item: MeasurementItem, ids: IdentifierSource, bundle: inout EvidenceBundle?, sent: inout Int) throws -> Outcome {
         let started = Date()
         let clock = ContinuousClock.now
         var state = EngineState(item: item, ids: ids, controls: controls)
-        var bundle: EvidenceBundle? = evidence
-            ? try EvidenceBundle(path: evidencePath, target: item.address, port: item.port.number, started: started) : nil
-        defer { bundle?.discard() }
+        defer { sent = state.sent }
         var batch: [ScriptStep] = []
         var batchCondition: StepCondition = .always
         var measured = false
@@ -86,6 +108,8 @@ public struct Engine {
             if measured && script.pacing.targetGapMilliseconds > 0 {
                 Thread.sleep(forTimeInterval: Double(script.pacing.targetGapMilliseconds) / 1000)
             }
+            sent = state.sent
+            progress?(EngineProgress(phase: EngineProgress.name(batch), probesSent: state.sent))
             try runBatch(batch, state: &state, bundle: &bundle)
             measured = true
             try checkInterrupt()
@@ -95,6 +119,8 @@ public struct Engine {
                 try flush()
                 try checkInterrupt()
                 if state.holds(step.condition) {
+                    sent = state.sent
+                    progress?(EngineProgress(phase: EngineProgress.name([step]), probesSent: state.sent))
                     try connections(step, state: &state, bundle: &bundle)
                     try checkInterrupt()
                 }
@@ -112,8 +138,11 @@ public struct Engine {
             if state.triggerTrace != nil { knowledge.fill(&state.triggerTrace!) }
         }
         if measured {
+            sent = state.sent
+            progress?(EngineProgress(phase: "retries", probesSent: state.sent))
             try retryMissedHops(state: &state, bundle: &bundle)
         }
+        sent = state.sent
         let result = state.analyse()
         if let knowledge {
             // With the retries; the host's place only from a trace that drew its genuine answer.

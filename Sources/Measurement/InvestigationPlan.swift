@@ -26,18 +26,24 @@ public struct InvestigationPlan {
 
     /// Measures `target`, as `host` named it; `httpHost` and `sni` are the names payload
     /// steps test. The evidence goes to `pcap`, else to a temporary file; `seed` repeats a
-    /// run exactly.
+    /// run exactly. `shouldStop` (Ctrl-C) ends the run between phases with `Engine.Interrupted`,
+    /// the evidence so far kept; `progress` hears of each phase.
     public func run(target: ProbeTarget, host: String, httpHost: String?, sni: String?, settings: RunSettings,
                     maxTTL: Int?, control: String?, object: String? = nil, pcap: String?, seed: UInt64?,
-                    softwareVersion: String, controls: [VantageControl] = []) throws -> Engine.Outcome {
+                    softwareVersion: String, controls: [VantageControl] = [],
+                    shouldStop: (@Sendable () -> Bool)? = nil,
+                    progress: (@Sendable (EngineProgress) -> Void)? = nil) throws -> Engine.Outcome {
         var names: [PayloadSpec.Kind: String] = [:]
         names[.http] = httpHost
         names[.tls] = sni
         let item = MeasurementItem(address: target.address, name: IPAddress(host) == nil ? host : nil, port: port, testNames: names)
-        var engine = Engine(script: script, network: LiveNetwork(route: target.route, settings: settings), source: target.route.source,
+        var engine = Engine(script: script, network: LiveNetwork(route: target.route, settings: settings, shouldStop: shouldStop),
+                            source: target.route.source,
                             maxTTL: maxTTL, control: control, object: object, evidence: true, evidencePath: pcap,
                             softwareVersion: softwareVersion)
         engine.controls = controls
+        engine.progress = progress
+        engine.keepsPartialEvidence = true
         return try engine.measure(item, ids: seed.map(IdentifierSource.init(seed:)) ?? .random())
     }
 }

@@ -15,16 +15,22 @@ public struct PayloadProbeJob: Sendable {
     /// Seconds each connection is watched after its payload.
     public var wait: Double
     public var pcap: String?
+    /// Connections per second (each a SYN and a payload); nil: one after another.
+    public var rate: Double?
+    /// Capture on this interface (default: every one, "any").
+    public var interface: String?
 
     /// The test is `host` (HTTP), `sni` (TLS) or `raw` (hex), exactly one of them; the
     /// control is `controlHost` or `controlSNI`, else example.com in the test's form (raw
     /// bytes get a ClientHello on 443 and an HTTP request elsewhere).
     public init(target: String, allowReserved: Bool, port: Int?, host: String?, sni: String?, raw: String?,
                 controlHost: String?, controlSNI: String?, ttls: ClosedRange<Int>, wait: Double,
-                pcap: String?) throws(MeasurementError) {
-        guard let address = IPAddress(target) else {
-            throw MeasurementError("\(target) is not an IP address: give the server's IPv4 or IPv6 address")
+                pcap: String?, rate: Double? = nil, interface: String? = nil) throws(MeasurementError) {
+        guard let address = IPAddress(target) ?? NameResolution.first(target) else {
+            throw MeasurementError("cannot resolve '\(target)': give an IPv4 or IPv6 address or a name the resolver knows")
         }
+        self.rate = rate
+        self.interface = interface
         if let refusal = SpecialPurposeRanges.refusal(for: address, allowReserved: allowReserved) { throw MeasurementError(refusal) }
         self.target = address
         self.port = port ?? (sni != nil ? 443 : 80)
@@ -57,6 +63,8 @@ public struct PayloadProbeJob: Sendable {
         config.wait = .milliseconds(Int64(wait * 1000))
         config.settle = min(config.settle, config.wait)
         config.pcapPath = pcap
+        if let rate { config.sharedPacer = SharedPacer(rate: rate * 2, burst: 2) }
+        if let interface { config.interface = interface }
         do { return try PayloadTrace.run(config, progress: progress) } catch { throw MeasurementError(error.description) }
     }
 

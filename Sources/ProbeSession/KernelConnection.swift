@@ -16,6 +16,11 @@ public enum KernelConnectionError: Error, Hashable, Sendable, CustomStringConver
         switch self {
         case let .socket(call, code):
             return "\(call) failed on the probe's TCP socket: \(Self.text(code))"
+        case let .noRoute(address, code) where code == EHOSTUNREACH:
+            // The kernel says so for an ICMP host unreachable from a router on the way as
+            // well as for a neighbour that never answered ARP: not a routing table problem.
+            return "\(address) is unreachable (\(Self.text(code))): a router on the way answered host unreachable, or "
+                + "the last hop found no such host; it may be down or blocked"
         case let .noRoute(address, code):
             return "there is no route to \(address) from here (\(Self.text(code))): check the address and `ip route`"
         case let .refused(address, port):

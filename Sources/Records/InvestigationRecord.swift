@@ -235,11 +235,15 @@ public struct InvestigationRecord: JSONRecord, Equatable {
 public enum InvestigationFile {
     /// `name` is used in errors.
     public static func read(bytes: [UInt8], name: String) throws(RecordError) -> [InvestigationRecord] {
+        if bytes.starts(with: Array("SQLite format 3".utf8)) {
+            throw RecordError("\(name) is a SQLite database, not investigation results: report a campaign with "
+                + "'censorscope campaign report --db \(name) --format FORMAT'")
+        }
         let documents: [JSONValue]
         do {
             documents = try JSONParser.parseDocuments(bytes: bytes)
         } catch {
-            throw RecordError("\(name) is not JSON (\(error.description))")
+            throw RecordError("\(name) is not JSON (\(error.description)); give what 'censorscope investigate --json' printed")
         }
         guard !documents.isEmpty else { throw RecordError("\(name) holds no investigation result") }
         var out: [InvestigationRecord] = []

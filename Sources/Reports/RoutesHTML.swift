@@ -30,11 +30,11 @@ public enum RoutesHTML {
         for (label, text) in facts(record) { out += "<dt>\(HTML.escape(label))</dt><dd>\(HTML.escape(text))</dd>\n" }
         out += "</dl>\n<figure>\n" + svg(comparison) + "\n<figcaption>Forward path on top (client to server), reverse "
         out += "path below (server to client); a solid link joins the same address seen both ways, a dashed one the same "
-        out += "/24 or /64 subnet.</figcaption>\n</figure>\n"
+        out += "router through another interface (a point-to-point link seen at mirrored positions).</figcaption>\n</figure>\n"
         out += "<h2>Side by side</h2>\n" + HTMLReport.table(["TTL", "Forward hop", "AS", "Match", "TTL", "Reverse hop", "AS"],
                                                             tableRows(record))
         if !record.sharedSubnets.isEmpty {
-            out += "<h2>Subnets both directions cross</h2>\n" + HTMLReport.table(["Subnet", "Forward", "Reverse", "Ends"],
+            out += "<h2>Links both directions cross</h2>\n" + HTMLReport.table(["Link", "Forward", "Reverse", "Ends"],
                 record.sharedSubnets.map { [$0.subnet, $0.forward.joined(separator: ", "), $0.reverse.joined(separator: ", "), $0.ends.joined(separator: ", ")] })
         }
         return out + "</body>\n</html>\n"
@@ -61,7 +61,7 @@ public enum RoutesHTML {
             let column = i + 1
             if let match = row.match {
                 s += "<line class=\"link \(match)\" x1=\"\(x(column))\" y1=\"\(forwardY + 14)\" x2=\"\(x(column))\" y2=\"\(reverseY - 14)\" "
-                s += "stroke=\"#1565c0\" stroke-width=\"2\"\(match == "subnet" ? " stroke-dasharray=\"6 4\"" : "")/>\n"
+                s += "stroke=\"#1565c0\" stroke-width=\"2\"\(match == "link" ? " stroke-dasharray=\"6 4\"" : "")/>\n"
             }
             if let ttl = row.forwardTTL {
                 s += node(column, y: forwardY, hop: record.forward.first { $0.ttl == ttl }, ttl: ttl, above: true,
@@ -123,7 +123,7 @@ public enum RoutesHTML {
         s += "<line x1=\"\(margin)\" y1=\"\(y)\" x2=\"\(margin + 40)\" y2=\"\(y)\" stroke=\"#1565c0\" stroke-width=\"2\"/>"
         s += text(margin + 50, y + 4, "same address in both directions", anchor: "start")
         s += "<line x1=\"\(margin)\" y1=\"\(y + 20)\" x2=\"\(margin + 40)\" y2=\"\(y + 20)\" stroke=\"#1565c0\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>"
-        s += text(margin + 50, y + 24, "same /24 or /64 subnet (another interface of the router, or its link neighbour)", anchor: "start")
+        s += text(margin + 50, y + 24, "the same router through another interface (a point-to-point link seen at mirrored positions)", anchor: "start")
         s += "<rect x=\"\(margin)\" y=\"\(y + 32)\" width=\"40\" height=\"16\" fill=\"#ffebee\" stroke=\"\(censorColour)\" stroke-dasharray=\"5 3\"/>"
         s += text(margin + 50, y + 44, "where the censor's address is met in that direction", anchor: "start")
         s += "<circle cx=\"\(margin + 10)\" cy=\"\(y + 60)\" r=\"7\" fill=\"#64b5f6\" stroke=\"#37474f\"/>"
@@ -147,7 +147,7 @@ public enum RoutesHTML {
         if let c = r.censor {
             func side(_ name: String, _ ttl: Int?, _ address: String?, _ match: String?) -> String {
                 guard let ttl else { return "not on the \(name) path" }
-                return "\(name) hop \(ttl)" + (match == "subnet" ? " (\(address ?? "?"), same subnet)" : "")
+                return "\(name) hop \(ttl)" + (match == "link" ? " (\(address ?? "?"), another interface)" : "")
             }
             let f = side("forward", c.forwardTTL, c.forwardAddress, c.forwardMatch)
             let b = side("reverse", c.reverseTTL, c.reverseAddress, c.reverseMatch)

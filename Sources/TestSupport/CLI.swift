@@ -47,3 +47,14 @@ public enum CLI {
         return obj
     }
 }
+
+extension CLI {
+    /// The exit status DESIGN.md gives a verdict: 0 reachable, 2 a block, 3 nothing decided.
+    public static func status(forVerdict verdict: String?) -> Int32 {
+        switch verdict {
+        case "reachable"?: return 0
+        case "host-down"?, "unreachable"?: return 3
+        default: return 2
+        }
+    }
+}

@@ -25,6 +25,8 @@ public enum ProbeKindHelp {
           --interface IF    Capture on this interface, not the routed one.
           --allow-reserved  Allow special-purpose destinations.
           --json            Print JSON instead of text (Docs/probing.md).
+
+        Example: censorscope probe \(kind.name) example.org --json
         """
     }
 

@@ -38,7 +38,7 @@ public enum RoutesText {
         var rows: [(String, String, String, String, String)] = []
         rows.append(("", clientText, "", endTTL(c.reverse, c.client), clientText))
         for row in c.aligned {
-            let marker = row.match == .address ? "=" : row.match == .subnet ? "~" : ""
+            let marker = row.match == .address ? "=" : row.match == .link ? "~" : ""
             rows.append((row.forwardTTL.map(String.init) ?? "", cell(hop(c.forward, row.forwardTTL), censorTTL: censor?.forwardTTL),
                          marker, row.reverseTTL.map(String.init) ?? "", cell(hop(c.reverse, row.reverseTTL), censorTTL: censor?.reverseTTL)))
         }
@@ -50,7 +50,7 @@ public enum RoutesText {
             let line = r.0.leftPadded(4) + "  " + forwardCell.padded(width) + "  " + r.2.padded(1) + "  " + r.3.leftPadded(3) + "  " + r.4
             out.append(String(line.reversed().drop(while: { $0 == " " }).reversed()))
         }
-        out.append("(= same address both ways, ~ same /24 or /64 subnet)")
+        out.append("(= same address both ways, ~ same router through another interface: a point-to-point link seen at mirrored positions)")
         if hasDatabase {
             out.append("forward AS path: " + asPath(c.forwardASPath, c.asNames))
             out.append("reverse AS path: " + asPath(c.reverseASPath, c.asNames))
@@ -67,7 +67,7 @@ public enum RoutesText {
             if !s.forward.isEmpty { parts.append("forward " + s.forward.map(\.description).joined(separator: ", ")) }
             if !s.reverse.isEmpty { parts.append("reverse " + s.reverse.map(\.description).joined(separator: ", ")) }
             if !s.ends.isEmpty { parts.append("end " + s.ends.map(\.description).joined(separator: ", ")) }
-            out.append("same subnet both ways: \(s.subnet) (" + parts.joined(separator: "; ") + ")")
+            out.append("link crossed both ways: \(s.subnet) (" + parts.joined(separator: "; ") + ")")
         }
         if !c.forwardOnlyHops.isEmpty { out.append("only forward: " + c.forwardOnlyHops.map(\.description).joined(separator: ", ")) }
         if !c.reverseOnlyHops.isEmpty { out.append("only reverse: " + c.reverseOnlyHops.map(\.description).joined(separator: ", ")) }
@@ -79,9 +79,9 @@ public enum RoutesText {
     /// Where the censor sits in each direction, in one line.
     static func censorLine(_ p: RouteComparison.CensorPlacement) -> String {
         func side(_ name: String, _ ttl: Int?, _ address: IPAddress?, _ match: RouteMatch?) -> String {
-            guard let ttl else { return "the \(name) path does not cross it (no hop with its address or in its subnet)" }
-            if match == .subnet, let address {
-                return "\(name) hop \(ttl) (\(address), same subnet: the censor through another interface, or its neighbour on that link)"
+            guard let ttl else { return "not shown on the \(name) path (no hop with its address or tied to it)" }
+            if match == .link, let address {
+                return "\(name) hop \(ttl) (\(address): the censor through another interface)"
             }
             return "\(name) hop \(ttl)"
         }

@@ -18,7 +18,9 @@ public enum SweepText {
         lines.append("terminating TTL: test \(r.terminatingTTL.test.map(String.init) ?? "none")"
                      + (control == nil ? "" : ", control \(r.terminatingTTL.control.map(String.init) ?? "none")"))
         if let m = r.middlebox {
-            lines.append("middlebox: \(m.address?.description ?? "unknown") (before \(m.before?.description ?? "unknown"), after \(m.after?.description ?? "unknown"))")
+            // As investigate's location line reads: the device sits after the router one TTL
+            // before it (`before` in the JSON) and before the one after it.
+            lines.append("middlebox: \(m.address?.description ?? "unknown") (after \(m.before?.description ?? "unknown"), before \(m.after?.description ?? "unknown"))")
         }
         if let onPath = r.onPath { lines.append("on-path: \(onPath ? "yes" : "no")") }
         if r.injectorCopiesTTL { lines.append("injector copies the probe's TTL: yes") }

@@ -16,3 +16,8 @@ extension String {
     /// Left-aligned in `width` columns (never cut).
     func padded(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }
+
+/// `1 probe`, `2 probes`: a count with its noun agreeing.
+public func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
+    "\(n) " + (n == 1 ? singular : plural ?? singular + "s")
+}

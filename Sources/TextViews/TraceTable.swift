@@ -62,6 +62,6 @@ public enum TraceTable {
 
     /// `how the trace ended: N probes, M answers`, as `trace` prints it.
     public static func footer(_ trace: TraceRecord) -> String {
-        "\(trace.stopReason ?? "?"): \(trace.probesSent ?? 0) probes, \(trace.answers ?? 0) answers"
+        "\(trace.stopReason ?? "?"): \(count(trace.probesSent ?? 0, "probe")), \(count(trace.answers ?? 0, "answer"))"
     }
 }

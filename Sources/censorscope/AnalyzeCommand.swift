@@ -25,10 +25,14 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object instead of text.")
     var json = false
 
+    @Option(name: .customLong("color"), help: "auto (on a terminal, unless NO_COLOR is set), always or never.")
+    var color: ColourChoice = .auto
+
     func run() throws {
-        try runReportingUserErrors { out in
+        try runReportingFinding { out in
             let pair = try SweepPair(test: test, control: control)
-            if json { out.json(pair.record.json) } else { out.lines(SweepText.lines(pair)) }
+            if json { out.json(pair.record.json) } else { out.lines(Colouring(color).lines(SweepText.lines(pair))) }
+            return Finding(pair.comparison.outcome)
         }
     }
 }

@@ -10,6 +10,7 @@ struct Decode: ParsableCommand {
             ignored); '-' reads it from standard input. Bytes starting with an IPv4 or IPv6 \
             header are read as raw IP, otherwise give --link. With --json each packet is one \
             JSON object per line (fields in Docs/data-formats.md).
+            Example: censorscope decode --pcap evidence.pcapng --json
             """
     )
 

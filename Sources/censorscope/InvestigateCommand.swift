@@ -1,6 +1,7 @@
 import AgentService
 import ArgumentParser
 import Campaigns
+import Lab
 import Measurement
 import TextViews
 
@@ -20,6 +21,7 @@ struct InvestigateCommand: ParsableCommand {
             answered by a device that is not the host, the page it serves. Every packet is kept in \
             a pcapng evidence file. \
             Verdicts are explained in Docs/verdicts.md, the script language in Docs/campaigns.md.
+            Example: censorscope investigate example.org --port 443 --sni example.org --pcap evidence.pcapng
             """
     )
 
@@ -70,7 +72,7 @@ struct InvestigateCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingUserErrors { out in
+        try runReportingFinding { out in
             let plan = try InvestigationPlan(experiment: experiment, port: port.flatMap(ServicePort.init))
             let naming = try enrichment.naming()
             let target = try common.target(host)
@@ -79,10 +81,25 @@ struct InvestigateCommand: ParsableCommand {
                 out.line(InvestigationText.start(target, port: plan.port))
                 out.flush()
             }
-            let outcome = try plan.run(target: target, host: host, httpHost: httpHost, sni: sni,
+            // Ctrl-C stops between phases: said on stderr, the evidence so far kept, exit 130.
+            let progress = ProgressLine(subject: "investigate \(target.address) port \(plan.port)", quiet: common.quiet, verbose: common.verbose)
+            LabInterrupts.catchSignals()
+            defer { LabInterrupts.release() }
+            progress.start()
+            let outcome: Engine.Outcome
+            do {
+                defer { progress.finish() }
+                outcome = try plan.run(target: target, host: host, httpHost: httpHost, sni: sni,
                                        settings: plan.settings(rate: common.rateOption, timeout: common.timeoutOption, interface: common.interface),
                                        maxTTL: maxTTL, control: control, object: object, pcap: common.pcap, seed: seed,
-                                       softwareVersion: CensorScope.version, controls: [agent?.control(for: target.address)].compactMap { $0 })
+                                       softwareVersion: CensorScope.version, controls: [agent?.control(for: target.address)].compactMap { $0 },
+                                       shouldStop: { LabInterrupts.pending != 0 }, progress: { progress.update($0) })
+            } catch let stop as Engine.Interrupted {
+                out.flush()
+                printToStandardError("interrupted: stopped after \(stop.probesSent) probes, before a verdict; "
+                    + (stop.evidenceFile.map { "the evidence gathered so far is in \($0)" } ?? "no evidence was gathered"))
+                throw ExitCode(130)
+            }
             let reverse = try agent?.run(port: plan.port.number, httpHost: httpHost, sni: sni, forwardBlocked: outcome.result.verdict.isBlocking,
                                          ipv6: target.isIPv6)
             let hops = naming.lookUp(outcome.result.pathAddresses)
@@ -90,9 +107,10 @@ struct InvestigateCommand: ParsableCommand {
                 let record = hops.annotating(outcome.record)
                 out.json((reverse?.adding(to: record) ?? record).json)
             } else {
-                out.lines(InvestigationText.lines(outcome.result, context: outcome.context, hopText: hops.text))
+                out.lines(common.colouring.lines(InvestigationText.lines(outcome.result, context: outcome.context, hopText: hops.text)))
                 if let reverse { out.line(reverse.line) }
             }
+            return Finding(outcome.result.verdict)
         }
     }
 }

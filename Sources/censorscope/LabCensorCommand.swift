@@ -12,6 +12,7 @@ struct LabCensor: ParsableCommand {
             PREROUTING → NFQUEUE), applies the policy's rules (Docs/censor.md) and logs one \
             JSON line per decision. Runs until SIGTERM or SIGINT, then removes its rules. \
             With --check it only validates the policy.
+            Example: ip netns exec cslab-telegram-2018-dpi censorscope lab censor --policy censor.yaml --check
             """,
         shouldDisplay: false
     )

@@ -11,6 +11,7 @@ struct Lab: ParsableCommand {
             describes nodes, links and routes. `lab up` builds it with real services and a \
             censor, `lab exec NODE -- CMD` runs a command on a node, `lab down` removes it. \
             Needs root. The lab uses only 198.18.0.0/16 and 2001:db8::/32.
+            Example: censorscope lab up telegram-2018 && censorscope lab exec client -- censorscope investigate 198.18.9.2
             """,
         subcommands: [LabUpCommand.self, LabDownCommand.self, LabListCommand.self, LabStatusCommand.self, LabExecCommand.self, LabCensor.self, LabServe.self]
     )
@@ -20,7 +21,10 @@ struct LabUpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
         abstract: "Build a scenario's network and start its services and censor.",
-        discussion: "On any failure, or ^C, everything built so far is removed again."
+        discussion: """
+            On any failure, or ^C, everything built so far is removed again.
+            Example: censorscope lab up clean --json
+            """
     )
 
     @Argument(help: "A built-in scenario (see `lab list`) or a path to a scenario .yaml file.")
@@ -41,7 +45,11 @@ struct LabDownCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
         abstract: "Remove a lab (or, with no scenario, every lab): processes, namespaces, state.",
-        discussion: "Also cleans up after a crashed `lab up`: lab namespaces are found by their `cslab-` prefix."
+        discussion: """
+            Also cleans up after a crashed `lab up`: lab namespaces are found by their `cslab-` prefix. \
+            A name that is neither a built-in scenario nor up is an error (exit 1).
+            Example: censorscope lab down clean
+            """
     )
 
     @Argument(help: "The scenario to remove; all labs when omitted.")
@@ -53,6 +61,10 @@ struct LabDownCommand: ParsableCommand {
     func run() throws {
         try runReportingUserErrors { out in
             let report = try LabNetwork(executable: nil).down(scenario)
+            // Nothing removed under a name no scenario has: a typo, not an idempotent teardown.
+            if let scenario, report.namespaces.isEmpty, report.processes.isEmpty, !BuiltinScenarios.names.contains(scenario) {
+                throw UserError("no lab '\(scenario)': it is not a built-in scenario and is not up (see 'censorscope lab list')")
+            }
             if json { out.json(report.json) } else { out.line(report.text(asked: scenario)) }
         }
     }
@@ -61,7 +73,8 @@ struct LabDownCommand: ParsableCommand {
 struct LabListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the built-in scenarios and which labs are up."
+        abstract: "List the built-in scenarios and which labs are up.",
+        discussion: "Example: censorscope lab list --json"
     )
 
     @Flag(name: .long, help: "Print JSON.")
@@ -78,7 +91,8 @@ struct LabListCommand: ParsableCommand {
 struct LabStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show a running lab: nodes, roles, addresses, namespaces, processes."
+        abstract: "Show a running lab: nodes, roles, addresses, namespaces, processes.",
+        discussion: "Example: censorscope lab status clean --json"
     )
 
     @Argument(help: "The lab to show; needed only when several are up.")

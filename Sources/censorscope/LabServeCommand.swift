@@ -15,6 +15,7 @@ struct LabServe: ParsableCommand {
             .invalid, on UDP and TCP. QUIC answers any long header of at least 1200 bytes that \
             offers a version other than 0x00000001 and 0x6b3343cf with Version Negotiation \
             listing those two. --log appends one JSON object per request.
+            Example: censorscope lab serve --http 80 --name server
             """,
         shouldDisplay: false
     )

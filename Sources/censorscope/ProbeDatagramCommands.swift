@@ -7,14 +7,17 @@ import TextViews
 // `probe icmp|udp` and the datagram kinds (`ProbeKindCommand`): the same run and the same report shape.
 
 /// Runs a datagram job and prints one result per probe.
-func report(_ job: DatagramProbeJob, _ options: RunOptions, into out: inout StandardOutput) throws {
-    for result in try job.run() {
+func report(_ job: DatagramProbeJob, _ options: RunOptions, into out: inout StandardOutput) throws -> Finding {
+    let results = try job.run()
+    for result in results {
         if options.json { out.json(result.record.json) } else { out.lines(ProbeText.lines(result, job: job, timeout: options.timeout)) }
     }
+    return Finding(probes: results.map(\.record))
 }
 
 struct ProbeICMP: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "icmp", abstract: "Send ICMP (v6) echo requests of any size.")
+    static let configuration = CommandConfiguration(commandName: "icmp", abstract: "Send ICMP (v6) echo requests of any size.",
+                                                    discussion: "Example: censorscope probe icmp example.org --size 1400 --count 3")
 
     @Argument(help: "The target address or name.") var host: String
     @Option(help: "Echo payload bytes (ping's -s).") var size: Int = 56
@@ -29,14 +32,15 @@ struct ProbeICMP: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingUserErrors { out in
-            try report(.icmp(try common.run(to: host), size: size, ttl: ttl, count: count), common, into: &out)
+        try runReportingFinding { out in
+            return try report(.icmp(try common.run(to: host), size: size, ttl: ttl, count: count), common, into: &out)
         }
     }
 }
 
 struct ProbeUDP: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "udp", abstract: "Send a UDP datagram to a port.")
+    static let configuration = CommandConfiguration(commandName: "udp", abstract: "Send a UDP datagram to a port.",
+                                                    discussion: "Example: censorscope probe udp example.org --port 53 --payload-hex 00")
 
     @Argument(help: "The target address or name.") var host: String
     @Option(help: "Destination port.") var port: UInt16
@@ -58,9 +62,9 @@ struct ProbeUDP: ParsableCommand {
         if let payloadHex {
             do { bytes = try Hex.decode(payloadHex) } catch { throw ValidationError("--payload-hex: \(error.description)") }
         }
-        try runReportingUserErrors { out in
+        try runReportingFinding { out in
             let job = DatagramProbeJob.udp(try common.run(to: host), port: port, payload: bytes, ttl: ttl, count: count, sourcePort: sport)
-            try report(job, common, into: &out)
+            return try report(job, common, into: &out)
         }
     }
 }

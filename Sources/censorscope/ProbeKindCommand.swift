@@ -58,8 +58,8 @@ struct ProbeKindCommand<Kind: DatagramKind>: ParsableCommand {
 
     func run() throws {
         let p = try parsed()
-        try runReportingUserErrors { out in
-            try report(.kind(Kind.self, try p.target.common.run(to: p.target.host), arguments: p.arguments), p.target.common, into: &out)
+        try runReportingFinding { out in
+            return try report(.kind(Kind.self, try p.target.common.run(to: p.target.host), arguments: p.arguments), p.target.common, into: &out)
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Measurement
 import Probing
+import SystemSupport
 import TextViews
 
 struct ProbePayloadCommand: ParsableCommand {
@@ -19,7 +20,7 @@ struct ProbePayloadCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The server's IP address.")
+    @Argument(help: "The server's address or name.")
     var target: String
 
     @Option(name: .long, help: "TCP port (default 80 with --host, 443 with --sni).")
@@ -49,17 +50,13 @@ struct ProbePayloadCommand: ParsableCommand {
     @Option(name: .customLong("max-ttl"), help: "Last TTL (default 30).")
     var maxTTL: Int?
 
-    @Option(name: .long, help: "Seconds to watch each connection after its payload (default 1.5; 0.5 s after the first answer suffices).")
-    var wait: Double = 1.5
+    @Option(name: .long, help: .hidden)
+    var wait: Double?
 
-    @Option(name: .long, help: "Write every captured packet to this pcapng file.")
-    var pcap: String?
+    @OptionGroup(title: "Run options (--rate: connections per second; --timeout: seconds to watch each connection after its payload, default 1.5)")
+    var common: RunOptions
 
-    @Flag(name: .long, help: "Print one JSON object instead of text.")
-    var json = false
-
-    @Flag(name: .customLong("allow-reserved"), help: "Allow special-purpose destinations (private, lab, documentation ranges).")
-    var allowReserved = false
+    var json: Bool { common.json }
 
     func validate() throws {
         if [host, sni, raw].compactMap({ $0 }).count != 1 {
@@ -73,7 +70,8 @@ struct ProbePayloadCommand: ParsableCommand {
             if let value, !(1...255).contains(value) { throw ValidationError("\(name) must be between 1 and 255") }
         }
         if (firstTTL ?? 1) > (maxTTL ?? 30) { throw ValidationError("--first-ttl must not be above --max-ttl") }
-        if !(wait > 0 && wait <= 60) { throw ValidationError("--wait must be more than 0 and at most 60 seconds") }
+        if wait != nil, common.timeoutOption != nil { throw ValidationError("--wait is the old name of --timeout: give one of them") }
+        if !(watch > 0 && watch <= 60) { throw ValidationError("--timeout must be more than 0 and at most 60 seconds") }
         for (flag, name) in [("--sni", sni), ("--control-sni", controlSNI)] {
             if let name, TLSClientHello(serverName: name) == nil {
                 throw ValidationError("\(flag) must be 1 to \(TLSClientHello.maximumServerNameLength) bytes long")
@@ -81,11 +79,16 @@ struct ProbePayloadCommand: ParsableCommand {
         }
     }
 
+    /// Seconds each connection is watched after its payload: --timeout (or its old name --wait).
+    var watch: Double { common.timeoutOption ?? wait ?? 1.5 }
+
     func run() throws {
         try runReportingUserErrors { out in
-            let job = try PayloadProbeJob(target: target, allowReserved: ReservedRanges.allowed(flag: allowReserved), port: port, host: host,
-                                          sni: sni, raw: raw, controlHost: controlHost, controlSNI: controlSNI,
-                                          ttls: ttl.map { $0...$0 } ?? (firstTTL ?? 1)...(maxTTL ?? 30), wait: wait, pcap: pcap)
+            if let pcap = common.pcap { try FileBytes.checkWritable(pcap, what: "the evidence file") }
+            let job = try PayloadProbeJob(target: target, allowReserved: ReservedRanges.allowed(flag: common.allowReserved), port: port,
+                                          host: host, sni: sni, raw: raw, controlHost: controlHost, controlSNI: controlSNI,
+                                          ttls: ttl.map { $0...$0 } ?? (firstTTL ?? 1)...(maxTTL ?? 30), wait: watch, pcap: common.pcap,
+                                          rate: common.rateOption.flatMap { $0 > 0 ? $0 : nil }, interface: common.interface)
             if !json {
                 out.line(PayloadText.header(job))
                 out.flush()

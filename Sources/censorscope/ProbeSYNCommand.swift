@@ -15,6 +15,7 @@ struct ProbeSYN: ParsableCommand {
             TTL (--no-reference to skip): an answer is reported as injected when its hop \
             distance disagrees with the host's, or when no conforming stack could have sent it \
             (a RST without ACK answering a SYN).
+            Example: censorscope probe syn example.org --port 80 --variant linux --count 3 --json
             """
     )
 
@@ -33,7 +34,7 @@ struct ProbeSYN: ParsableCommand {
     @Option(help: "Replace the variant's options, e.g. mss=1460,sackOK,ts,nop,wscale=7 (empty for none).")
     var options: String?
 
-    @Option(help: "TCP flags as letters (default S).")
+    @Option(help: "TCP flags as letters.")
     var flags: String = "S"
 
     @Option(help: "TCP window (default: the variant's).")
@@ -68,7 +69,7 @@ struct ProbeSYN: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingUserErrors { out in
+        try runReportingFinding { out in
             let run = try common.run(to: host)
             let shape = try SYNProbeJob.shape(variant: SYNVariant(rawValue: variant) ?? .linux, ipv6: run.target.isIPv6, options: options,
                                               flags: flags, window: window, payloadHex: payloadHex, size: size, tos: tos)
@@ -76,8 +77,9 @@ struct ProbeSYN: ParsableCommand {
                                   reference: !noReference)
             let outcome = try job.run()
             if common.json { for r in outcome.results { out.json(r.record.json) } } else {
-                out.lines(ProbeText.lines(outcome, job: job, timeout: common.timeout))
+                out.lines(common.colouring.lines(ProbeText.lines(outcome, job: job, timeout: common.timeout)))
             }
+            return Finding(probes: outcome.results.map(\.record))
         }
     }
 }

@@ -11,6 +11,7 @@ struct ReportCommand: ParsableCommand {
             JSON array of them, or JSON Lines (one per line); `-` reads standard input. The \
             report goes to standard output unless --output is given; pcapng (the evidence \
             packets, each annotated with the claim it proves) needs --output. See Docs/reports.md.
+            Example: censorscope investigate example.org --json | censorscope report - --format md
             """
     )
 

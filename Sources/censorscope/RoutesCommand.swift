@@ -10,6 +10,7 @@ struct RoutesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "routes",
         abstract: "Compare traced paths.",
+        discussion: "Example: censorscope trace example.org --both --agent URL --token T --json > both.json && censorscope routes compare both.json",
         subcommands: [RoutesCompareCommand.self]
     )
 }

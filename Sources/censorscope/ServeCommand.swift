@@ -17,9 +17,10 @@ struct ServeCommand: ParsableCommand {
             pcapng). API: GET /api/campaign, GET /api/results?verdict=&port=&prefix=&as=&vantage=, \
             GET /api/results/ID. No external assets. Loopback only unless --token-file is given. \
             Stops on Ctrl-C. See Docs/reports.md.
+            Example: censorscope serve --db telegram.db --listen 127.0.0.1:8080
             """)
 
-    @Option(help: "The campaign's SQLite store.")
+    @Option(help: "The campaign's store: a SQLite file or a PostgreSQL URL.")
     var db: String
 
     @Option(help: "Address and port to listen on (port 0 picks a free one).")

@@ -1,5 +1,6 @@
 import AgentService
 import ArgumentParser
+import Lab
 import Measurement
 import Packets
 import Probing
@@ -18,7 +19,13 @@ struct TraceCommand: ParsableCommand {
             sent at once under --rate, so a trace takes about one round trip plus --timeout \
             for silent hops. The trace ends at the destination, at an ICMP unreachable, after \
             --gap silent hops, or at --max-ttl. For TCP the SYN is shaped like `probe syn` \
-            (--variant, default mss: the 44-byte SYN of traceroute -T -O syn).
+            (--variant, default mss: the 44-byte SYN of traceroute -T -O syn). A `*` stands for \
+            each query that drew no answer; a note says when silence looks like a router's ICMP \
+            rate limit rather than loss. --report runs the trace in rounds (--queries, default \
+            10, one every --interval seconds) and prints per hop the loss and best/avg/worst/stdev \
+            like `mtr --report`.
+            Example: censorscope trace example.org --method tcp --port 443 --queries 3
+            Example: censorscope trace example.org --report --json
             """
     )
 
@@ -43,8 +50,14 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "Largest TTL.")
     var maxTTL: Int = 30
 
-    @Option(help: "Probes per TTL.")
-    var queries: Int = 1
+    @Option(help: "Probes per TTL (default 1; with --report, rounds: default 10).")
+    var queries: Int?
+
+    @Flag(help: "Run the trace in rounds and print per-hop loss and best/avg/worst/stdev, like mtr --report.")
+    var report = false
+
+    @Option(help: "Seconds between the rounds of --report (default 1, what keeps routers' ICMP rate limits out of the loss).")
+    var interval: Double = 1
 
     @Option(help: "Stop after this many silent hops in a row.")
     var gap: Int = 5
@@ -66,7 +79,14 @@ struct TraceCommand: ParsableCommand {
         guard (1...255).contains(firstTTL), (1...255).contains(maxTTL), firstTTL <= maxTTL else {
             throw ValidationError("TTLs must be between 1 and 255 with --first-ttl at most --max-ttl")
         }
-        guard (1...10).contains(queries) else { throw ValidationError("--queries must be between 1 and 10") }
+        if report {
+            guard (1...1000).contains(queries ?? 10) else { throw ValidationError("--queries must be between 1 and 1000 with --report") }
+            guard interval >= 0, interval <= 60 else { throw ValidationError("--interval must be between 0 and 60 seconds") }
+            if agentOptions.isActive { throw ValidationError("--report traces from here only: leave out --agent") }
+            if common.pcap != nil { throw ValidationError("--report runs many traces: leave out --pcap (trace --pcap keeps one)") }
+        } else {
+            guard (1...10).contains(queries ?? 1) else { throw ValidationError("--queries must be between 1 and 10") }
+        }
         guard (1...255).contains(gap) else { throw ValidationError("--gap must be between 1 and 255") }
         if host == nil, !agentOptions.isActive || agentOptions.both { throw ValidationError("give the target HOST to trace") }
         if host != nil, agentOptions.isActive, !agentOptions.both {
@@ -75,21 +95,43 @@ struct TraceCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingUserErrors { out in
-            if agentOptions.isActive { try traceWithAgent(&out) } else { try trace(&out) }
+        try runReportingFinding { out in
+            if agentOptions.isActive { return try traceWithAgent(&out) }
+            return try trace(&out)
         }
     }
 
-    private func trace(_ out: inout StandardOutput) throws {
+    private func trace(_ out: inout StandardOutput) throws -> Finding {
         let naming = try enrichment.naming()   // a bad file stops us before any probe
+        if report {
+            let target = try common.target(host ?? "")
+            let rounds = queries ?? 10
+            // Ctrl-C ends the report after the round under way, with the rounds done.
+            let progress = ProgressLine(subject: "trace \(target.address) --report", quiet: common.quiet, verbose: common.verbose)
+            LabInterrupts.catchSignals()
+            defer { LabInterrupts.release() }
+            progress.start()
+            let result: TraceReport
+            do {
+                defer { progress.finish() }
+                result = try job(target: target).report(rounds: rounds, interval: interval, stopped: { LabInterrupts.pending != 0 }) {
+                    progress.update(EngineProgress(phase: "round \($0) of \(rounds)", probesSent: $1))
+                }
+            }
+            if LabInterrupts.pending != 0 { printToStandardError("interrupted: the report covers the \(result.rounds) rounds done") }
+            let names = naming.lookUp(result.hops.flatMap(\.addresses))
+            if common.json { out.json(result.record.json) } else { out.lines(TraceReportText.lines(result, address: names.text)) }
+            return result.reached ? .measured : .inconclusive
+        }
         let outcome = try job(target: try common.target(host ?? "")).run()
         let names = naming.lookUp(outcome.addresses)
         if common.json { out.json(names.annotating(outcome.record).json) } else { out.lines(TraceText.lines(outcome, address: names.text)) }
+        return Finding(trace: outcome.record)
     }
 
     /// `--agent`: the agent traces back towards us; with `--both` our trace to HOST runs
     /// meanwhile and the two are shown side by side.
-    private func traceWithAgent(_ out: inout StandardOutput) throws {
+    private func traceWithAgent(_ out: inout StandardOutput) throws -> Finding {
         let naming = try enrichment.naming()
         let target = try agentOptions.both ? host.map { try common.target($0) } : nil
         if agentOptions.both, target == nil { throw UserError("give the target HOST to trace with --both") }
@@ -104,12 +146,14 @@ struct TraceCommand: ParsableCommand {
             out.lines(TraceText.lines(local: outcome.forward, forward: forward, reverse: reverse,
                                       agent: connection.client.url.endpoint, name: names.text))
         }
+        // Both directions must reach their end for the measurement to be complete.
+        return [forward, reverse].compactMap { $0 }.allSatisfy { $0.reached == true } ? .measured : .inconclusive
     }
 
     /// The trace these options describe, towards `target`.
     func job(target: ProbeTarget) -> TraceJob {
         TraceJob(target: target, method: TraceMethod(rawValue: method) ?? .tcp, port: port, variant: variant, size: size,
-                 firstTTL: firstTTL, maxTTL: maxTTL, queries: queries, gap: gap, sport: sport, settings: common.settings,
+                 firstTTL: firstTTL, maxTTL: maxTTL, queries: queries ?? 1, gap: gap, sport: sport, settings: common.settings,
                  pcap: common.pcap)
     }
 }

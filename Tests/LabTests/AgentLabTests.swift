@@ -91,7 +91,7 @@ struct AgentLabTests {
             let investigation = try client(w, ["investigate", "198.18.9.2", "--port", "80", "--both", "--agent", Self.url,
                                                "--token", Self.token, "--json", "--pcap", w.directory + "/forward.pcapng",
                                                "--reverse-pcap", w.directory + "/reverse.pcapng"])
-            try #require(investigation.status == 0, "investigate --both failed: \(investigation.stderr)")
+            try #require(investigation.status == 2, "investigate --both failed (a block exits 2): \(investigation.stderr)")
             let i = try LabHarness.json(investigation.stdout)
             #expect(i["verdict"] as? String == "rst-injection")
             let r = try #require(i["reverse"] as? [String: Any])

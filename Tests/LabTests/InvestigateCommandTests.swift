@@ -19,8 +19,9 @@ struct InvestigateCommandTests {
         let pcap = NSTemporaryDirectory() + "cstest-investigate-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pcapng"
         defer { unlink(pcap) }
         let r = try LabHarness.exec("client", [LabHarness.binary, "investigate"] + args + ["--json", "--pcap", pcap], scenario: scenario)
-        try #require(r.status == 0, "investigate \(args.joined(separator: " ")) failed: \(r.stderr)")
+        try #require([0, 2, 3].contains(r.status), "investigate \(args.joined(separator: " ")) failed: \(r.stderr)")
         let result = try LabHarness.json(r.stdout)
+        #expect(r.status == CLI.status(forVerdict: result["verdict"] as? String), "exit status \(r.status) for \(result["verdict"] ?? "?")")
         #expect(result["evidence_file"] as? String == pcap)
         #expect(FileManager.default.fileExists(atPath: pcap), "no evidence file")
         #expect((result["runtime_s"] as? Double).map { $0 > 0 && $0 < 10 } == true, "runtime \(String(describing: result["runtime_s"]))")
@@ -76,7 +77,7 @@ struct InvestigateCommandTests {
         try LabHarness.withLab("telegram-2018") {
             let r = try LabHarness.exec("client", [LabHarness.binary, "investigate", Self.server, "--port", "80", "--json",
                                                    "--pcap", evidence, "--asn-db", asn], scenario: "telegram-2018")
-            try #require(r.status == 0, "investigate failed: \(r.stderr)")
+            try #require(r.status == 2, "investigate failed (a block exits 2): \(r.stderr)")
             try r.stdout.write(toFile: dir + "/result.json", atomically: true, encoding: .utf8)
             let result = try LabHarness.json(r.stdout)
             let path = try #require(result["path"] as? [[String: Any]])

@@ -17,8 +17,11 @@ struct ProbeCommandTests {
     /// Runs censorscope inside `node` with --json and parses the one object it prints.
     func probeJSON(_ scenario: String, _ args: [String], node: String = "client") throws -> [String: Any] {
         let r = try LabHarness.exec(node, [LabHarness.binary] + args + ["--json"], scenario: scenario)
-        try #require(r.status == 0, "censorscope \(args.joined(separator: " ")) failed: \(r.stderr)")
-        return try LabHarness.json(r.stdout)
+        // 0: the target answered, 2: an answer was forged, 3: nothing from the target (DESIGN.md).
+        try #require([0, 2, 3].contains(r.status), "censorscope \(args.joined(separator: " ")) failed: \(r.stderr)")
+        let json = try LabHarness.json(r.stdout)
+        if json["injected"] as? Bool == true { #expect(r.status == 2, "a forged answer exits 2") }
+        return json
     }
 
     /// The hop addresses of a `trace --json` (nil for silent hops).

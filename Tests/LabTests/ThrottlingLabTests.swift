@@ -65,8 +65,8 @@ struct ThrottlingLabTests {
             for server in ["198.18.9.2", "2001:db8:9::2"] {
                 let r = try LabHarness.exec("client", [LabHarness.binary, "investigate", server, "--port", "443", "--sni", "throttled.example",
                                                        "--json", "--allow-reserved"], scenario: "throttle-sni")
-                // Exit status: 0 or 2 (the executable does not yet exit 2 on a blocking verdict; the verdict is asserted below).
-                try #require(r.status == 0 || r.status == 2, "\(r.stderr)")
+                // A blocking verdict exits 2 (DESIGN.md); the verdict is asserted below.
+                try #require(r.status == 2, "\(r.stderr)")
                 try Self.expectThrottled(try LabHarness.json(r.stdout), testName: "TLS SNI throttled.example")
                 let clean = try LabHarness.exec("client", [LabHarness.binary, "investigate", server, "--port", "443", "--sni", "allowed.example",
                                                            "--json", "--allow-reserved"], scenario: "throttle-sni")

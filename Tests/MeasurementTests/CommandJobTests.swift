@@ -16,8 +16,9 @@ import Testing
             try PayloadProbeJob(target: target, allowReserved: reserved, port: port, host: host, sni: sni, raw: raw,
                                 controlHost: controlHost, controlSNI: nil, ttls: 1...30, wait: 1.5, pcap: nil)
         }
-        let name = #expect(throws: MeasurementError.self) { try job("example.com", host: "x") }
-        #expect(name?.description == "example.com is not an IP address: give the server's IPv4 or IPv6 address")
+        // Names resolve as for every probe; one that does not is one sentence.
+        let name = #expect(throws: MeasurementError.self) { try job("no-such-name.invalid", host: "x") }
+        #expect(name?.description == "cannot resolve 'no-such-name.invalid': give an IPv4 or IPv6 address or a name the resolver knows")
         #expect(throws: MeasurementError.self) { try job(reserved: false, host: "x") }
         let hex = #expect(throws: MeasurementError.self) { try job(port: 9, raw: "zz") }
         #expect(hex?.description.hasPrefix("--raw is not valid hex: ") == true)

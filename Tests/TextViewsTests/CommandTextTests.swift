@@ -43,6 +43,30 @@ import TextViews
         #expect(TraceText.unreachableMark(Self.fingerprint(Self.router, ttl: 60, icmp: (3, 7))) == "!<7>")
     }
 
+    /// Three queries per TTL: a `*` for each lost one, where it was lost.
+    @Test func everyLostQueryIsAStar() {
+        let hop = TraceHop(ttl: 2, responses: [Self.response(Self.router, .timeExceeded, probe: 4, rtt: 0.5)], queries: [3, 4, 5])
+        #expect(TraceText.line(hop) == " 2  * 198.18.2.2  0.500 ms *")
+        #expect(hop.lostQueries == 2)
+        #expect(TraceText.line(TraceHop(ttl: 3, responses: [], queries: [6, 7, 8])) == " 3  * * *")
+    }
+
+    /// A router that lost queries while a later one answered: rate limiting, said so.
+    @Test func silenceBeforeAnAnsweringHopIsNoted() {
+        let lossy = TraceHop(ttl: 1, responses: [Self.response(Self.router, .timeExceeded, probe: 0, rtt: 0.1)], queries: [0, 1])
+        let silent = TraceHop(ttl: 2, responses: [], queries: [2, 3])
+        let end = TraceHop(ttl: 3, responses: [Self.response(Self.target, .synAck, probe: 4, rtt: 0.3),
+                                               Self.response(Self.target, .synAck, probe: 5, rtt: 0.3)], queries: [4, 5])
+        let notes = TraceText.notes(Trace(destination: Self.target, hops: [lossy, silent, end], reached: true, destinationTTL: 3,
+                                          stopReason: "reached"))
+        #expect(notes.count == 2)
+        #expect(notes[0].hasPrefix("note: hop 1 lost queries while later hops answered: routers limit the rate of their ICMP errors"))
+        #expect(notes[1].hasPrefix("note: hop 2 stayed silent while later hops answered"))
+        // Silence at the end is no rate limit: nothing answered after it.
+        #expect(TraceText.notes(Trace(destination: Self.target, hops: [lossy, silent], reached: false, destinationTTL: nil,
+                                      stopReason: "silent-hops")).isEmpty)
+    }
+
     @Test func fingerprintsInOneLine() {
         var f = Self.fingerprint(Self.target, ttl: 58, flags: [.rst, .ack])
         #expect(ProbeText.describe(f) == "ttl 58, ip id 1, no DF, flags RA, win 0")
@@ -102,7 +126,7 @@ import TextViews
         #expect(lines[2].hasPrefix(" ttl  test") && lines[2].hasSuffix("control"))
         #expect(lines.contains("outcome: censored (rst), confidence high"))
         #expect(lines.contains("terminating TTL: test 18, control 23"))
-        #expect(lines.contains { $0.hasPrefix("middlebox: 134.0.217.233 (before ") })
+        #expect(lines.contains { $0.hasPrefix("middlebox: 134.0.217.233 (after ") })
         #expect(lines.contains("on-path: no"))
         #expect(pair.record.outcome == "censored" && pair.record.test?.domain == "www.nifty.org")
     }
@@ -117,7 +141,7 @@ import TextViews
         let lines = RoutesText.lines(pair, hasDatabase: false)
         #expect(lines[0].hasPrefix("forward: ") && lines[0].hasSuffix("forward.censorscope.json)"))
         #expect(lines[1].hasPrefix("reverse: "))
-        #expect(lines.contains("(= same address both ways, ~ same /24 or /64 subnet)"))
+        #expect(lines.contains("(= same address both ways, ~ same router through another interface: a point-to-point link seen at mirrored positions)"))
         #expect(lines.contains("AS paths: not looked up (give --asn-db FILE)"))
         #expect(lines.contains(pair.comparison.summary))
         // One file holding one path is refused with the sentence the command prints.

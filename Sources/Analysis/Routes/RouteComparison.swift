@@ -3,11 +3,10 @@ import Packets
 /// A forward path (client to server) set against a reverse path (server to client): which
 /// routers and ASes both cross, which only one does, and where a censor sits in each.
 ///
-/// Routers answer from a different interface in each direction, so a hop matches the other
-/// direction by address, else by subnet (/24, /64): the same router seen through another
-/// interface, or its neighbour on one link, which both directions then cross. The ends
-/// (client and server) are on both paths, so a router in an end's subnet matches too.
-/// Routers are counted by subnet; silent hops are left out of every count.
+/// Routers answer from a different interface in each direction, so a hop is tied to the
+/// other direction only with evidence (`RoutePairing`): the same address, or the two ends
+/// of one point-to-point link seen at mirrored positions. Routers are the addresses, with
+/// those tied together counted once; silent hops are left out of every count.
 public struct RouteComparison: Hashable, Sendable {
     /// One hop as compared, annotated with its AS.
     public struct Hop: Hashable, Sendable {
@@ -29,9 +28,9 @@ public struct RouteComparison: Hashable, Sendable {
         public var match: RouteMatch?
     }
 
-    /// A subnet both directions cross through different addresses.
+    /// A point-to-point link (/30, /126) both directions show through different addresses.
     public struct SharedSubnet: Hashable, Sendable {
-        /// The /24 or /64.
+        /// The /30 or /126.
         public var subnet: IPPrefix
         /// The forward path's router addresses in it.
         public var forward: [IPAddress]
@@ -59,17 +58,17 @@ public struct RouteComparison: Hashable, Sendable {
         public var forwardTTL: Int?
         /// The reverse TTL of the hop at the censor; nil when the reverse path does not cross it.
         public var reverseTTL: Int?
-        /// The hop's address in each direction (differs from `address` for a subnet match).
+        /// The hop's address in each direction (differs from `address` for a link match).
         public var forwardAddress: IPAddress?
         /// The reverse hop's address at the censor.
         public var reverseAddress: IPAddress?
-        /// `address` or `subnet`: how the forward hop was tied to the censor.
+        /// `address` or `link`: how the forward hop was tied to the censor.
         public var forwardMatch: RouteMatch?
-        /// `address` or `subnet`: how the reverse hop was tied to the censor.
+        /// `address` or `link`: how the reverse hop was tied to the censor.
         public var reverseMatch: RouteMatch?
     }
 
-    /// Some router (counted by subnet) is on one path only.
+    /// Some router is on one path only (not tied to any router of the other).
     public var asymmetric: Bool
     /// One sentence: "asymmetric: the paths share 3 of 7 routers".
     public var summary: String
@@ -91,11 +90,11 @@ public struct RouteComparison: Hashable, Sendable {
     public var asNames: [UInt32: String]
     /// Router addresses (ends excluded) seen in both directions.
     public var sharedHops: [IPAddress]
-    /// Router addresses matched neither by address nor by subnet in the other direction.
+    /// Router addresses tied to no router of the other direction.
     public var forwardOnlyHops: [IPAddress]
-    /// Reverse router addresses matched neither by address nor by subnet.
+    /// Reverse router addresses tied to no forward router.
     public var reverseOnlyHops: [IPAddress]
-    /// Subnets both directions reach through different addresses (or through an end).
+    /// Links both directions show through different addresses (or through an end).
     public var sharedSubnets: [SharedSubnet]
     /// ASes on both AS paths, in forward order.
     public var sharedASes: [UInt32]
@@ -103,7 +102,7 @@ public struct RouteComparison: Hashable, Sendable {
     public var forwardOnlyASes: [UInt32]
     /// ASes on the reverse AS path only.
     public var reverseOnlyASes: [UInt32]
-    /// Routers (distinct subnets of router addresses) on either path, and on both.
+    /// Routers on either path: router addresses, those tied to one another counted once.
     public var routerCount: Int
     /// Of `routerCount`, those both directions reach.
     public var sharedRouterCount: Int
@@ -119,41 +118,24 @@ public struct RouteComparison: Hashable, Sendable {
         let client = forward.origin ?? reverse.destination
         let server = forward.destination ?? reverse.origin
         let ends = Set([forward.origin, forward.destination, reverse.origin, reverse.destination].compactMap { $0 })
-        let endSubnets = Set(ends.map(RouteSubnet.of))
         let forwardRouters = routers(forward, ends: ends)
         let reverseRouters = routers(reverse, ends: ends)
-        let forwardSet = Set(forwardRouters), reverseSet = Set(reverseRouters)
-        let forwardSubnets = Set(forwardRouters.map(RouteSubnet.of))
-        let reverseSubnets = Set(reverseRouters.map(RouteSubnet.of))
+        let reverseSet = Set(reverseRouters)
+        let pairing = RoutePairing(forward: forward, reverse: reverse, client: client, server: server)
+        let routers = RouterGroups(forward: forward, reverse: reverse, ends: ends, pairing: pairing)
 
-        func match(_ address: IPAddress?, other: Set<IPAddress>, otherSubnets: Set<IPPrefix>) -> RouteMatch? {
-            guard let address else { return nil }
-            if ends.contains(address) { return .end }
-            if other.contains(address) { return .address }
-            let subnet = RouteSubnet.of(address)
-            return otherSubnets.contains(subnet) || endSubnets.contains(subnet) ? .subnet : nil
-        }
-
-        func hops(_ path: RoutePath, other: Set<IPAddress>, otherSubnets: Set<IPPrefix>) -> [Hop] {
+        func hops(_ path: RoutePath, isForward: Bool) -> [Hop] {
             path.hops.map { hop in
                 let record = hop.address.flatMap { database?.lookup($0) }
-                let matches = hop.addresses.compactMap { match($0, other: other, otherSubnets: otherSubnets) }
-                // The strongest relation any responder has.
-                let best = [RouteMatch.end, .address, .subnet].first(where: matches.contains)
+                let paired = isForward ? pairing.reverseTTLs(pairedWith: hop.ttl).compactMap { pairing.match(forward: hop.ttl, reverse: $0) }
+                    : pairing.forwardTTLs(pairedWith: hop.ttl).compactMap { pairing.match(forward: $0, reverse: hop.ttl) }
+                let best: RouteMatch? = hop.addresses.contains(where: ends.contains) ? .end
+                    : [RouteMatch.address, .link].first(where: paired.contains)
                 return Hop(ttl: hop.ttl, address: hop.address, addresses: hop.addresses, asn: record?.asn,
                            asName: record?.name, rttMilliseconds: hop.rttMilliseconds.min(), silent: hop.silent,
                            match: best)
             }
         }
-        let forwardHops = hops(forward, other: reverseSet, otherSubnets: reverseSubnets)
-        let reverseHops = hops(reverse, other: forwardSet, otherSubnets: forwardSubnets)
-
-        let forwardOnly = forwardRouters.filter { match($0, other: reverseSet, otherSubnets: reverseSubnets) == nil }
-        let reverseOnly = reverseRouters.filter { match($0, other: forwardSet, otherSubnets: forwardSubnets) == nil }
-        let allSubnets = forwardSubnets.union(reverseSubnets)
-        let sharedCount = allSubnets.filter {
-            (forwardSubnets.contains($0) || endSubnets.contains($0)) && (reverseSubnets.contains($0) || endSubnets.contains($0))
-        }.count
 
         var sharedSubnets: [SharedSubnet] = []
         for subnet in orderedSubnets(forwardRouters + reverseRouters) {
@@ -161,7 +143,7 @@ public struct RouteComparison: Hashable, Sendable {
             let r = reverseRouters.filter { RouteSubnet.of($0) == subnet }
             let endsHere = ends.filter { RouteSubnet.of($0) == subnet }.sorted { $0.description < $1.description }
             let onBoth = (!f.isEmpty || !endsHere.isEmpty) && (!r.isEmpty || !endsHere.isEmpty)
-            // Listed when some address in it matched only by subnet.
+            // Listed when the two directions show the link through different addresses.
             guard onBoth, Set(f) != Set(r) || !endsHere.isEmpty else { continue }
             sharedSubnets.append(SharedSubnet(subnet: subnet, forward: f, reverse: r, ends: endsHere))
         }
@@ -170,28 +152,53 @@ public struct RouteComparison: Hashable, Sendable {
         let forwardAS = asPath([client] + forward.hops.flatMap(\.addresses).map(Optional.some) + [server], database, &names)
         let reverseAS = asPath([server] + reverse.hops.flatMap(\.addresses).map(Optional.some) + [client], database, &names)
 
-        let forwardAligned = forward.hops.enumerated().filter { !isEnd($0.element, ends) }
-        let reverseAligned = Array(reverse.hops.enumerated().filter { !isEnd($0.element, ends) }.reversed())
-        let rows = RouteAlignment.align(forward: forwardAligned.map(\.element), reverse: reverseAligned.map(\.element)).map {
-            Row(forwardTTL: $0.forward.map { forwardAligned[$0].element.ttl },
-                reverseTTL: $0.reverse.map { reverseAligned[$0].element.ttl }, match: $0.match)
+        let forwardAligned = forward.hops.filter { !isEnd($0, ends) }
+        let reverseAligned = Array(reverse.hops.filter { !isEnd($0, ends) }.reversed())
+        let rows = RouteAlignment.align(forwardCount: forwardAligned.count, reverseCount: reverseAligned.count) { i, j in
+            pairing.match(forward: forwardAligned[i].ttl, reverse: reverseAligned[j].ttl)
+        }.map {
+            Row(forwardTTL: $0.forward.map { forwardAligned[$0].ttl }, reverseTTL: $0.reverse.map { reverseAligned[$0].ttl }, match: $0.match)
         }
 
+        // Between two pairings, a router on one path only that faces nothing but silence on
+        // the other may be that silent router: it proves no asymmetry. Nor does one next to
+        // an end the other trace did not reach: the ties there need that end.
+        let reverseReached = client.map { c in reverse.hops.contains { $0.addresses.contains(c) } } ?? false
+        let forwardReached = server.map { s in forward.hops.contains { $0.addresses.contains(s) } } ?? false
+        var unplaced = Set<IPAddress>()
+        var stretch: [Row] = []
+        var first = true
+        for row in rows + [Row(forwardTTL: nil, reverseTTL: nil, match: .end)] {
+            guard row.match != nil else { stretch.append(row); continue }
+            let last = row.forwardTTL == nil && row.reverseTTL == nil
+            let f = stretch.compactMap { r in r.forwardTTL.flatMap { t in forward.hops.first { $0.ttl == t } } }
+            let r = stretch.compactMap { r in r.reverseTTL.flatMap { u in reverse.hops.first { $0.ttl == u } } }
+            let forwardOnlySilence = f.contains { $0.addresses.isEmpty } && f.allSatisfy { $0.addresses.isEmpty }
+            let reverseOnlySilence = r.contains { $0.addresses.isEmpty } && r.allSatisfy { $0.addresses.isEmpty }
+            let endUnreached = (first && !reverseReached) || (last && !forwardReached)
+            if reverseOnlySilence || endUnreached { unplaced.formUnion(f.flatMap(\.addresses)) }
+            if forwardOnlySilence || endUnreached { unplaced.formUnion(r.flatMap(\.addresses)) }
+            stretch = []
+            first = false
+        }
+        let forwardOnly = forwardRouters.filter { !routers.isShared($0) }, reverseOnly = reverseRouters.filter { !routers.isShared($0) }
         let comparable = !forwardRouters.isEmpty && !reverseRouters.isEmpty
-        let asymmetric = comparable && sharedCount < allSubnets.count
+        let asymmetric = comparable && (forwardOnly + reverseOnly).contains { !unplaced.contains($0) }
+        let unplacedCount = (forwardOnly + reverseOnly).filter(unplaced.contains).count
         return RouteComparison(
             asymmetric: asymmetric,
-            summary: summary(comparable: comparable, asymmetric: asymmetric, shared: sharedCount, total: allSubnets.count,
-                             forwardEmpty: forwardRouters.isEmpty),
-            client: client, server: server, forward: forwardHops, reverse: reverseHops,
+            summary: summary(comparable: comparable, asymmetric: asymmetric, shared: routers.shared, total: routers.total,
+                             unplaced: unplacedCount, forwardEmpty: forwardRouters.isEmpty),
+            client: client, server: server, forward: hops(forward, isForward: true), reverse: hops(reverse, isForward: false),
             forwardASPath: forwardAS, reverseASPath: reverseAS, asNames: names,
-            sharedHops: forwardRouters.filter(reverseSet.contains), forwardOnlyHops: forwardOnly, reverseOnlyHops: reverseOnly,
+            sharedHops: forwardRouters.filter(reverseSet.contains),
+            forwardOnlyHops: forwardOnly, reverseOnlyHops: reverseOnly,
             sharedSubnets: sharedSubnets,
             sharedASes: unique(forwardAS.filter(reverseAS.contains)),
             forwardOnlyASes: unique(forwardAS.filter { !reverseAS.contains($0) }),
             reverseOnlyASes: unique(reverseAS.filter { !forwardAS.contains($0) }),
-            routerCount: allSubnets.count, sharedRouterCount: sharedCount,
-            censor: censor.map { place($0, forward: forward, reverse: reverse) },
+            routerCount: routers.total, sharedRouterCount: routers.shared,
+            censor: censor.map { place($0, forward: forward, reverse: reverse, pairing: pairing) },
             aligned: rows)
     }
 
@@ -228,26 +235,35 @@ public struct RouteComparison: Hashable, Sendable {
         return path
     }
 
-    /// The first hop holding the censor's address, else the first in its subnet.
-    static func place(_ censor: IPAddress, forward: RoutePath, reverse: RoutePath) -> CensorPlacement {
-        func find(_ path: RoutePath) -> (ttl: Int, address: IPAddress, match: RouteMatch)? {
-            if let hop = path.hops.first(where: { $0.addresses.contains(censor) }) { return (hop.ttl, censor, .address) }
-            let subnet = RouteSubnet.of(censor)
-            for hop in path.hops {
-                if let a = hop.addresses.first(where: { RouteSubnet.of($0) == subnet }) { return (hop.ttl, a, .subnet) }
-            }
-            return nil
+    /// The first hop holding the censor's address in either direction, and the hop the
+    /// pairing ties to it in the other; nothing is placed by subnet alone.
+    static func place(_ censor: IPAddress, forward: RoutePath, reverse: RoutePath, pairing: RoutePairing) -> CensorPlacement {
+        func hop(_ path: RoutePath, _ ttl: Int?) -> RouteHop? { ttl.flatMap { t in path.hops.first { $0.ttl == t } } }
+        var f: (ttl: Int, address: IPAddress, match: RouteMatch)?
+        var r: (ttl: Int, address: IPAddress, match: RouteMatch)?
+        if let h = forward.hops.first(where: { $0.addresses.contains(censor) }) { f = (h.ttl, censor, .address) }
+        if let h = reverse.hops.first(where: { $0.addresses.contains(censor) }) { r = (h.ttl, censor, .address) }
+        if let known = f, r == nil, let u = pairing.reverseTTLs(pairedWith: known.ttl).first, let a = hop(reverse, u)?.address {
+            r = (u, a, pairing.match(forward: known.ttl, reverse: u) ?? .link)
         }
-        let f = find(forward), r = find(reverse)
+        if let known = r, f == nil, let t = pairing.forwardTTLs(pairedWith: known.ttl).first, let a = hop(forward, t)?.address {
+            f = (t, a, pairing.match(forward: t, reverse: known.ttl) ?? .link)
+        }
         return CensorPlacement(address: censor, forwardTTL: f?.ttl, reverseTTL: r?.ttl, forwardAddress: f?.address,
                                reverseAddress: r?.address, forwardMatch: f?.match, reverseMatch: r?.match)
     }
 
-    static func summary(comparable: Bool, asymmetric: Bool, shared: Int, total: Int, forwardEmpty: Bool) -> String {
+    static func summary(comparable: Bool, asymmetric: Bool, shared: Int, total: Int, unplaced: Int, forwardEmpty: Bool) -> String {
         guard comparable else {
             return "undetermined: no router answered on the \(forwardEmpty ? "forward" : "reverse") path, so the paths cannot be compared"
         }
         let noun = total == 1 ? "router" : "routers"
-        return "\(asymmetric ? "asymmetric" : "symmetric"): the paths share \(shared) of \(total) \(noun)"
+        let word = asymmetric ? "asymmetric" : unplaced > 0 ? "undetermined" : "symmetric"
+        var text = "\(word): the paths share \(shared) of \(total) \(noun)"
+        if unplaced > 0 {
+            text += "; \(unplaced) \(unplaced == 1 ? "router" : "routers") cannot be placed (facing silence on the other path, "
+                + "or an end the other trace did not reach)"
+        }
+        return text
     }
 }

@@ -41,11 +41,21 @@ public struct TraceHop: Hashable, Sendable {
     public var responses: [HopResponse]
     /// The first responder; nil if the hop was silent.
     public var address: IPAddress?
+    /// The index of every probe (query) sent at this TTL, in sending order; empty when
+    /// not known (a hop built from a file).
+    public var queries: [Int]
 
-    public init(ttl: Int, responses: [HopResponse]) {
+    public init(ttl: Int, responses: [HopResponse], queries: [Int] = []) {
         self.ttl = ttl
         self.responses = responses
         self.address = responses.first?.address
+        self.queries = queries
+    }
+
+    /// The queries no answer came back for.
+    public var lostQueries: Int {
+        let answered = Set(responses.map(\.probeIndex))
+        return queries.filter { !answered.contains($0) }.count
     }
 }
 
@@ -103,7 +113,7 @@ public enum TraceAssembler {
                 reason = "max-ttl"
             }
         }
-        let hops = last < first ? [] : (first...last).map { TraceHop(ttl: $0, responses: plan.responses(at: $0)) }
+        let hops = last < first ? [] : (first...last).map { TraceHop(ttl: $0, responses: plan.responses(at: $0), queries: plan.probeIndices(at: $0)) }
         let reached = reason == "reached"
         return Trace(destination: destination, hops: hops, reached: reached,
                      destinationTTL: reached ? last : nil, stopReason: reason)
@@ -150,6 +160,8 @@ public enum TraceAssembler {
                 }
             }
         }
+
+        func probeIndices(at ttl: Int) -> [Int] { (queries[ttl] ?? []).map(\.probeIndex) }
 
         func responses(at ttl: Int) -> [HopResponse] {
             (queries[ttl] ?? []).flatMap { $0.answers.map(HopResponse.init) }

@@ -13,6 +13,7 @@ struct AgentCommand: ParsableCommand {
             one address a token is scoped to): `trace --both --agent URL --token TOKEN` and \
             `investigate --both …` use it to measure both directions. The API is described in \
             Docs/agent.md.
+            Example: censorscope trace 203.0.113.5 --both --agent https://203.0.113.5:8443 --token T
             """,
         subcommands: [AgentServe.self, AgentRequest.self]
     )
@@ -29,6 +30,7 @@ struct AgentServe: ParsableCommand {
             file holds one token per line, optionally followed by `scope ADDRESS`, `#` for \
             comments, and must be readable by its owner only. Every request is logged on stderr. \
             Needs root (raw sockets and libpcap).
+            Example: censorscope agent serve --listen 0.0.0.0:8443 --token-file /etc/censorscope/tokens
             """
     )
 

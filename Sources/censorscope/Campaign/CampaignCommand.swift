@@ -13,6 +13,7 @@ struct CampaignCommand: ParsableCommand {
             the password comes from PGPASSWORD or the passfile, TLS from ?sslmode=require or verify-full. Several vantages \
             may measure one campaign into one PostgreSQL database (run, then join). The script language, target lists and the \
             store are described in Docs/campaigns.md and Docs/campaign-store.md.
+            Example: echo 198.51.100.7:443 | censorscope campaign run Probes/experiments/investigate.yaml --targets - --db c.db
             """,
         subcommands: [CampaignRunCommand.self, CampaignJoinCommand.self, CampaignResumeCommand.self, CampaignStatusCommand.self,
                       CampaignReportCommand.self, CampaignCompareCommand.self]
@@ -71,13 +72,14 @@ struct CampaignRunCommand: ParsableCommand {
             --allow-reserved). Targets are measured in a random order, in parallel, under one \
             global rate. Ctrl-C stops cleanly; `campaign resume --db FILE` continues after any \
             interruption, kill -9 included.
+            Example: censorscope campaign run Probes/campaigns/telegram.yaml --targets targets.txt --db telegram.db
             """
     )
 
     @Argument(help: "The experiment script (YAML; see Probes/campaigns/).")
     var script: String
 
-    @Option(help: "The target list: addresses, CIDRs, names, with :PORT or :PORT/udp, # comments.")
+    @Option(help: "The target list: addresses, CIDRs, names, with :PORT or :PORT/udp, # comments; - reads standard input.")
     var targets: String
 
     @Option(help: "The store to create: a SQLite file, or an empty PostgreSQL database as postgres://USER@HOST:PORT/NAME.")
@@ -130,6 +132,7 @@ struct CampaignResumeCommand: ParsableCommand {
             The store is checked before a packet goes: every unfinished target must be what its \
             own target line gives under the stored script, and targets in special-purpose ranges \
             need --allow-reserved now, whatever the store says the campaign was made with.
+            Example: censorscope campaign resume --db telegram.db
             """)
 
     @Option(help: "The campaign's store: a SQLite file or a PostgreSQL URL.")
@@ -173,7 +176,8 @@ struct CampaignSessionOptions: ParsableArguments {
 struct CampaignStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "How far a campaign is: targets done and left, verdict totals, sessions, vantage.")
+        abstract: "How far a campaign is: targets done and left, verdict totals, sessions, vantage.",
+        discussion: "Example: censorscope campaign status --db telegram.db --json")
 
     @Option(help: "The campaign's store: a SQLite file or a PostgreSQL URL.")
     var db: String

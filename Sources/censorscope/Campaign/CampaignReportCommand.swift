@@ -14,6 +14,7 @@ struct CampaignReportCommand: ParsableCommand {
             totals by verdict, the devices (blocked targets grouped by where and how they are blocked), \
             the blocked targets by port, prefix and AS (with --asn-db), then one row per target \
             (Docs/reports.md); md adds the comparison across vantages when there are several.
+            Example: censorscope campaign report --db telegram.db --format html > telegram.html
             """)
 
     @Option(help: "The campaign's store: a SQLite file or a PostgreSQL URL.")

@@ -6,9 +6,10 @@ struct CampaignJoinCommand: ParsableCommand {
         commandName: "join",
         abstract: "Add this machine as a new vantage of an existing campaign and measure every target from here.",
         discussion: """
-            The campaign's stored script, targets, order and seed are used, as by resume; results are kept \\
-            per vantage, target and port. Meant for a PostgreSQL store that several vantages write to at once; \\
+            The campaign's stored script, targets, order and seed are used, as by resume; results are kept \
+            per vantage, target and port. Meant for a PostgreSQL store that several vantages write to at once; \
             after an interruption, continue with `campaign resume --db URL --vantage NAME`.
+            Example: censorscope campaign join --db postgres://censor@db.example.org/telegram --vantage isp-b
             """)
 
     @Option(help: "The campaign's store: a PostgreSQL URL (or a SQLite file).")
@@ -33,9 +34,10 @@ struct CampaignCompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Each target and port's verdict from every vantage; flags those blocked at one vantage and reachable at another.",
         discussion: """
-            A target silent from every vantage (drop, host-down, unreachable) is a host that is down or unreachable, \\
-            not censorship, and is not flagged. --json prints JSON Lines: target, port, verdicts {vantage: verdict}, \\
+            A target silent from every vantage (drop, host-down, unreachable) is a host that is down or unreachable, \
+            not censorship, and is not flagged. --json prints JSON Lines: target, port, verdicts {vantage: verdict}, \
             flagged, summary, and for flagged rows the evidence from each vantage.
+            Example: censorscope campaign compare --db postgres://censor@db.example.org/telegram --json
             """)
 
     @Option(help: "The campaign's store: a SQLite file or a PostgreSQL URL.")
