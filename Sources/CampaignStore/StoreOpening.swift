@@ -59,7 +59,7 @@ enum StoreOpening {
                 throw CampaignStoreError("\(location) was written by a newer CensorScope (store schema \(version), this one reads up to "
                     + "\(Schema.currentVersion)); upgrade censorscope to open it.")
             case .store(campaign: nil):
-                throw CampaignStoreError("\(location) holds no campaign (its creation was interrupted); remove it and run the campaign again.")
+                throw CampaignStoreError("\(location) holds no campaign yet: its creation is under way, or was interrupted (then remove it and run the campaign again).")
             case .store(campaign: .some):
                 return SQLiteBackend(path: location, pool: try Schema.openPool(location))
             }

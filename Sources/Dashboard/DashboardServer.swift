@@ -61,7 +61,7 @@ public struct DashboardServer: Sendable {
             guard let i = Self.index(context.parameters.get("id"), snapshot) else {
                 return Self.response(.notFound, DashboardAPI.error("no result has that item number"), type: "application/json")
             }
-            return Self.response(.ok, snapshot.overview.records[i].passThrough.prettySerialized() + "\n", type: "application/json")
+            return Self.response(.ok, snapshot.overview.records[i].json.prettySerialized() + "\n", type: "application/json")
         }
         router.get("/target/{id}") { _, context in
             let snapshot = try data.snapshot()

@@ -59,7 +59,7 @@ public enum DashboardAPI {
     public static func results(_ o: CampaignOverview, shown: [Int]) -> String {
         var out = "["
         for (n, i) in shown.enumerated() {
-            out += (n == 0 ? "\n" : ",\n") + o.records[i].passThrough.serialized()
+            out += (n == 0 ? "\n" : ",\n") + o.records[i].json.serialized()
         }
         return out + (shown.isEmpty ? "]\n" : "\n]\n")
     }

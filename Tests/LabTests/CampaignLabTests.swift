@@ -36,7 +36,9 @@ struct CampaignLabTests {
     static func waitForDone(_ db: String, atLeast count: Int, pid: pid_t) throws -> Int {
         let deadline = Date().addingTimeInterval(180)
         while Date() < deadline {
-            if FileManager.default.fileExists(atPath: db), let s = try? status(db), let done = s["done"] as? Int, done >= count {
+            // Polled without recording failures: the store may still be under creation.
+            if FileManager.default.fileExists(atPath: db), let r = try? LabHarness.run(["campaign", "status", "--db", db, "--json"]),
+               r.status == 0, let s = try? LabHarness.json(r.stdout), let done = s["done"] as? Int, done >= count {
                 return done
             }
             var st: Int32 = 0
