@@ -61,7 +61,10 @@ struct LabEndToEndTests {
             // traceroute stops waiting for a hop once a later one answered. One at a time.
             let pacing = name == "chaos" ? ["-N", "1"] : []
             try expectTrace(scenario, plan, from: "client", to: "198.18.9.2", pacing: pacing)
-            try expectTrace(scenario, plan, from: "client", to: "2001:db8:9::2", pacing: pacing)
+            // The vantages scenario is IPv4 only.
+            if plan.nodes.contains(where: { $0.addresses.contains { $0.contains(":") } }) {
+                try expectTrace(scenario, plan, from: "client", to: "2001:db8:9::2", pacing: pacing)
+            }
             try expectTrace(scenario, plan, from: "server", to: "198.18.1.2", pacing: pacing)
         }
         if name == "telegram-2018" {
