@@ -108,7 +108,6 @@ public struct Engine {
             if measured && script.pacing.targetGapMilliseconds > 0 {
                 Thread.sleep(forTimeInterval: Double(script.pacing.targetGapMilliseconds) / 1000)
             }
-            sent = state.sent
             progress?(EngineProgress(phase: EngineProgress.name(batch), probesSent: state.sent))
             try runBatch(batch, state: &state, bundle: &bundle)
             measured = true
@@ -119,7 +118,6 @@ public struct Engine {
                 try flush()
                 try checkInterrupt()
                 if state.holds(step.condition) {
-                    sent = state.sent
                     progress?(EngineProgress(phase: EngineProgress.name([step]), probesSent: state.sent))
                     try connections(step, state: &state, bundle: &bundle)
                     try checkInterrupt()
@@ -138,11 +136,9 @@ public struct Engine {
             if state.triggerTrace != nil { knowledge.fill(&state.triggerTrace!) }
         }
         if measured {
-            sent = state.sent
             progress?(EngineProgress(phase: "retries", probesSent: state.sent))
             try retryMissedHops(state: &state, bundle: &bundle)
         }
-        sent = state.sent
         let result = state.analyse()
         if let knowledge {
             // With the retries; the host's place only from a trace that drew its genuine answer.

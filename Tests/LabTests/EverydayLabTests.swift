@@ -59,11 +59,11 @@ struct EverydayLabTests {
     }
 
     /// Traces from the client to the server and back, compared.
-    func compare(_ scenario: String) throws -> [String: Any] {
+    func compare(_ scenario: String, server: String = Self.server, client: String = "198.18.1.2") throws -> [String: Any] {
         let dir = NSTemporaryDirectory() + "cstest-routes-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for (node, target, file) in [("client", Self.server, "forward"), ("server", "198.18.1.2", "reverse")] {
+        for (node, target, file) in [("client", server, "forward"), ("server", client, "reverse")] {
             let r = try LabHarness.exec(node, [LabHarness.binary, "trace", target, "--method", "icmp", "--json"], scenario: scenario)
             try #require(r.status == 0, "trace from \(node): \(r.stderr)")
             try r.stdout.write(toFile: "\(dir)/\(file).json", atomically: true, encoding: .utf8)
@@ -84,6 +84,15 @@ struct EverydayLabTests {
             let aligned = (c["aligned"] as? [[String: Any]]) ?? []
             #expect(aligned.map { [$0["forward_ttl"] as? Int, $0["reverse_ttl"] as? Int] } == [[1, 3], [2, 2], [3, 1]], "\(aligned)")
             #expect(aligned.allSatisfy { $0["match"] as? String == "link" })
+        }
+    }
+
+    @Test("routes compare on the clean lab over IPv6: the same 3 routers, all shared")
+    func routesOnTheCleanLabIPv6() throws {
+        try LabHarness.withLab("clean") {
+            let c = try compare("clean", server: "2001:db8:9::2", client: "2001:db8:1::2")
+            #expect(c["summary"] as? String == "symmetric: the paths share 3 of 3 routers", "\(c["summary"] ?? "")")
+            #expect(c["asymmetric"] as? Bool == false)
         }
     }
 
