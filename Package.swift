@@ -153,13 +153,16 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // Bulk sweeps: one probe to many targets, a sender and a receiver thread, answers
+        // validated by a keyed hash of the flow, 32 bytes of state per probe.
+        .target(name: "Sweeping", dependencies: ["Campaigns", "Capture", "CSystemShims", "ChildProcess", "JSONSupport", "Packets", "ProbeSession", "Probing", "Records", "Sockets"]),
         // The remote agent, pure: request/response codecs, tokens, rate limits, scope, pins.
         .target(name: "Agent", dependencies: ["Packets", "JSONSupport", "Probing", "Analysis", "Records", "SystemSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "censorscope",
             dependencies: [
                 "Packets", "Capture", "Sockets", "Decoding", "JSONSupport", "Records", "Censor", "Lab", "LabServices", "Probing", "ProbeSession", "Analysis", "Reports", "Campaigns", "CampaignStore",
-                "Agent", "AgentService", "Measurement", "CampaignScheduler", "TextViews", "SystemSupport", "Dashboard",
+                "Agent", "AgentService", "Measurement", "CampaignScheduler", "TextViews", "SystemSupport", "Dashboard", "Sweeping",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -224,6 +227,7 @@ let package = Package(
         .testTarget(name: "RecordsTests", dependencies: ["Records", "JSONSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Packets", "JSONSupport", "Records", "Probing", "Capture"]),
         .testTarget(name: "TextViewsTests", dependencies: ["TestSupport", "TextViews", "Measurement", "Campaigns", "Analysis", "Probing", "ProbeSession", "Packets", "Records", "JSONSupport"]),
+        .testTarget(name: "SweepingTests", dependencies: ["TestSupport", "ChildProcess", "Sweeping", "Campaigns", "Packets", "Probing", "Records", "JSONSupport"]),
         .testTarget(name: "YAMLReadingTests", dependencies: ["YAMLReading", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CampaignsTests", dependencies: ["TestSupport", "ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),

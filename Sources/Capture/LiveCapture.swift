@@ -18,6 +18,9 @@ public struct LiveCaptureConfiguration: Sendable {
     public var timeoutMilliseconds: Int32 = 10
     public var promiscuous: Bool = false
     public var nanosecondTimestamps: Bool = true
+    /// Only packets the interface receives (PCAP_D_IN; PACKET_IGNORE_OUTGOING where the kernel
+    /// has it): a bulk prober need not read back every probe it sent.
+    public var incomingOnly: Bool = false
 
     public init(interface: String, filter: String? = nil) {
         self.interface = interface
@@ -51,11 +54,11 @@ public enum LiveCaptureError: Error, Hashable, Sendable, CustomStringConvertible
 /// A libpcap live capture with a kernel BPF filter and capture timestamps.
 /// One reader at a time: `next` must not be called from two threads at once.
 public final class LiveCapture: @unchecked Sendable {
-    private var handle: OpaquePointer?
+    var handle: OpaquePointer?
     public let linkType: LinkType
     public let interface: String
     public let hasNanosecondTimestamps: Bool
-    private let selectableFD: Int32
+    let selectableFD: Int32
 
     public init(_ config: LiveCaptureConfiguration) throws(LiveCaptureError) {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
@@ -94,6 +97,7 @@ public final class LiveCapture: @unchecked Sendable {
             pcap_freecode(&program)
             if set != 0 { throw fail(set) }
         }
+        if config.incomingOnly, pcap_setdirection(h, PCAP_D_IN) != 0 { throw fail(PCAP_ERROR) }
         pcap_setnonblock(h, 1, &errbuf)
         handle = h
         interface = config.interface

@@ -18,7 +18,7 @@ struct CensorScope: ParsableCommand {
             Example: censorscope investigate example.org --port 443 --sni example.org
             """,
         version: BuildInfo.versionLine(version),
-        subcommands: [Decode.self, ProbeCommand.self, TraceCommand.self, InvestigateCommand.self, AnalyzeCommand.self, ReportCommand.self, CampaignCommand.self, ServeCommand.self, RoutesCommand.self, AgentCommand.self, Lab.self]
+        subcommands: [Decode.self, ProbeCommand.self, SweepCommand.self, TraceCommand.self, InvestigateCommand.self, AnalyzeCommand.self, ReportCommand.self, CampaignCommand.self, ServeCommand.self, RoutesCommand.self, AgentCommand.self, Lab.self]
     )
 
     /// Our own entry point instead of ArgumentParser's: usage errors print one `error: …`

@@ -12,4 +12,18 @@ int cs_malloc_trim(void);
 #include <spawn.h>
 // Closes every descriptor from `fd` up in the spawned child (posix_spawn_file_actions_addclosefrom_np).
 int cs_spawn_close_from(posix_spawn_file_actions_t *actions, int fd);
+#include <stdint.h>
+#include <sys/socket.h>
+// Sends `count` (at most 1024) packets with sendmmsg(2): packet i is `lengths[i]` bytes at
+// `buffer + i * stride`, addressed to `addresses + i * address_length` (NULL: the socket's
+// bound address). Returns how many left (a short count: errno says why), or -1.
+int cs_send_batch(int fd, const uint8_t *buffer, unsigned stride, const uint16_t *lengths,
+                  const void *addresses, socklen_t address_length, unsigned count);
+// Binds an AF_PACKET socket to one interface (sockaddr_ll is not in the Glibc module).
+int cs_bind_packet_socket(int fd, int interface_index);
+// Atomic 32-bit store/load (release/acquire) shared by a sender and a receiver thread.
+static inline void cs_store_u32(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline uint32_t cs_load_u32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void cs_store_flag(int32_t *p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline int32_t cs_load_flag(const int32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 #endif

@@ -1,0 +1,168 @@
+import Packets
+
+/// A captured packet that answers one of the sweep's probes.
+struct SweepMatch {
+    var target: UInt128
+    var probe: Int
+    var kind: SweepAnswerKind
+    /// The sender of the answer (the target, or a router for ICMP).
+    var from: UInt128
+    var ttl: UInt8
+    var ipID: UInt16
+    var dontFragment: Bool
+    var tcpFlags: UInt8 = 0
+    var window: UInt16 = 0
+    var mss: UInt16 = 0
+    var windowScale: UInt8 = 0xFF
+    var optionLayout: UInt32 = 0
+    var icmp: UInt16 = 0
+    var portOnly = false
+}
+
+extension SweepSYN {
+    /// The IP packet inside a captured frame of `linkType`; nil for other link payloads.
+    @inline(__always)
+    static func ipStart(_ b: UnsafeRawBufferPointer, linkType: UInt32) -> Int? {
+        func u16(_ i: Int) -> Int { Int(b[i]) << 8 | Int(b[i + 1]) }
+        switch linkType {
+        case 1:   // Ethernet, one 802.1Q tag at most
+            guard b.count >= 14 else { return nil }
+            var type = u16(12), start = 14
+            if type == 0x8100, b.count >= 18 { type = u16(16); start = 18 }
+            return type == 0x0800 || type == 0x86DD ? start : nil
+        case 113: // Linux cooked v1
+            guard b.count >= 16 else { return nil }
+            let type = u16(14)
+            return type == 0x0800 || type == 0x86DD ? 16 : nil
+        case 276: // Linux cooked v2
+            guard b.count >= 20 else { return nil }
+            let type = u16(0)
+            return type == 0x0800 || type == 0x86DD ? 20 : nil
+        case 12, 14, 101, 228, 229:
+            return 0
+        default:
+            return nil
+        }
+    }
+
+    /// Whether the packet at `ip` answers one of our probes, and how. Every offset is checked
+    /// against the captured length: the bytes are hostile.
+    func classify(_ b: UnsafeRawBufferPointer, ip: Int) -> SweepMatch? {
+        guard ip < b.count else { return nil }
+        let version = b[ip] >> 4
+        if version == 4, isIPv4 { return classify4(b, ip) }
+        if version == 6, !isIPv4 { return classify6(b, ip) }
+        return nil
+    }
+
+    @inline(__always)
+    private func u16(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt16 { UInt16(b[i]) << 8 | UInt16(b[i + 1]) }
+    @inline(__always)
+    private func u32(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt32 { UInt32(u16(b, i)) << 16 | UInt32(u16(b, i + 2)) }
+    @inline(__always)
+    private func addr4(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt128 { UInt128(u32(b, i)) }
+    @inline(__always)
+    private func addr6(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt128 {
+        UInt128(u32(b, i)) << 96 | UInt128(u32(b, i + 4)) << 64 | UInt128(u32(b, i + 8)) << 32 | UInt128(u32(b, i + 12))
+    }
+
+    private func classify4(_ b: UnsafeRawBufferPointer, _ ip: Int) -> SweepMatch? {
+        let ihl = Int(b[ip] & 0xF) * 4
+        guard ihl >= 20, b.count >= ip + ihl, addr4(b, ip + 16) == sourceKey else { return nil }
+        // Only the first fragment carries a transport header.
+        guard u16(b, ip + 6) & 0x1FFF == 0 else { return nil }
+        let from = addr4(b, ip + 12)
+        let ttl = b[ip + 8], ipID = u16(b, ip + 4), df = b[ip + 6] & 0x40 != 0
+        let l4 = ip + ihl
+        switch b[ip + 9] {
+        case 6:
+            return tcpAnswer(b, l4, from: from, ttl: ttl, ipID: ipID, df: df)
+        case 1:
+            guard b.count >= l4 + 8 + 20 else { return nil }
+            let type = b[l4], code = b[l4 + 1]
+            guard type == 3 || type == 11 || type == 12 || type == 4 || type == 5 else { return nil }
+            let q = l4 + 8
+            guard b[q] >> 4 == 4, b[q + 9] == 6 else { return nil }
+            let qihl = Int(b[q] & 0xF) * 4
+            guard qihl >= 20, addr4(b, q + 12) == sourceKey, b.count >= q + qihl + 8 else { return nil }
+            return quoteAnswer(b, q + qihl, target: addr4(b, q + 16), from: from, ttl: ttl, ipID: ipID, df: df,
+                               kind: type == 3 ? .unreachable : type == 11 ? .timeExceeded : .otherICMP,
+                               icmp: UInt16(type) << 8 | UInt16(code))
+        default:
+            return nil
+        }
+    }
+
+    private func classify6(_ b: UnsafeRawBufferPointer, _ ip: Int) -> SweepMatch? {
+        guard b.count >= ip + 40, addr6(b, ip + 24) == sourceKey else { return nil }
+        let from = addr6(b, ip + 8)
+        let ttl = b[ip + 7]
+        let l4 = ip + 40
+        switch b[ip + 6] {
+        case 6:
+            return tcpAnswer(b, l4, from: from, ttl: ttl, ipID: 0, df: false)
+        case 58:
+            guard b.count >= l4 + 8 + 40 + 8 else { return nil }
+            let type = b[l4], code = b[l4 + 1]
+            guard type >= 1 && type <= 4 else { return nil }
+            let q = l4 + 8
+            guard b[q] >> 4 == 6, b[q + 6] == 6, addr6(b, q + 8) == sourceKey else { return nil }
+            return quoteAnswer(b, q + 40, target: addr6(b, q + 24), from: from, ttl: ttl, ipID: 0, df: false,
+                               kind: type == 1 ? .unreachable : type == 3 ? .timeExceeded : .otherICMP,
+                               icmp: UInt16(type) << 8 | UInt16(code))
+        default:
+            return nil
+        }
+    }
+
+    /// A TCP segment from the target's port to one of our probes' source ports.
+    private func tcpAnswer(_ b: UnsafeRawBufferPointer, _ t: Int, from: UInt128, ttl: UInt8, ipID: UInt16, df: Bool) -> SweepMatch? {
+        guard b.count >= t + 20, u16(b, t) == port else { return nil }
+        let dport = u16(b, t + 2)
+        let flags = b[t + 13]
+        let ackSet = flags & 0x10 != 0
+        let sequence: UInt32? = ackSet ? u32(b, t + 8) &- 1 : nil
+        // Without an ACK only an RST is taken, and on its source port alone.
+        guard ackSet || flags & 0x04 != 0 else { return nil }
+        guard let probe = probeNumber(target: from, sourcePort: dport, sequence: sequence) else { return nil }
+        var m = SweepMatch(target: from, probe: probe, kind: flags & 0x04 != 0 ? .reset : flags & 0x12 == 0x12 ? .synAck : .otherTCP,
+                           from: from, ttl: ttl, ipID: ipID, dontFragment: df)
+        m.tcpFlags = flags
+        m.window = u16(b, t + 14)
+        m.portOnly = !ackSet
+        let dataOffset = Int(b[t + 12] >> 4) * 4
+        if dataOffset > 20, b.count >= t + dataOffset { readOptions(b, t + 20, t + dataOffset, into: &m) }
+        return m
+    }
+
+    /// An ICMP error quoting a probe's TCP header (at `t`: ports and sequence number).
+    private func quoteAnswer(_ b: UnsafeRawBufferPointer, _ t: Int, target: UInt128, from: UInt128, ttl: UInt8, ipID: UInt16,
+                             df: Bool, kind: SweepAnswerKind, icmp: UInt16) -> SweepMatch? {
+        guard u16(b, t + 2) == port,
+              let probe = probeNumber(target: target, sourcePort: u16(b, t), sequence: u32(b, t + 4)) else { return nil }
+        var m = SweepMatch(target: target, probe: probe, kind: kind, from: from, ttl: ttl, ipID: ipID, dontFragment: df)
+        m.icmp = icmp
+        return m
+    }
+
+    private func readOptions(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int, into m: inout SweepMatch) {
+        var i = start, n = 0
+        while i < end, n < 8 {
+            let kind = b[i]
+            m.optionLayout |= SweepOptions.code(kind: kind) << UInt32(4 * n)
+            n += 1
+            if kind == 0 { break }
+            if kind == 1 { i += 1; continue }
+            guard i + 1 < end else { break }
+            let length = Int(b[i + 1])
+            guard length >= 2, i + length <= end else {
+                if n < 8 { m.optionLayout |= 14 << UInt32(4 * n) }   // "trailing": a bad length
+                break
+            }
+            if kind == 2, length == 4 { m.mss = u16(b, i + 2) }
+            if kind == 3, length == 3 { m.windowScale = b[i + 2] }
+            i += length
+        }
+        if n == 8, i < end { m.optionLayout = m.optionLayout & 0x0FFF_FFFF | 15 << 28 }
+    }
+}

@@ -1,0 +1,70 @@
+import Campaigns
+import Packets
+import Records
+
+extension SweepOutcome {
+    /// Target `index`'s record: every probe's slot, and the most telling answer among them.
+    public func record(target index: Int) -> SweepTargetRecord {
+        let address = space.address(at: index)
+        let per = probe.probesPerTarget
+        var probes: [SweepTargetRecord.Probe] = []
+        var best: (kind: SweepAnswerKind, slot: SweepSlot)?
+        for p in 0..<per {
+            let s = slots[index * per + p]
+            let variant = probe.variants[probe.variant(ofProbe: p)].name
+            guard s.wasSent else {
+                probes.append(.init(variant: variant, answer: "not-sent", rttMilliseconds: nil, answers: 0, kindsSeen: [], match: nil, fingerprint: nil))
+                continue
+            }
+            guard s.answers > 0 else {
+                probes.append(.init(variant: variant, answer: "none", rttMilliseconds: nil, answers: 0, kindsSeen: [], match: nil, fingerprint: nil))
+                continue
+            }
+            let seen = SweepAnswerKind.allCases.filter { $0 != .none && s.seen & (1 << $0.rawValue) != 0 }
+            probes.append(.init(variant: variant, answer: s.kind.name, rttMilliseconds: Self.milliseconds(s.rttMicros),
+                                answers: Int(s.answers), kindsSeen: seen.count > 1 ? seen.map(\.name) : [],
+                                match: s.matchedByPortOnly ? "port" : "hash", fingerprint: fingerprint(s, target: address)))
+            if best == nil || s.kind < best!.kind { best = (s.kind, s) }
+        }
+        return SweepTargetRecord(target: address.description, port: Int(probe.port), answer: best?.kind.name ?? "none",
+                                 from: best.map { sender(of: $0.slot, target: address) },
+                                 rttMilliseconds: best.map { Self.milliseconds($0.slot.rttMicros) }, probes: probes)
+    }
+
+    /// The answering address of a slot.
+    func sender(of s: SweepSlot, target: IPAddress) -> String {
+        if s.from == 0 { return target.description }
+        guard s.from != .max, Int(s.from) - 1 < routers.count else { return "?" }
+        return TargetSpace.address(key: routers[Int(s.from) - 1]).description
+    }
+
+    func fingerprint(_ s: SweepSlot, target: IPAddress) -> FingerprintRecord {
+        let v4 = probe.isIPv4
+        let tcp = s.kind == .synAck || s.kind == .reset || s.kind == .otherTCP
+        var options = SweepOptions.names(s.optionLayout)
+        if let i = options.firstIndex(of: "mss"), s.mss != 0 { options[i] = "mss=\(s.mss)" }
+        if let i = options.firstIndex(of: "wscale"), s.windowScale != 0xFF { options[i] = "wscale=\(s.windowScale)" }
+        return FingerprintRecord(form: .probe, source: sender(of: s, target: target), ttl: Int(s.ttl), ipID: v4 ? Int(s.ipID) : nil,
+                                 dontFragment: v4 ? s.dontFragment : nil, flags: tcp ? TCPFlags(rawValue: UInt16(s.tcpFlags)).letters : nil,
+                                 window: tcp ? Int(s.window) : nil, options: tcp ? options : nil,
+                                 icmpType: tcp ? nil : Int(s.icmp >> 8), icmpCode: tcp ? nil : Int(s.icmp & 0xFF))
+    }
+
+    static func milliseconds(_ micros: UInt32) -> Double { Double(micros) / 1000 }
+
+    /// Targets by their answer (`synack`, `rst`, …, `none`), for the summary.
+    public func answerCounts() -> [(String, Int)] {
+        var counts = [Int](repeating: 0, count: SweepAnswerKind.allCases.count)
+        let per = probe.probesPerTarget
+        for t in 0..<space.count {
+            var best = SweepAnswerKind.none
+            for p in 0..<per {
+                let s = slots[t * per + p]
+                if s.answers > 0, best == .none || s.kind < best { best = s.kind }
+            }
+            counts[Int(best.rawValue)] += 1
+        }
+        let order: [SweepAnswerKind] = [.synAck, .reset, .otherTCP, .unreachable, .timeExceeded, .otherICMP, .none]
+        return order.map { ($0.name, counts[Int($0.rawValue)]) }
+    }
+}

@@ -1,0 +1,212 @@
+import ArgumentParser
+import Campaigns
+import Lab
+import Measurement
+import Packets
+import Probing
+import Records
+import SystemSupport
+import Sweeping
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Send one SYN (per variant) to many targets and report each target's answer and fingerprint.",
+        discussion: """
+            The reachability census: every target gets the same probe, sent in a random order \
+            by one thread while another reads the capture; answers are validated by a keyed \
+            hash carried in the sequence number and source port, so nothing is kept per probe \
+            but its 32-byte result. Targets are addresses, CIDR prefixes, host names, files of \
+            them (the campaign syntax) or - for standard input. IPv4 and IPv6 targets are swept \
+            one family after the other. Paced at 1000 probes/s unless --rate says otherwise. \
+            A summary goes to standard error. Exit status 0 when some target answered, 3 when \
+            none did. Docs/sweep.md explains the output.
+            Example: censorscope sweep 198.18.0.0/24 --port 443 --variant mss --variant linux --json
+            """
+    )
+
+    @Argument(help: "Targets: ADDRESS, CIDR, NAME, a file of them, or - for standard input.")
+    var targets: [String]
+
+    @Option(help: "Destination port.")
+    var port: UInt16 = 80
+
+    @Option(help: "SYN variant to send to every target (repeatable): bare, mss, linux, windows or macos.")
+    var variant: [String] = []
+
+    @Option(help: "Send each variant this many times to every target (each from its own source port).")
+    var `repeat`: Int = 1
+
+    @Option(help: "Probes per second, or max for as fast as the socket takes them.")
+    var rate: String = "1000"
+
+    @Option(help: "Seconds to listen after the last probe.")
+    var timeout: Double = 2
+
+    @Option(help: "How probes leave: auto, raw (raw IP sockets, sendmmsg) or packet (AF_PACKET, qdisc bypassed).")
+    var sender: String = "auto"
+
+    @Option(help: "Write every captured answer to this pcap file.")
+    var pcap: String?
+
+    @Option(help: "Capture (and send) on this interface instead of the route's.")
+    var interface: String?
+
+    @Option(help: "The most addresses the targets may expand to.")
+    var maxTargets: Int = 16_777_216
+
+    @Option(help: "Seed of the probe order (default random).")
+    var seed: UInt64?
+
+    @Flag(help: "Print only targets that answered.")
+    var answeredOnly = false
+
+    @Flag(help: "Allow special-purpose destinations (private, documentation, benchmarking ranges…). Implied inside `lab exec`.")
+    var allowReserved = false
+
+    @Flag(help: "Print one JSON object per target (censorscope.sweep-target/1).")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Print no summary on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        for v in variant where SYNVariant(rawValue: v) == nil {
+            throw ValidationError("unknown variant '\(v)'; use bare, mss, linux, windows or macos")
+        }
+        guard (1...64).contains(`repeat`) else { throw ValidationError("--repeat must be between 1 and 64") }
+        guard variant.count * `repeat` <= 64 else { throw ValidationError("at most 64 probes per target (variants × --repeat)") }
+        guard rate == "max" || (Double(rate).map { $0 > 0 && $0 <= 10_000_000 } ?? false) else {
+            throw ValidationError("--rate is a number of probes per second (at most 10000000) or max")
+        }
+        guard timeout >= 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
+        guard ["auto", "raw", "packet"].contains(sender) else { throw ValidationError("--sender is auto, raw or packet") }
+        guard maxTargets >= 1 else { throw ValidationError("--max-targets must be at least 1") }
+    }
+
+    func run() throws {
+        try runReportingFinding { out in
+            let space = try readTargets()
+            let variants = (variant.isEmpty ? ["mss"] : variant).compactMap(SYNVariant.init(rawValue:))
+            let key = SipHashKey.random()
+            var anyAnswer = false
+            LabInterrupts.catchSignals()
+            defer { LabInterrupts.release() }
+            let both = space.hasIPv4 && space.hasIPv6
+            for ipv4 in [true, false] {
+                let family = space.family(ipv4: ipv4)
+                guard family.count > 0 else { continue }
+                // With both families the IPv6 capture goes to FILE.v6: one link type per pcap.
+                let outcome = try sweep(family, variants: variants, key: key, pcap: both && !ipv4 ? pcap.map { $0 + ".v6" } : pcap)
+                for t in 0..<family.count {
+                    let record = outcome.record(target: t)
+                    if record.answer != "none" { anyAnswer = true } else if answeredOnly { continue }
+                    if json { out.json(record.json) } else { out.line(Self.text(record)) }
+                }
+                out.flush()
+                if !quiet { printToStandardError(Self.summary(outcome)) }
+                if outcome.statistics.interrupted {
+                    printToStandardError("interrupted: stopped after \(outcome.statistics.sent) probes; the targets above were measured")
+                    throw ExitCode(130)
+                }
+            }
+            return anyAnswer ? .measured : .inconclusive
+        }
+    }
+
+    func readTargets() throws -> TargetSpace {
+        var lines: [String] = []
+        for argument in targets {
+            var info = stat()
+            let isFile = IPPrefix(argument) == nil && stat(argument, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+            if argument == "-" || isFile {
+                let bytes = try FileBytes.read(argument)
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    throw UserError("\(argument) is not UTF-8 text; a target list is plain text, one target per line")
+                }
+                lines.append(text)
+            } else {
+                lines.append(argument)
+            }
+        }
+        let text = lines.joined(separator: "\n")
+        let source = targets.count == 1 ? targets[0] : "the targets"
+        let parsed = Result { () throws(CampaignError) -> TargetSpace in
+            try TargetSpace.parse(text, source: source, maxAddresses: maxTargets) { name in try NameResolution.system(name) }
+        }
+        let space: TargetSpace
+        switch parsed {
+        case .success(let s): space = s
+        case .failure(let e): throw UserError(e.description)
+        }
+        if !ReservedRanges.allowed(flag: allowReserved) {
+            for entry in SpecialPurposeRanges.entries where space.overlaps(entry.prefix) {
+                throw UserError("the targets include \(entry.prefix) (\(entry.name)), a special-purpose range: sweeping it needs --allow-reserved")
+            }
+        }
+        return space
+    }
+
+    func sweep(_ space: TargetSpace, variants: [SYNVariant], key: SipHashKey, pcap: String?) throws -> SweepOutcome {
+        do {
+            let route = try SweepRoute.find(for: space, interface: interface)
+            let ipv6 = !(space.hasIPv4)
+            let probe = try SweepSYN(source: route.source, port: port,
+                                     variants: variants.map { .init(name: $0.rawValue, shape: TCPProbeShape.variant($0, ipv6: ipv6)) },
+                                     repeats: `repeat`, key: key)
+            var c = SweepConfiguration(interface: route.interface)
+            c.rate = rate == "max" ? nil : Double(rate)
+            c.cooldown = .milliseconds(Int64(timeout * 1000))
+            c.pcapPath = pcap
+            c.seed = seed ?? UInt64.random(in: 0 ... .max)
+            c.bindToInterface = route.interface != "any"
+            c.shouldStop = { LabInterrupts.pending != 0 }
+            switch sender {
+            case "packet":
+                guard let header = route.linkHeader else {
+                    throw UserError("the packet sender cannot be used: \(route.packetUnavailable ?? "no link header"); use --sender raw")
+                }
+                c.sender = .packet
+                c.linkHeader = header
+            case "auto" where route.linkHeader != nil:
+                c.sender = .packet
+                c.linkHeader = route.linkHeader
+            default:
+                c.sender = .raw
+            }
+            return try SweepRun.run(space, probe: probe, configuration: c)
+        } catch let e as SweepError {
+            throw UserError(e.description)
+        } catch let e as ProbeBuildError {
+            throw UserError("cannot build the probe: \(e)")
+        }
+    }
+
+    static func text(_ r: SweepTargetRecord) -> String {
+        var line = "\(r.target ?? "?") port \(r.port ?? 0): \(r.answer ?? "none")"
+        if let rtt = r.rttMilliseconds { line += String(format: " %.3f ms", rtt) }
+        if let from = r.from, from != r.target { line += " from \(from)" }
+        if let f = r.probes.first(where: { $0.fingerprint != nil })?.fingerprint {
+            if let ttl = f.ttl { line += " ttl \(ttl)" }
+            if let flags = f.flags { line += " \(flags) win \(f.window ?? 0)" }
+            if let options = f.options, !options.isEmpty { line += " [\(options.joined(separator: ","))]" }
+        }
+        return line
+    }
+
+    static func summary(_ o: SweepOutcome) -> String {
+        let s = o.statistics
+        let rate = s.sendingSeconds > 0 ? Double(s.sent) / s.sendingSeconds : 0
+        let answered = s.probes > 0 ? 100 * Double(s.matched) / Double(s.probes) : 0
+        let counts = o.answerCounts().map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        var line = String(format: "sweep: %d targets, %d probes, sent %d by %@ in %.3f s (%.0f probes/s); %d probes answered (%.2f %%); targets: %@; ",
+                          o.space.count, s.probes, s.sent, s.sender, s.sendingSeconds, rate, s.matched, answered, counts)
+        line += String(format: "duplicates %d, unmatched %d, capture dropped %d, interface dropped %d, send errors %d, retries %d; %.3f s",
+                       s.duplicates, s.unmatched, s.captureDropped, s.interfaceDropped, s.sendErrors, s.sendRetries, s.durationSeconds)
+        if let e = s.firstSendError { line += "; first send error: \(e)" }
+        return line
+    }
+}
