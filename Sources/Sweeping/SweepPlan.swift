@@ -75,9 +75,10 @@ public struct SweepRoute: Sendable, Equatable {
             return
         }
         var mac = neighbour(hop)
-        if mac == nil {
-            // Let the kernel resolve it: one echo to the next hop.
-            _ = Subprocess.run(["ping", "-n", "-c", "1", "-W", "1", "-I", interface, hop], timeout: 3)
+        // Let the kernel resolve it: an echo to the next hop, three times at most (a fresh
+        // IPv6 link cannot solicit a neighbour until its link-local address is ready).
+        for _ in 0..<3 where mac == nil {
+            _ = Subprocess.run(["ping", "-n", "-c", "1", "-W", "1", hop], timeout: 3)
             mac = neighbour(hop)
         }
         guard let mac else {

@@ -1,0 +1,158 @@
+import ChildProcess
+import Foundation
+import Testing
+import TestSupport
+
+/// `censorscope sweep` against answers made by plain kernel tools we did not write: a
+/// listening socket (SYN-ACK), no listener (the kernel's RST), iptables/ip6tables DROP and
+/// REJECT with ICMP codes or a TCP reset, and an `unreachable` route on the next hop (a
+/// router's ICMP). The prober is one namespace, every target an address of the other
+/// (AnyIP local routes), IPv4 and IPv6 in one run.
+@Suite(.serialized, .enabled(if: TwoHostNetwork.canRun && Tools.available(["iptables", "ip6tables", "python3"]) && CLI.isBuilt,
+                              "needs root, iproute2, iptables and python3 to build the network"))
+struct SweepLabTests {
+    struct Network {
+        let net: TwoHostNetwork
+        let listener: pid_t?
+        var s: Int { net.subnet }
+        func v4(_ host: Int) -> String { "198.19.\(s).\(host)" }
+        func v6(_ host: Int) -> String { "2001:db8:\(s):1::\(host)" }
+        var v6Unroutable: String { "2001:db8:\(s):2::1" }
+    }
+
+    /// The far side owns 198.19.S.0/28 and 2001:db8:S:1::/124; routes 198.19.S.16/28 and
+    /// 2001:db8:S:2::/64 nowhere; listens on .1 port 80 and filters the others.
+    func build() throws -> Network {
+        let net = try TwoHostNetwork()
+        do {
+            let s = net.subnet, b = net.b
+            try net.run("ip", ["netns", "exec", b, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"])
+            try net.ip("-n", b, "route", "add", "local", "198.19.\(s).0/28", "dev", "lo")
+            try net.ip("-n", b, "route", "add", "unreachable", "198.19.\(s).16/28")
+            try net.ip("-n", b, "-6", "route", "add", "local", "2001:db8:\(s):1::/124", "dev", "lo")
+            try net.ip("-n", b, "-6", "route", "add", "unreachable", "2001:db8:\(s):2::/64")
+            try net.ip("-n", net.a, "route", "add", "198.19.\(s).0/24", "via", net.addressB)
+            try net.ip("-n", net.a, "-6", "route", "add", "2001:db8:\(s):1::/64", "via", net.address6B)
+            try net.ip("-n", net.a, "-6", "route", "add", "2001:db8:\(s):2::/64", "via", net.address6B)
+            for (tool, host, reject) in [("iptables", "198.19.\(s)", ["icmp-port-unreachable", "icmp-admin-prohibited"]),
+                                         ("ip6tables", "2001:db8:\(s):1:", ["icmp6-port-unreachable", "icmp6-adm-prohibited"])] {
+                func rule(_ args: [String]) throws { try net.run("ip", ["netns", "exec", b, tool, "-A", "INPUT", "-p", "tcp", "--dport", "80"] + args) }
+                let sep = tool == "iptables" ? "." : ":"
+                try rule(["-d", "\(host)\(sep)2", "-j", "DROP"])
+                try rule(["-d", "\(host)\(sep)3", "-j", "REJECT", "--reject-with", reject[0]])
+                try rule(["-d", "\(host)\(sep)4", "-j", "REJECT", "--reject-with", reject[1]])
+                try rule(["-d", "\(host)\(sep)6", "-j", "REJECT", "--reject-with", "tcp-reset"])
+            }
+            let script = """
+                import socket, time
+                a = socket.socket(socket.AF_INET); a.setsockopt(socket.SOL_IP, 15, 1); a.bind(("198.19.\(s).1", 80)); a.listen(64)
+                b = socket.socket(socket.AF_INET6); b.setsockopt(socket.IPPROTO_IPV6, 78, 1); b.bind(("2001:db8:\(s):1::1", 80)); b.listen(64)
+                time.sleep(120)
+                """
+            let listener = Subprocess.start(["ip", "netns", "exec", b, "python3", "-c", script])
+            let network = Network(net: net, listener: listener)
+            // Until both sockets listen.
+            for _ in 0..<50 {
+                let out = try net.run("ip", ["netns", "exec", b, "ss", "-ltnH"])
+                if out.contains("198.19.\(s).1:80") && out.contains("2001:db8:\(s):1::1]:80") { return network }
+                usleep(100_000)
+            }
+            tearDown(network)
+            throw TestFailure("the listener in \(b) did not start")
+        } catch {
+            net.tearDown()
+            throw error
+        }
+    }
+
+    func tearDown(_ n: Network) {
+        if let pid = n.listener { _ = Subprocess.stop(pid) }
+        n.net.tearDown()
+    }
+
+    func sweep(_ n: Network, _ extra: [String]) throws -> (CLIResult, [String: [String: Any]]) {
+        let r = Subprocess.run(["ip", "netns", "exec", n.net.a, CLI.binary, "sweep", "--port", "80", "--json", "--allow-reserved",
+                                "--timeout", "1"] + extra, timeout: 60)
+        let result = CLIResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
+        var byTarget: [String: [String: Any]] = [:]
+        for line in result.lines {
+            let o = try CLI.json(line)
+            byTarget[o["target"] as? String ?? "?"] = o
+        }
+        return (result, byTarget)
+    }
+
+    func fingerprint(_ o: [String: Any]?) -> [String: Any] {
+        ((o?["probes"] as? [[String: Any]])?.first?["fingerprint"] as? [String: Any]) ?? [:]
+    }
+
+    @Test(arguments: ["raw", "auto"])
+    func everyAnswerKindFromPlainKernelRules(sender: String) throws {
+        let n = try build()
+        defer { tearDown(n) }
+        let targets = (1...6).map { n.v4($0) } + [n.v4(17)] + (1...6).map { n.v6($0) } + [n.v6Unroutable]
+        let (r, t) = try sweep(n, targets + ["--rate", "200", "--sender", sender])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(t.count == targets.count)
+        #expect(r.stderr.contains("probes answered"), "\(r.stderr)")
+        for (ip, router) in [(n.v4, n.net.addressB), (n.v6, n.net.address6B)] {
+            let v6 = ip(1).contains(":")
+            #expect(t[ip(1)]?["answer"] as? String == "synack")
+            #expect((fingerprint(t[ip(1)])["options"] as? [String])?.contains { $0.hasPrefix("mss=") } == true)
+            #expect(t[ip(2)]?["answer"] as? String == "none")
+            #expect(t[ip(3)]?["answer"] as? String == "unreachable")
+            #expect(fingerprint(t[ip(3)])["icmp_code"] as? Int == (v6 ? 4 : 3))
+            // IPv4's REJECT answers from the address probed; IPv6's from an address the far host
+            // holds (an AnyIP address is not one it may send from).
+            #expect(t[ip(3)]?["from"] as? String == (v6 ? router : ip(3)))
+            #expect(t[ip(4)]?["answer"] as? String == "unreachable")
+            #expect(fingerprint(t[ip(4)])["icmp_code"] as? Int == (v6 ? 1 : 13))
+            #expect(t[ip(5)]?["answer"] as? String == "rst")
+            #expect(t[ip(6)]?["answer"] as? String == "rst")
+            let far = v6 ? n.v6Unroutable : n.v4(17)
+            #expect(t[far]?["answer"] as? String == "unreachable")
+            #expect(t[far]?["from"] as? String == router)
+        }
+    }
+
+    /// Many probes at full speed over both families: every one answered (the far side's RSTs
+    /// are not rate limited), none lost by the capture, repeats matched to their own probe.
+    @Test func fullSpeedKeepsEveryAnswer() throws {
+        let n = try build()
+        defer { tearDown(n) }
+        let pcap = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-\(n.s).pcap").path
+        defer { unlink(pcap); unlink(pcap + ".v6") }
+        let (r, t) = try sweep(n, [n.v4(0) + "/28", n.v6(0) + "/124", "--rate", "max", "--repeat", "4", "--variant", "mss",
+                                   "--variant", "linux", "--pcap", pcap])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(t.count == 32)
+        for line in r.stderr.split(separator: "\n") where line.hasPrefix("sweep:") {
+            #expect(line.contains("capture dropped 0"), "\(line)")
+        }
+        for (target, o) in t where !["2", "3", "4"].contains(target.split(whereSeparator: { $0 == "." || $0 == ":" }).last.map(String.init) ?? "") {
+            let probes = o["probes"] as? [[String: Any]] ?? []
+            #expect(probes.count == 8)
+            #expect(probes.allSatisfy { $0["answer"] as? String != "none" }, "\(target): \(probes)")
+        }
+        // The answers are in the pcap files, one per family.
+        #expect((try? FileManager.default.attributesOfItem(atPath: pcap)[.size] as? Int).map { $0 > 24 } == true)
+        #expect((try? FileManager.default.attributesOfItem(atPath: pcap + ".v6")[.size] as? Int).map { $0 > 24 } == true)
+    }
+
+    @Test func refusesWhatItShouldNotSweep() throws {
+        // Special-purpose ranges need --allow-reserved (outside a lab namespace).
+        let reserved = try CLI.run(["sweep", "198.18.0.0/30", "--port", "80"])
+        #expect(reserved.status == 1)
+        #expect(reserved.stderr.hasPrefix("error: ") && reserved.stderr.contains("--allow-reserved"))
+        #expect(reserved.stderr.split(separator: "\n").count == 1)
+        let ports = try CLI.run(["sweep", "198.18.0.1:80", "--allow-reserved"])
+        #expect(ports.status == 1 && ports.stderr.contains("--port"))
+        let bad = try CLI.run(["sweep", "198.18.0.0/30", "--rate", "fast"])
+        #expect(bad.status == 64)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-binary-\(getpid())").path
+        FileManager.default.createFile(atPath: file, contents: Data([0xFF, 0xFE, 0x00, 0x41]))
+        defer { unlink(file) }
+        let binary = try CLI.run(["sweep", file, "--allow-reserved"])
+        #expect(binary.status == 1 && binary.stderr.hasPrefix("error: "), "\(binary.stderr)")
+    }
+}
