@@ -53,8 +53,10 @@ build() {
 
 measure() {   # measure LABEL COMMAND…: wall seconds and peak RSS (MiB) of the whole process
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err" || true
-  read -r wall rss < "$work/time"
+  local status=0
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err" || status=$?
+  [ "$status" -eq 0 ] || { echo "$label failed ($status): $(tail -1 "$work/err")"; }
+  read -r wall rss < <(tail -1 "$work/time")
   printf '%s wall %.3f s, peak RSS %.0f MiB' "$label" "$wall" "$(awk "BEGIN {print $rss / 1024}")"
 }
 
@@ -67,17 +69,26 @@ err = open(sys.argv[1]).read()
 m = re.search(r"sent (\d+) by (\w+) in ([\d.]+) s \((\d+) probes/s\); (\d+) probes answered \(([\d.]+) %\).*?capture dropped (\d+)", err)
 if not m:
     print("; no summary:", err.strip()[:300]); sys.exit()
+import os
 lines = sum(1 for _ in open(sys.argv[2]))
-print(f"; sent {m[1]} ({m[2]}) at {int(m[4]):,} probes/s; answers matched {m[5]} ({m[6]} %); capture dropped {m[7]}; {lines} JSON lines")
+size = os.path.getsize(sys.argv[2]) / 2**20
+print(f"; sent {m[1]} ({m[2]}) at {int(m[4]):,} probes/s; answers matched {m[5]} ({m[6]} %); capture dropped {m[7]}; {lines} JSON lines, {size:.0f} MiB")
 EOF
 }
 
 zmap_run() {   # zmap_run PROBES_PER_TARGET TARGETS
-  local mac
+  local mac try
   mac=$(ip netns exec csb-p ip neigh show dev l1 | awk '/lladdr/ {print $3; exit}')
-  measure "zmap:" ip netns exec csb-p zmap -p 80 -P "$1" -r 0 -i l1 -S 198.19.1.1 -G "$mac" -b /dev/null -c 2 -q --disable-syslog \
-    -m "$work/meta.json" -u "$work/status.csv" -o "$work/zmap.csv" -f saddr "$2"
-  python3 - "$work/meta.json" "$work/status.csv" "$1" <<'EOF'
+  # zmap 2.1.1 sometimes fails to open its status file ("could not open output file"):
+  # a fresh name each time, and one more try.
+  for try in 1 2; do
+    rm -f "$work"/status*.csv "$work/meta.json"
+    measure "zmap:" ip netns exec csb-p zmap -p 80 -P "$1" -r 0 -i l1 -S 198.19.1.1 -G "$mac" -b /dev/null -c 2 -q --disable-syslog \
+      -m "$work/meta.json" -u "$work/status$try$RANDOM.csv" -f saddr -o "$work/zmap.csv" "$2"
+    [ -s "$work/meta.json" ] && break
+    echo
+  done
+  python3 - "$work/meta.json" "$(ls "$work"/status*.csv | head -1)" "$1" <<'EOF'
 import csv, json, sys
 try:
     meta = json.load(open(sys.argv[1]))

@@ -35,6 +35,7 @@ import Testing
     @Test func payloadTraces() throws { try roundTrip(PayloadTraceRecord.self, prefix: "payload-") }
     @Test func routeComparisons() throws { try roundTrip(RouteComparisonRecord.self, prefix: "routes-") }
     @Test func sweeps() throws { try roundTrip(SweepRecord.self, prefix: "analyze-") }
+    @Test func sweepTargets() throws { try roundTrip(SweepTargetRecord.self, prefix: "sweep-target") }
     @Test func campaignItems() throws { try roundTrip(InvestigationRecord.self, prefix: "campaign-") }
 
     /// The engine's investigations as the lab recorded them for the replay tests, with the
