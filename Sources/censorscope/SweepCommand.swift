@@ -70,8 +70,11 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per target (censorscope.sweep-target/1).")
     var json = false
 
-    @Flag(name: .shortAndLong, help: "Print no summary on standard error.")
+    @Flag(name: .shortAndLong, help: "Print no progress and no summary on standard error.")
     var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Print progress twice a second even when standard error is not a terminal.")
+    var verbose = false
 
     func validate() throws {
         for v in variant where SYNVariant(rawValue: v) == nil {
@@ -164,6 +167,10 @@ struct SweepCommand: ParsableCommand {
             c.seed = seed ?? UInt64.random(in: 0 ... .max)
             c.bindToInterface = route.interface != "any"
             c.shouldStop = { LabInterrupts.pending != 0 }
+            let progress = ProgressLine(subject: "sweep of \(space.count) targets", quiet: quiet, verbose: verbose)
+            c.progress = { p in progress.update(EngineProgress(phase: "\(p.answered) probes answered", probesSent: p.sent)) }
+            progress.start()
+            defer { progress.finish() }
             switch sender {
             case "packet":
                 guard let header = route.linkHeader else {
