@@ -68,3 +68,25 @@ extension SweepOutcome {
         return order.map { ($0.name, counts[Int($0.rawValue)]) }
     }
 }
+
+extension SweepOutcome {
+    /// Targets a router answered with ICMP, and targets nothing answered. Routers rate-limit
+    /// the ICMP errors they send, so when both are many a silence may be a lost
+    /// unreachable rather than a drop: the evidence cannot tell the two apart.
+    public func silenceNextToRouterICMP() -> (routerAnswered: Int, silent: Int) {
+        let per = probe.probesPerTarget
+        var routerAnswered = 0, silent = 0
+        for t in 0..<space.count {
+            var any = false, router = false
+            for p in 0..<per {
+                let s = slots[t * per + p]
+                guard s.answers > 0 else { continue }
+                any = true
+                if s.from != 0, s.kind >= .unreachable { router = true }
+            }
+            if router { routerAnswered += 1 }
+            if !any { silent += 1 }
+        }
+        return (routerAnswered, silent)
+    }
+}

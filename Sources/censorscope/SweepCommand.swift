@@ -111,6 +111,10 @@ struct SweepCommand: ParsableCommand {
                 }
                 out.flush()
                 if !quiet { printToStandardError(Self.summary(outcome)) }
+                let (routerAnswered, silent) = outcome.silenceNextToRouterICMP()
+                if routerAnswered > 0, silent > 0 {
+                    printWarning("routers answered \(routerAnswered) targets with ICMP errors and \(silent) got no answer at all; routers rate-limit ICMP, so a silence may be a lost error rather than a drop: sweep the silent ones again at a lower --rate")
+                }
                 if outcome.statistics.interrupted {
                     printToStandardError("interrupted: stopped after \(outcome.statistics.sent) probes; the targets above were measured")
                     throw ExitCode(130)

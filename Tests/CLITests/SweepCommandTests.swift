@@ -29,6 +29,7 @@ struct SweepLabTests {
             try net.run("ip", ["netns", "exec", b, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"])
             try net.ip("-n", b, "route", "add", "local", "198.19.\(s).0/28", "dev", "lo")
             try net.ip("-n", b, "route", "add", "unreachable", "198.19.\(s).16/28")
+            try net.ip("-n", b, "route", "add", "unreachable", "198.19.\(s).128/25")
             try net.ip("-n", b, "-6", "route", "add", "local", "2001:db8:\(s):1::/124", "dev", "lo")
             try net.ip("-n", b, "-6", "route", "add", "unreachable", "2001:db8:\(s):2::/64")
             try net.ip("-n", net.a, "route", "add", "198.19.\(s).0/24", "via", net.addressB)
@@ -137,6 +138,20 @@ struct SweepLabTests {
         // The answers are in the pcap files, one per family.
         #expect((try? FileManager.default.attributesOfItem(atPath: pcap)[.size] as? Int).map { $0 > 24 } == true)
         #expect((try? FileManager.default.attributesOfItem(atPath: pcap + ".v6")[.size] as? Int).map { $0 > 24 } == true)
+    }
+
+    /// The far host's default ICMP rate limit (a few errors, then one a second per peer)
+    /// leaves most of 128 unroutable targets silent at full speed: the sweep reports those
+    /// as `none` and warns that a silence next to router errors may be a lost error.
+    @Test func icmpRateLimitsAreSaidNotHidden() throws {
+        let n = try build()
+        defer { tearDown(n) }
+        let (r, t) = try sweep(n, ["198.19.\(n.s).128/25", "--rate", "max"])
+        let unreachable = t.values.filter { $0["answer"] as? String == "unreachable" }.count
+        let silent = t.values.filter { $0["answer"] as? String == "none" }.count
+        #expect(t.count == 128)
+        #expect(unreachable >= 1 && silent >= 1 && unreachable + silent == 128, "\(unreachable) unreachable, \(silent) silent")
+        #expect(r.stderr.contains("warning: routers answered \(unreachable) targets with ICMP errors and \(silent) got no answer"), "\(r.stderr)")
     }
 
     @Test func refusesWhatItShouldNotSweep() throws {
