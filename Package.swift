@@ -173,7 +173,7 @@ let package = Package(
         .target(
             name: "FuzzHarnesses",
             dependencies: ["Agent", "Analysis", "Campaigns", "Capture", "Censor", "JSONSupport", "Lab", "LabServices",
-                           "Packets", "Probing", "Records", "Reports"]
+                           "Packets", "Probing", "Records", "Reports", "Sweeping"]
         ),
         // Running child processes with posix_spawn and waitpid (Foundation's Process can hang on Linux).
         .target(name: "ChildProcess", dependencies: ["CSystemShims"]),

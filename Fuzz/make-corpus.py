@@ -85,6 +85,7 @@ for packets in captures:
         put("packets", ip)
         if link in FRAME_INDEX:
             put("frames", bytes([FRAME_INDEX[link]]) + frame)
+            put("sweep-answer", bytes([FRAME_INDEX[link]]) + frame)
 
 for path in files("Tests/RecordsTests/Fixtures/*.json") + files("Tests/ReportsTests/Fixtures/*.json"):
     data = open(path, "rb").read()

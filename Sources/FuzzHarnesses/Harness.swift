@@ -10,6 +10,7 @@ import Packets
 import Probing
 import Records
 import Reports
+import Sweeping
 
 /// Every parser that reads bytes from outside the process, as one entry point each: what
 /// the coverage-guided fuzzer (`Fuzz/`, `scripts/fuzz.sh`) drives, and what the tests feed
@@ -20,6 +21,8 @@ public enum Harness: String, CaseIterable, Sendable {
     case packets
     /// Link-layer frames of every link type we read.
     case frames
+    /// Frames as the sweep's receiver reads them (the SYN module's answer checks).
+    case sweepAnswer = "sweep-answer"
     /// pcap and pcapng files.
     case captureFile = "capture-file"
     /// A capture turned into payload sweeps (`analyze`).
@@ -55,6 +58,7 @@ public enum Harness: String, CaseIterable, Sendable {
         switch self {
         case .packets: Parsers.packet(bytes)
         case .frames: Parsers.frames(bytes)
+        case .sweepAnswer: Parsers.sweepAnswer(bytes)
         case .captureFile: Parsers.captureFile(bytes)
         case .sweepImport: _ = try? SweepImport.read(bytes: bytes)
         case .json: Parsers.json(bytes)

@@ -1,28 +1,28 @@
 import Packets
 
 /// A captured packet that answers one of the sweep's probes.
-struct SweepMatch {
-    var target: UInt128
-    var probe: Int
-    var kind: SweepAnswerKind
+public struct SweepMatch: Sendable {
+    public internal(set) var target: UInt128
+    public internal(set) var probe: Int
+    public internal(set) var kind: SweepAnswerKind
     /// The sender of the answer (the target, or a router for ICMP).
-    var from: UInt128
-    var ttl: UInt8
-    var ipID: UInt16
-    var dontFragment: Bool
-    var tcpFlags: UInt8 = 0
-    var window: UInt16 = 0
-    var mss: UInt16 = 0
-    var windowScale: UInt8 = 0xFF
-    var optionLayout: UInt32 = 0
-    var icmp: UInt16 = 0
-    var portOnly = false
+    public internal(set) var from: UInt128
+    public internal(set) var ttl: UInt8
+    public internal(set) var ipID: UInt16
+    public internal(set) var dontFragment: Bool
+    public internal(set) var tcpFlags: UInt8 = 0
+    public internal(set) var window: UInt16 = 0
+    public internal(set) var mss: UInt16 = 0
+    public internal(set) var windowScale: UInt8 = 0xFF
+    public internal(set) var optionLayout: UInt32 = 0
+    public internal(set) var icmp: UInt16 = 0
+    public internal(set) var portOnly = false
 }
 
 extension SweepSYN {
     /// The IP packet inside a captured frame of `linkType`; nil for other link payloads.
     @inline(__always)
-    static func ipStart(_ b: UnsafeRawBufferPointer, linkType: UInt32) -> Int? {
+    public static func ipStart(_ b: UnsafeRawBufferPointer, linkType: UInt32) -> Int? {
         func u16(_ i: Int) -> Int { Int(b[i]) << 8 | Int(b[i + 1]) }
         switch linkType {
         case 1:   // Ethernet, one 802.1Q tag at most
@@ -47,7 +47,7 @@ extension SweepSYN {
 
     /// Whether the packet at `ip` answers one of our probes, and how. Every offset is checked
     /// against the captured length: the bytes are hostile.
-    func classify(_ b: UnsafeRawBufferPointer, ip: Int) -> SweepMatch? {
+    public func classify(_ b: UnsafeRawBufferPointer, ip: Int) -> SweepMatch? {
         guard ip < b.count else { return nil }
         let version = b[ip] >> 4
         if version == 4, isIPv4 { return classify4(b, ip) }
