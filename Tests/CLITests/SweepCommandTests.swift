@@ -71,9 +71,9 @@ struct SweepLabTests {
         n.net.tearDown()
     }
 
-    func sweep(_ n: Network, _ extra: [String]) throws -> (CLIResult, [String: [String: Any]]) {
+    func sweep(_ n: Network, _ extra: [String], stdin: String? = nil) throws -> (CLIResult, [String: [String: Any]]) {
         let r = Subprocess.run(["ip", "netns", "exec", n.net.a, CLI.binary, "sweep", "--port", "80", "--json", "--allow-reserved",
-                                "--timeout", "1"] + extra, timeout: 60)
+                                "--timeout", "1"] + extra, stdin: stdin, timeout: 60)
         let result = CLIResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
         var byTarget: [String: [String: Any]] = [:]
         for line in result.lines {
@@ -152,6 +152,24 @@ struct SweepLabTests {
         #expect(t.count == 128)
         #expect(unreachable >= 1 && silent >= 1 && unreachable + silent == 128, "\(unreachable) unreachable, \(silent) silent")
         #expect(r.stderr.contains("warning: routers answered \(unreachable) targets with ICMP errors and \(silent) got no answer"), "\(r.stderr)")
+    }
+
+    /// A target file (comments, a prefix, an address inside it) and standard input name the
+    /// same targets, each once, in address order.
+    @Test func targetsFromFilesAndStandardInput() throws {
+        let n = try build()
+        defer { tearDown(n) }
+        let list = "# two hosts\n\(n.v4(5))\n\(n.v4(4))/31   # .4 and .5 again\n\(n.v6(5))\n"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-targets-\(n.s).txt").path
+        FileManager.default.createFile(atPath: file, contents: Data(list.utf8))
+        defer { unlink(file) }
+        let (fromFile, a) = try sweep(n, [file, "--rate", "max"])
+        let (fromStdin, b) = try sweep(n, ["-", "--rate", "max"], stdin: list)
+        #expect(fromFile.status == 0 && fromStdin.status == 0, "\(fromFile.stderr) \(fromStdin.stderr)")
+        #expect(Set(a.keys) == [n.v4(4), n.v4(5), n.v6(5)])
+        #expect(Set(b.keys) == Set(a.keys))
+        #expect(fromFile.lines.compactMap { try? CLI.json($0)["target"] as? String } == [n.v4(4), n.v4(5), n.v6(5)])
+        #expect(a[n.v4(5)]?["answer"] as? String == "rst" && a[n.v4(4)]?["answer"] as? String == "unreachable")
     }
 
     @Test func refusesWhatItShouldNotSweep() throws {
