@@ -69,3 +69,8 @@ t0=$(now); in_client traceroute -T -O syn -n -q 1 -w 1 -N 1 -m 32 -p 80 198.18.9
 echo "traceroute -T -O syn -q 1 -w 1 -N 1 (hop by hop): $(elapsed "$t0" "$t1") s"
 t0=$(now); in_client hping3 -S -p 80 --traceroute -c 32 -i u10000 198.18.9.2 2>&1 | grep -cE "hop=" || true; t1=$(now)
 echo "hping3 --traceroute -c 32: $(elapsed "$t0" "$t1") s"
+# scamper's traces go hop by hop (one TTL in flight); tcp-ack probes are ACKs, tcp are SYNs.
+for method in tcp tcp-ack; do
+  t0=$(now); in_client scamper -O text -c "trace -P $method -d 80 -q 1 -w 1 -m 32" -i 198.18.9.2 | tail -1; t1=$(now)
+  echo "scamper trace -P $method -q 1 -w 1: $(elapsed "$t0" "$t1") s"
+done
