@@ -7,9 +7,8 @@ import Testing
 /// Parallelism must never cost correctness: the lab's campaign (536 targets over IPv4 and
 /// IPv6: clean, SYN-size DPI, port-blocked, blackholed, down) run unpaced one item at a time
 /// and with 4× the script's default parallelism must give every target the same verdict.
-@Suite(.serialized, .enabled(if: LabHarness.canRun))
-struct CampaignParallelismTests {
-    static let scenario = CampaignLabTests.scenario
+/// Part of CampaignLabTests' serialized suite: both bring up the `campaign` scenario.
+extension CampaignLabTests {
 
     /// "target port" → "verdict trigger location-TTL" of every result in the store.
     static func outcomes(_ db: String) throws -> [String: String] {
@@ -29,7 +28,7 @@ struct CampaignParallelismTests {
         return out
     }
 
-    static func run(_ dir: String, _ name: String, parallel: Int) throws -> [String: String] {
+    static func runUnpaced(_ dir: String, _ name: String, parallel: Int) throws -> [String: String] {
         let db = "\(dir)/\(name).sqlite"
         let r = Subprocess.run(["ip", "netns", "exec", CampaignLabTests.client, LabHarness.binary, "campaign", "run", CampaignLabTests.script,
                                 "--targets", CampaignLabTests.targets, "--db", db, "--allow-reserved", "--quiet", "--seed", "3",
@@ -48,8 +47,8 @@ struct CampaignParallelismTests {
         let parallel = try #require(script.split(separator: "\n").first { $0.contains("parallel:") }
             .flatMap { Int($0.split(separator: ":")[1].split(separator: "#")[0].trimmingCharacters(in: .whitespaces)) })
         try LabHarness.withLab(Self.scenario) {
-            let one = try Self.run(dir, "one", parallel: 1)
-            let many = try Self.run(dir, "many", parallel: 4 * parallel)
+            let one = try Self.runUnpaced(dir, "one", parallel: 1)
+            let many = try Self.runUnpaced(dir, "many", parallel: 4 * parallel)
             #expect(one.count == 536 && many.count == 536)
             // The serial run is itself right (the prefixes' verdicts of CampaignLabTests).
             for (key, outcome) in one {
@@ -57,7 +56,8 @@ struct CampaignParallelismTests {
                 #expect(outcome.hasPrefix((CampaignLabTests.expected(String(parts[0]), port: Int(parts[1]) ?? 0) ?? "?") + " "), "\(key): \(outcome)")
             }
             let differing = one.keys.sorted().filter { one[$0] != many[$0] }
-            #expect(differing.isEmpty, "at --parallel \(4 * parallel): " + differing.prefix(10).map { "\($0): \(one[$0] ?? "") vs \(many[$0] ?? "none")" }.joined(separator: "; "))
+            let listed = differing.prefix(10).map { "\($0): \(one[$0] ?? "") vs \(many[$0] ?? "none")" }.joined(separator: "; ")
+            #expect(differing.isEmpty, "at --parallel \(4 * parallel): \(listed)")
         }
     }
 }
