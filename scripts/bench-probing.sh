@@ -6,6 +6,8 @@
 # (all TTLs at once) next to Linux traceroute -T and hping3 --traceroute, over a path whose
 # hops 2-31 are 25 ms away.
 # Usage: scripts/bench-probing.sh [PROBES]   (default 200000). Needs root.
+#   SKIP_FLOOD=1 only the traces; TRACE_ROUNDS=N repeats censorscope trace and traceroute -T
+#   interleaved; BEFORE=/path/to/an/older/censorscope times its trace in each round too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 probes=${1:-200000}
@@ -61,11 +63,24 @@ echo "hping3 -i u1: $(elapsed "$t0" "$t1") s wall"
 echo
 echo "== 30-hop TCP trace to the server (198.18.9.2:80, 31 hops away, 25 ms round trip beyond hop 1)"
 in_client "$bench" --kind trace --target 198.18.9.2 --port 80 --max-ttl 32 --timeout 1
-t0=$(now); in_client "$cs" trace 198.18.9.2 --method tcp --max-ttl 32 --timeout 1 | tail -2; t1=$(now)
-echo "censorscope trace (whole command): $(elapsed "$t0" "$t1") s"
+for round in $(seq 1 "${TRACE_ROUNDS:-1}"); do
+  if [ -n "${BEFORE:-}" ]; then
+    t0=$(now); in_client "$BEFORE" trace 198.18.9.2 --method tcp --max-ttl 32 --timeout 1 | tail -1; t1=$(now)
+    echo "censorscope trace, BEFORE binary (whole command): $(elapsed "$t0" "$t1") s"
+  fi
+  t0=$(now); in_client "$cs" trace 198.18.9.2 --method tcp --max-ttl 32 --timeout 1 | tail -2; t1=$(now)
+  echo "censorscope trace (whole command): $(elapsed "$t0" "$t1") s"
+  t0=$(now); in_client traceroute -T -O syn -n -q 1 -w 1 -m 32 -p 80 198.18.9.2 | tail -1; t1=$(now)
+  echo "traceroute -T -O syn -q 1 -w 1 (16 probes in flight by default): $(elapsed "$t0" "$t1") s"
+done
 t0=$(now); in_client traceroute -T -O syn -n -q 1 -w 1 -m 32 -p 80 198.18.9.2 | tail -1; t1=$(now)
 echo "traceroute -T -O syn -q 1 -w 1 (16 probes in flight by default): $(elapsed "$t0" "$t1") s"
 t0=$(now); in_client traceroute -T -O syn -n -q 1 -w 1 -N 1 -m 32 -p 80 198.18.9.2 | tail -1; t1=$(now)
 echo "traceroute -T -O syn -q 1 -w 1 -N 1 (hop by hop): $(elapsed "$t0" "$t1") s"
 t0=$(now); in_client hping3 -S -p 80 --traceroute -c 32 -i u10000 198.18.9.2 2>&1 | grep -cE "hop=" || true; t1=$(now)
 echo "hping3 --traceroute -c 32: $(elapsed "$t0" "$t1") s"
+# scamper's traces go hop by hop (one TTL in flight); tcp-ack probes are ACKs, tcp are SYNs.
+for method in tcp tcp-ack; do
+  t0=$(now); in_client scamper -O text -c "trace -P $method -d 80 -q 1 -w 1 -m 32" -i 198.18.9.2 | tail -1; t1=$(now)
+  echo "scamper trace -P $method -q 1 -w 1: $(elapsed "$t0" "$t1") s"
+done

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(libpcap-dev libnetfilter-queue-dev libssl-dev libsqlite3-dev openssl pkg-config tcpdump tshark iproute2 iptables procps
           traceroute iputils-ping curl python3 dnsutils hping3 chromium-headless-shell man-db bash-completion tmux
-          postgresql)
+          postgresql scamper)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -151,6 +151,8 @@ struct CampaignRunner {
         let seed: UInt64
         /// The routers the session's traces have seen (Doubletree's stop set), shared by every item.
         let knowledge = PathKnowledge()
+        /// The round trips the session's runs measured, per prefix: how long later runs wait.
+        let timing = PathTiming()
         let health: StoreHealth
     }
 
@@ -178,6 +180,7 @@ struct CampaignRunner {
         var engine = Engine(script: c.script, network: network, source: route.source, evidence: evidence != nil,
                             evidencePath: evidence, softwareVersion: c.softwareVersion)
         engine.knowledge = c.knowledge
+        engine.timing = c.timing
         let outcome: Engine.Outcome
         do { outcome = try engine.measure(item, ids: IdentifierSource(seed: itemSeed(c.seed, stored.id))) } catch is Engine.Interrupted {
             return .abandoned

@@ -32,6 +32,10 @@ public struct Engine {
     public var controls: [VantageControl] = []
     /// A campaign's shared knowledge of the routers on its paths (nil: this item's only).
     public var knowledge: PathKnowledge?
+    /// A campaign's round trips per prefix (nil: the item's own answers only): how long a
+    /// run waits before the item has answers of its own, and whether a silent target is
+    /// given up without the late-unreachable wait (`runWait`).
+    public var timing: PathTiming?
     /// Told when a phase starts: what it sends, and how many probes went out before it.
     public var progress: (@Sendable (EngineProgress) -> Void)?
     /// On an interrupt, write the evidence gathered so far instead of discarding it
@@ -158,7 +162,8 @@ public struct Engine {
         context.testRequest = state.sweep?.test.record
         context.controlRequest = state.sweep?.control.record
         context.run = InvestigationRecord.RunKeys(transport: item.port.transport.rawValue, name: item.name, script: script.name,
-                                                  seed: Int(truncatingIfNeeded: ids.seed))
+                                                  seed: Int(truncatingIfNeeded: ids.seed), captureDropped: state.captureDropped,
+                                                  remeasured: state.remeasured)
         context.payloadSweepRequested = state.payloadSteps != nil
         return Outcome(item: item, result: result, context: context, record: result.record(context), answers: state.answers,
                        probesSent: state.sent, seed: ids.seed, evidenceFile: bundle?.path)

@@ -66,19 +66,18 @@ extension Engine {
         let singles = echoes + trials.keys.sorted() + datagrams
         let traceProbes = traces.map(\.probes)
         let destination = item.address
-        let evidence = bundle?.part("batch")
         let allProbes = probes
         // Full-TTL probes, or the item's first run, are what a late host unreachable answers;
         // a later batch of traces only (the location of a silence already judged) need not wait.
         let waitsForLateUnreachable = !singles.isEmpty || state.sent == 0
-        let result = try network.run(probes, destination: destination, evidence: evidence, settled: { c in
+        let result = try measuredRun(probes, singles: singles, part: "batch", state: &state, bundle: &bundle, waitsForLateUnreachable: waitsForLateUnreachable,
+                                     settled: { c in
             singles.allSatisfy { !c.answers(for: $0).isEmpty }
                 && traceProbes.allSatisfy { t in TraceAssembler.isSettled(probes: t, answers: { c.answers(for: $0) }, destination: destination) }
-        }, quiet: waitsForLateUnreachable ? { c in
+        }, quiet: { c in
             // Nothing from the host, no router saying why, no loop: wait for a late unreachable.
             !allProbes.contains { p in c.answers(for: p.index).contains { a in Self.decisive(a, probe: p, destination: destination) } }
-        } : nil)
-        state.sent += result.statistics.sent
+        })
         for p in probes { for a in result.answers(for: p.index) { state.answers.append((p, a)) } }
         state.echoes += echoes.flatMap { result.answers(for: $0) }
         state.echoProbes += echoes.map { (probes[$0], result.answers(for: $0)) }

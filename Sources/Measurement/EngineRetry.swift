@@ -54,12 +54,9 @@ extension Engine {
                     probes += made
                 }
             }
-            let destination = state.item.address
             let indices = probes.map(\.index)
-            let result = try network.run(probes, destination: destination, evidence: bundle?.part("retry-\(round)")) { c in
-                indices.allSatisfy { !c.answers(for: $0).isEmpty }
-            }
-            state.sent += result.statistics.sent
+            let result = try measuredRun(probes, part: "retry-\(round)", state: &state, bundle: &bundle, waitsForLateUnreachable: false,
+                                         settled: { c in indices.allSatisfy { !c.answers(for: $0).isEmpty } }, quiet: { _ in false })
             for p in probes {
                 let answers = result.answers(for: p.index)
                 for a in answers { state.answers.append((p, a)) }

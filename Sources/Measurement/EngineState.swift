@@ -33,6 +33,11 @@ struct EngineState {
     var transfer: TransferInput?
     var answers: [(probe: Probe, answer: Answer)] = []
     var sent = 0
+    /// True once a silent target was given up without the late-unreachable wait (`Engine.runWait`).
+    var waitCut = false
+    /// Packets the capture dropped in the runs kept, and runs measured again.
+    var captureDropped = 0
+    var remeasured = 0
 
     init(item: MeasurementItem, ids: IdentifierSource, controls: [VantageControl] = []) {
         self.item = item
@@ -85,11 +90,14 @@ struct EngineState {
             input.residual = residual
             input.page = page
             input.transfer = transfer
+            input.waitedForLateUnreachable = !waitCut
+            input.captureDropped = captureDropped
             return Investigation.analyse(input)
         }
         var input = DatagramInput(target: item.address, port: item.port.number, echoReplies: echoes, trials: datagrams, traces: controlTraces)
         input.echoProbes = echoProbes
         input.controls = controls
+        input.waitedForLateUnreachable = !waitCut
         return DatagramAnalysis.analyse(input)
     }
 

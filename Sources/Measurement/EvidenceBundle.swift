@@ -56,6 +56,13 @@ public struct EvidenceBundle: Sendable {
         return index
     }
 
+    /// Forgets the last part (a run measured again): the recording keeps the runs the
+    /// verdict rests on, so a replay follows the same runs.
+    public mutating func dropLastPart() {
+        guard let last = parts.popLast() else { return }
+        try? FileManager.default.removeItem(atPath: last)
+    }
+
     public func discard() { try? FileManager.default.removeItem(atPath: directory) }
 
 }

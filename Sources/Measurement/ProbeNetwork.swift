@@ -12,8 +12,9 @@ public protocol ProbeNetwork {
     /// `settled` is asked after each new answer; true ends the wait. `evidence` is a pcapng
     /// path for every packet of the run (ignored by networks that record nothing). `quiet`
     /// is asked when the run's timeout ends: true (nothing decisive heard) waits on for a
-    /// router's late unreachable (`RunSettings.silenceTimeout`).
-    func run(_ probes: [Probe], destination: IPAddress, evidence: String?,
+    /// router's late unreachable (`RunSettings.silenceTimeout`). `timeout` replaces the
+    /// settings' wait after the last probe (the engine's `WaitRule`); nil keeps it.
+    func run(_ probes: [Probe], destination: IPAddress, evidence: String?, timeout: Duration?,
              settled: @escaping (Correlator) -> Bool, quiet: ((Correlator) -> Bool)?) throws(MeasurementError) -> CorrelatedRunResult
 
     /// The handshake + TTL-limited payload sweep (`PayloadTrace`).
@@ -25,13 +26,22 @@ public protocol ProbeNetwork {
 
     /// True once the user interrupted: the engine stops between phases.
     var interrupted: Bool { get }
+
+    /// Whether a run that went wrong on this machine (capture drops, failed sends, a wait
+    /// shorter than the path turned out to need) is measured again. A recording is replayed
+    /// as it was kept: false.
+    var remeasures: Bool { get }
+
+    /// The longest a run waits after its last probe (`--timeout`, the script's `timeout_ms`):
+    /// the cap of the engine's `WaitRule`.
+    var maximumWait: Duration { get }
 }
 
 extension ProbeNetwork {
     /// A run that never waits longer than its timeout.
     public func run(_ probes: [Probe], destination: IPAddress, evidence: String?,
                     settled: @escaping (Correlator) -> Bool) throws(MeasurementError) -> CorrelatedRunResult {
-        try run(probes, destination: destination, evidence: evidence, settled: settled, quiet: nil)
+        try run(probes, destination: destination, evidence: evidence, timeout: nil, settled: settled, quiet: nil)
     }
 }
 
@@ -93,10 +103,13 @@ public struct LiveNetwork: ProbeNetwork {
     }
 
     public var interrupted: Bool { shouldStop?() ?? false }
+    public var remeasures: Bool { true }
+    public var maximumWait: Duration { settings.timeout }
 
-    public func run(_ probes: [Probe], destination: IPAddress, evidence: String?,
+    public func run(_ probes: [Probe], destination: IPAddress, evidence: String?, timeout: Duration?,
                     settled: @escaping (Correlator) -> Bool, quiet: ((Correlator) -> Bool)?) throws(MeasurementError) -> CorrelatedRunResult {
         var configuration = settings.configuration(route: route, destinations: [destination])
+        if let timeout { configuration.timeout = min(timeout, settings.timeout) }
         configuration.sharedPacer = sharedPacer
         configuration.shouldStop = shouldStop
         if let captureBufferBytes { configuration.captureBufferBytes = captureBufferBytes }

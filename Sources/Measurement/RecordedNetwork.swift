@@ -33,6 +33,9 @@ public final class RecordedNetwork: ProbeNetwork, Sendable {
     public var partsLeft: Int { parts.count - next.withLock { $0 } }
 
     public var interrupted: Bool { false }
+    public var remeasures: Bool { false }
+    /// A replay waits for nothing.
+    public var maximumWait: Duration { .zero }
 
     func nextPart(_ what: String) throws(MeasurementError) -> [CapturedPacket] {
         let i = next.withLock { n in defer { n += 1 }; return n }
@@ -42,7 +45,7 @@ public final class RecordedNetwork: ProbeNetwork, Sendable {
         return parts[i]
     }
 
-    public func run(_ probes: [Probe], destination: IPAddress, evidence: String?,
+    public func run(_ probes: [Probe], destination: IPAddress, evidence: String?, timeout: Duration?,
                     settled: @escaping (Correlator) -> Bool, quiet: ((Correlator) -> Bool)?) throws(MeasurementError) -> CorrelatedRunResult {
         var correlator = Correlator(probes: probes)
         let packets = try nextPart("run of \(probes.count) probes")

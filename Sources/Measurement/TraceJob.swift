@@ -69,6 +69,9 @@ public struct TraceJob: Sendable {
         }
     }
 
+    /// Probes a trace sends at once before `--rate` paces it: a 30-hop trace, one query each.
+    static let firstRound = 32
+
     /// Runs the trace; the evidence goes to `options.pcap` when set.
     public func run() throws(MeasurementError) -> Outcome {
         let ipv6: Bool
@@ -89,7 +92,10 @@ public struct TraceJob: Sendable {
                                  firstTTL: firstTTL, maxTTL: maxTTL, queries: queries, seed: ids.next())
             probes = try plan.probes()
         } catch { throw MeasurementError("\(error)") }
-        let configuration = settings.configuration(route: target.route, destinations: [target.address])
+        var configuration = settings.configuration(route: target.route, destinations: [target.address])
+        // One TTL per router: a trace's first round goes at once (as traceroute's 16 in
+        // flight), each probe to a different hop; --rate paces what follows.
+        configuration.burst = max(configuration.burst, min(probes.count, Self.firstRound))
         let destination = target.address
         let started = ContinuousClock.now
         let result = try LiveNetwork.correlate(probes, configuration, try EvidenceFile.opening(pcap)) { c in

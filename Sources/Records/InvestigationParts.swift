@@ -220,12 +220,19 @@ extension InvestigationRecord {
         public var script: String?
         /// Absent from results written before the engine recorded it.
         public var seed: Int?
+        /// Packets the capture dropped in the runs kept (`capture_dropped`), and runs measured
+        /// again after drops, failed sends or a path slower than its wait assumed
+        /// (`remeasured`): written only when not zero.
+        public var captureDropped: Int?
+        public var remeasured: Int?
 
-        public init(transport: String?, name: String?, script: String?, seed: Int? = nil) {
+        public init(transport: String?, name: String?, script: String?, seed: Int? = nil, captureDropped: Int? = nil, remeasured: Int? = nil) {
             self.transport = transport
             self.name = name
             self.script = script
             self.seed = seed
+            self.captureDropped = captureDropped.flatMap { $0 > 0 ? $0 : nil }
+            self.remeasured = remeasured.flatMap { $0 > 0 ? $0 : nil }
         }
 
         var fields: [(key: String, value: JSONValue)] {
@@ -233,13 +240,15 @@ extension InvestigationRecord {
                 ("transport", .optional(transport)), ("name", .optional(name)), ("script", .optional(script)),
             ]
             if let seed { fields.append(("seed", .integer(seed))) }
+            if let captureDropped { fields.append(("capture_dropped", .integer(captureDropped))) }
+            if let remeasured { fields.append(("remeasured", .integer(remeasured))) }
             return fields
         }
 
         static func optional(_ json: JSONValue) -> RunKeys? {
             guard json.has("transport") || json.has("script") || json.has("seed") else { return nil }
             return RunKeys(transport: json.string("transport"), name: json.string("name"), script: json.string("script"),
-                           seed: json.int("seed"))
+                           seed: json.int("seed"), captureDropped: json.int("capture_dropped"), remeasured: json.int("remeasured"))
         }
     }
 

@@ -147,7 +147,7 @@ public struct InvestigationRecord: JSONRecord, Equatable {
     static let knownKeys: Set<String> = [
         "schema", "target", "port", "test", "control", "verdict", "blocked", "summary", "trigger", "syn_variants",
         "other_port", "location", "injector", "genuine", "path", "test_path", "answers", "evidence", "evidence_file",
-        "measurement_start_time", "runtime_s", "vantage", "software", "transport", "name", "script", "seed", "payload_sweep",
+        "measurement_start_time", "runtime_s", "vantage", "software", "transport", "name", "script", "seed", "capture_dropped", "remeasured", "payload_sweep",
         "reverse", "direction", "layers_tested", "residual", "page", "transfer",
     ]
 

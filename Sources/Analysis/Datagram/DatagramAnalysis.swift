@@ -24,6 +24,8 @@ public struct DatagramInput: Sendable {
     public var echoProbes: [(probe: Probe, answers: [Answer])] = []
     /// What other vantages saw of the target.
     public var controls: [VantageControl] = []
+    /// False when the late-unreachable wait was cut (as `InvestigationInput`'s).
+    public var waitedForLateUnreachable = true
 
     public init(target: IPAddress, port: UInt16, echoReplies: [Answer], trials: [DatagramTrial], traces: [TraceRun] = []) {
         self.target = target
@@ -64,7 +66,8 @@ public enum DatagramAnalysis {
         guard let echo = input.echoReplies.first(where: { $0.kind == .echoReply && $0.fingerprint.source == input.target }) else {
             // Nothing from the host at all: a router says why, a loop, or silence (not a block by itself).
             let j = Unanswered.judge(target: input.target, port: input.port, fullTTL: input.echoProbes + input.trials.map { ($0.probe, $0.answers) },
-                                     traces: input.traces, controls: input.controls, blocked: labels, what: "no echo reply, no UDP answer")
+                                     traces: input.traces, controls: input.controls, blocked: labels, what: "no echo reply, no UDP answer",
+                                     waited: input.waitedForLateUnreachable)
             out.verdict = j.verdict
             out.trigger = j.trigger
             out.summary = j.summary

@@ -23,6 +23,11 @@ public struct InvestigationInput: Sendable {
     public var echoProbes: [(probe: Probe, answers: [Answer])] = []
     /// What other vantages saw of the target (the agent, a campaign's other vantages).
     public var controls: [VantageControl] = []
+    /// False when a silent target was given up without waiting for a router's late
+    /// unreachable (a campaign whose other targets answer: `Docs/verdicts.md`).
+    public var waitedForLateUnreachable = true
+    /// Packets the capture dropped in the runs kept (after a run with drops was measured again).
+    public var captureDropped = 0
     /// The control request at full TTL around the sweep (residual blocking).
     public var residual: ResidualInput?
     /// The page fetched at full TTL (interception).
@@ -131,7 +136,7 @@ extension Investigation {
             let fullTTL = [(probe: Probe, answers: [Answer])](input.echoProbes) + results.map { ($0.trial.probe, $0.trial.answers) }
             let j = Unanswered.judge(target: input.target, port: input.port, fullTTL: fullTTL, traces: input.controlTraces + [input.triggerTrace].compactMap { $0 },
                                      controls: input.controls, blocked: main.map { $0.label(mainPort: input.port) },
-                                     what: "no echo reply, no SYN-ACK or RST on any port tried")
+                                     what: "no echo reply, no SYN-ACK or RST on any port tried", waited: input.waitedForLateUnreachable)
             out.verdict = j.verdict
             out.trigger = j.trigger
             out.summary = j.summary
@@ -163,6 +168,12 @@ extension Investigation {
         }
         out.summary = summary(out, blocked: blocked)
         out.evidence = evidence(out, blocked: blocked, passed: main.filter { !$0.blocked }, finding: finding)
+        if out.verdict == .drop, input.captureDropped > 0 {
+            // A silence heard through a lossy capture may be an answer lost here, not on the path.
+            out.location?.confidence = .low
+            out.summary += " The capture dropped \(input.captureDropped) packets while measuring, even when measured again: "
+                + "a silence may be an answer lost on this machine (confidence low)."
+        }
         return out
     }
 

@@ -33,9 +33,10 @@ public enum Unanswered {
 
     /// `fullTTL`: every probe sent with a full TTL (echoes, SYNs, datagrams) and its answers;
     /// `traces`: the traces run; `controls`: other vantages; `blocked`: the labels of the
-    /// probes that drew nothing, for the trigger; `what`: "no SYN-ACK or RST on any port tried".
+    /// probes that drew nothing, for the trigger; `what`: "no SYN-ACK or RST on any port tried";
+    /// `waited`: false when the wait for a router's late unreachable was cut (the summary says so).
     public static func judge(target: IPAddress, port: UInt16, fullTTL: [(probe: Probe, answers: [Answer])], traces: [TraceRun],
-                             controls: [VantageControl], blocked: [String], what: String) -> Judgement {
+                             controls: [VantageControl], blocked: [String], what: String, waited: Bool = true) -> Judgement {
         let traced = traces.flatMap { t in t.probes.map { p in (probe: p, answers: t.answers[p.index] ?? []) } }
         let refusals = (fullTTL + traced).flatMap { p in
             p.answers.filter { ($0.kind == .unreachable || $0.kind == .portUnreachable) && $0.fingerprint.source != target }
@@ -87,6 +88,8 @@ public enum Unanswered {
                                   : "and every trace goes silent\(after) with no router reporting it unreachable. ")
                 + "A block and a host that is down behind a silent gateway look the same from here (confidence low): "
                 + (others.isEmpty ? "the far-end agent (--both) or a measurement from another vantage would settle it." : "other vantages do not reach it either (\(others.joined(separator: "; "))).")
+                + (waited ? "" : " Other targets of this vantage answer, so it was not waited on for a router's late unreachable "
+                    + "(a host that is down behind a router that reports it only after ARP or ND gives up, about 3 s, reads the same).")
                 + " Not called a block.",
             evidence: traceEvidence(traces),
             location: nil)
