@@ -159,10 +159,17 @@ public enum ProbeRun {
         return stats
     }
 
+    static let snapLength: Int32 = 16_384
+
     /// The run's capture: batch mode (TPACKET_V3, answers at most 1 ms late), non-blocking.
     static func openCapture(_ configuration: RunConfiguration) throws(ProbeSessionError) -> LiveCapture {
         var options = LiveCaptureConfiguration(interface: configuration.interface, filter: configuration.filter)
         options.bufferSize = configuration.captureBufferBytes
+        // libpcap sizes the ring's blocks from the snap length: at its 256 KiB default a 4 MiB
+        // ring has 8 blocks, each retired after 1 ms, and a reader late by 8 ms under load
+        // loses answers. 16 KiB keeps whole packets (answers to probes are small; a datagram
+        // answer past that is cut, its length kept) in a ring of 128 blocks.
+        options.snapLength = Self.snapLength
         options.immediate = false
         options.timeoutMilliseconds = 1
         do {
