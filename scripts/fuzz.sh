@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:?usage: scripts/fuzz.sh SECONDS [HARNESS ...]}
 shift
-all=(packets frames capture-file sweep-import json experiment scenario censor-policy targets dns stun quic
+all=(packets frames sweep-answer capture-file sweep-import json experiment scenario censor-policy targets dns stun quic
      http-response agent-request agent-response routes investigations asn-database)
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=("${all[@]}")
