@@ -149,6 +149,12 @@ struct SweepCommand: ParsableCommand {
         case .success(let s): space = s
         case .failure(let e): throw UserError(e.description)
         }
+        // 32 bytes of result per probe, allocated up front: refuse what would not fit, before
+        // anything is sent.
+        let perTarget = max(1, variant.count) * `repeat`
+        guard space.count * perTarget <= Self.maximumProbes else {
+            throw UserError("\(space.count) targets × \(perTarget) probes is \(space.count * perTarget) probes, more than the \(Self.maximumProbes) one sweep holds (32 bytes each); split the targets")
+        }
         if !ReservedRanges.allowed(flag: allowReserved) {
             for entry in SpecialPurposeRanges.entries where space.overlaps(entry.prefix) {
                 throw UserError("the targets include \(entry.prefix) (\(entry.name)), a special-purpose range: sweeping it needs --allow-reserved")
@@ -195,6 +201,9 @@ struct SweepCommand: ParsableCommand {
             throw UserError("cannot build the probe: \(e)")
         }
     }
+
+    /// 2^27 probes: 4 GiB of result slots.
+    static let maximumProbes = 1 << 27
 
     static func text(_ r: SweepTargetRecord) -> String {
         var line = "\(r.target ?? "?") port \(r.port ?? 0): \(r.answer ?? "none")"

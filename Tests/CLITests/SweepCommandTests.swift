@@ -180,6 +180,9 @@ struct SweepLabTests {
         #expect(reserved.stderr.split(separator: "\n").count == 1)
         let ports = try CLI.run(["sweep", "198.18.0.1:80", "--allow-reserved"])
         #expect(ports.status == 1 && ports.stderr.contains("--port"))
+        // More probes than one sweep's result slots hold: refused before anything is sent.
+        let huge = try CLI.run(["sweep", "2001:db8::/106", "--repeat", "64"])
+        #expect(huge.status == 1 && huge.stderr.contains("split the targets"), "\(huge.stderr)")
         let bad = try CLI.run(["sweep", "198.18.0.0/30", "--rate", "fast"])
         #expect(bad.status == 64)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-binary-\(getpid())").path
