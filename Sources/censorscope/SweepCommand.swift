@@ -34,7 +34,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Destination port.")
     var port: UInt16 = 80
 
-    @Option(help: "SYN variant to send to every target (repeatable): bare, mss, linux, windows or macos.")
+    @Option(help: "SYN variant to send to every target (repeatable): bare, mss, linux, windows or macos (default: mss).")
     var variant: [String] = []
 
     @Option(help: "Send each variant this many times to every target (each from its own source port).")
