@@ -48,17 +48,23 @@ struct ProbeSender {
 
 /// The clocks a run reads: monotonic for pacing, real time for timestamps that compare
 /// with the capture's (the kernel stamps captured packets with CLOCK_REALTIME).
-enum RunClock {
-    static func monotonic() -> Double {
+public enum RunClock {
+    public static func monotonic() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
-    static func realtime() -> CaptureTimestamp {
+    public static func realtime() -> CaptureTimestamp {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return CaptureTimestamp(seconds: Int64(ts.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: ts.tv_nsec))
+    }
+
+    /// CLOCK_REALTIME in microseconds, mod 2^32 (the clock capture timestamps use).
+    public static func realtimeMicros() -> UInt32 {
+        let t = realtime()
+        return UInt32(truncatingIfNeeded: t.seconds &* 1_000_000 &+ Int64(t.nanoseconds / 1000))
     }
 
     /// Sleeps about `seconds` (an interrupted sleep returns early; callers loop on the clock).
@@ -72,7 +78,7 @@ enum RunClock {
 
 extension Duration {
     /// The duration in seconds, as a Double.
-    var inSeconds: Double {
+    public var inSeconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) * 1e-18
     }

@@ -3,12 +3,22 @@ import Packets
 import Records
 
 extension SweepOutcome {
+    /// The most telling answer any probe to target `t` got (`.none` when none did) and its slot.
+    func best(target t: Int) -> (kind: SweepAnswerKind, slot: SweepSlot?) {
+        let per = probe.probesPerTarget
+        var best: (kind: SweepAnswerKind, slot: SweepSlot?) = (.none, nil)
+        for p in 0..<per {
+            let s = slots[t * per + p]
+            if s.answers > 0, best.slot == nil || s.kind < best.kind { best = (s.kind, s) }
+        }
+        return best
+    }
+
     /// Target `index`'s record: every probe's slot, and the most telling answer among them.
     public func record(target index: Int) -> SweepTargetRecord {
         let address = space.address(at: index)
         let per = probe.probesPerTarget
         var probes: [SweepTargetRecord.Probe] = []
-        var best: (kind: SweepAnswerKind, slot: SweepSlot)?
         for p in 0..<per {
             let s = slots[index * per + p]
             let variant = probe.variants[probe.variant(ofProbe: p)].name
@@ -24,11 +34,11 @@ extension SweepOutcome {
             probes.append(.init(variant: variant, answer: s.kind.name, rttMilliseconds: Self.milliseconds(s.rttMicros),
                                 answers: Int(s.answers), kindsSeen: seen.count > 1 ? seen.map(\.name) : [],
                                 match: s.matchedByPortOnly ? "port" : "hash", fingerprint: fingerprint(s, target: address)))
-            if best == nil || s.kind < best!.kind { best = (s.kind, s) }
         }
-        return SweepTargetRecord(target: address.description, port: Int(probe.port), answer: best?.kind.name ?? "none",
-                                 from: best.map { sender(of: $0.slot, target: address) },
-                                 rttMilliseconds: best.map { Self.milliseconds($0.slot.rttMicros) }, probes: probes)
+        let top = best(target: index).slot
+        return SweepTargetRecord(target: address.description, port: Int(probe.port), answer: top?.kind.name ?? "none",
+                                 from: top.map { sender(of: $0, target: address) },
+                                 rttMilliseconds: top.map { Self.milliseconds($0.rttMicros) }, probes: probes)
     }
 
     /// The answering address of a slot.
@@ -55,15 +65,7 @@ extension SweepOutcome {
     /// Targets by their answer (`synack`, `rst`, …, `none`), for the summary.
     public func answerCounts() -> [(String, Int)] {
         var counts = [Int](repeating: 0, count: SweepAnswerKind.allCases.count)
-        let per = probe.probesPerTarget
-        for t in 0..<space.count {
-            var best = SweepAnswerKind.none
-            for p in 0..<per {
-                let s = slots[t * per + p]
-                if s.answers > 0, best == .none || s.kind < best { best = s.kind }
-            }
-            counts[Int(best.rawValue)] += 1
-        }
+        for t in 0..<space.count { counts[Int(best(target: t).kind.rawValue)] += 1 }
         let order: [SweepAnswerKind] = [.synAck, .reset, .otherTCP, .unreachable, .timeExceeded, .otherICMP, .none]
         return order.map { ($0.name, counts[Int($0.rawValue)]) }
     }

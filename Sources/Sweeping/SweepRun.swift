@@ -3,6 +3,7 @@ import Capture
 import CSystemShims
 import Foundation
 import Packets
+import ProbeSession
 import Sockets
 
 /// How a sweep sends and listens.
@@ -136,20 +137,20 @@ public enum SweepRun {
         var stats = SweepStatistics()
         stats.sender = c.sender.rawValue
         stats.probes = total
-        let start = monotonic()
+        let start = RunClock.monotonic()
         SweepSender(socket: socket, space: space, probe: probe, slots: slots, configuration: c, receiver: receiver)
             .send(total: total, stats: &stats)
-        let sendingEnd = monotonic()
+        let sendingEnd = RunClock.monotonic()
         stats.sendingSeconds = sendingEnd - start
         // The answers to the last probes.
-        let deadline = sendingEnd + c.cooldown.seconds
-        while monotonic() < deadline, receiver.answered < stats.sent, c.shouldStop?() != true {
-            Thread.sleep(forTimeInterval: min(0.01, max(0, deadline - monotonic())))
+        let deadline = sendingEnd + c.cooldown.inSeconds
+        while RunClock.monotonic() < deadline, receiver.answered < stats.sent, c.shouldStop?() != true {
+            Thread.sleep(forTimeInterval: min(0.01, max(0, deadline - RunClock.monotonic())))
         }
         if c.shouldStop?() == true { stats.interrupted = true }
         receiver.stop()
         done.wait()
-        stats.durationSeconds = monotonic() - start
+        stats.durationSeconds = RunClock.monotonic() - start
         receiver.fill(&stats)
         if let s = capture.statistics {
             stats.captureDropped = Int(s.dropped)
@@ -168,25 +169,5 @@ public enum SweepRun {
             return "dst host \(us) and ((tcp and src port \(probe.port)) or (icmp and (icmp[0] == 3 or icmp[0] == 4 or icmp[0] == 5 or icmp[0] == 11 or icmp[0] == 12)))"
         }
         return "dst host \(us) and ((tcp and src port \(probe.port)) or (icmp6 and ip6[40] >= 1 and ip6[40] <= 4))"
-    }
-
-    static func monotonic() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-
-    /// CLOCK_REALTIME in microseconds, mod 2^32: the clock the capture stamps packets with.
-    static func realtimeMicros() -> UInt32 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return UInt32(truncatingIfNeeded: Int64(ts.tv_sec) &* 1_000_000 &+ Int64(ts.tv_nsec) / 1000)
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, a) = components
-        return Double(s) + Double(a) * 1e-18
     }
 }

@@ -1,6 +1,7 @@
 import Campaigns
 import Foundation
 import Packets
+import ProbeSession
 import Sockets
 
 /// The sending side: walks a permutation of every (target, probe) pair, writes each probe
@@ -29,11 +30,15 @@ struct SweepSender {
         }
         let batch = socket.makeBatch(capacity: batchLimit, maximumPacket: probe.maximumPacketLength)
         let link = socket.linkHeaderLength
+        // The link header never changes: written once into every slot, not per probe.
+        if link > 0, let header = c.linkHeader {
+            header.withUnsafeBytes { h in for j in 0..<batchLimit { batch.slot(j).copyMemory(from: h.baseAddress!, byteCount: 14) } }
+        }
         var slotOf = [Int](repeating: 0, count: batchLimit)
         var order = Permutation(count: total, seed: c.seed)
         let count = space.count
         let ipv4 = probe.isIPv4
-        let start = SweepRun.monotonic()
+        let start = RunClock.monotonic()
         var lastProgress = start
         var produced = 0
         var done = false
@@ -41,7 +46,7 @@ struct SweepSender {
             if c.shouldStop?() == true { stats.interrupted = true; break }
             if let rate = c.rate {
                 let due = start + Double(produced) / rate
-                let wait = due - SweepRun.monotonic()
+                let wait = due - RunClock.monotonic()
                 if wait > 0 { Thread.sleep(forTimeInterval: wait) }
             }
             var n = 0
@@ -49,9 +54,6 @@ struct SweepSender {
                 let target = q % count, p = q / count
                 let key = space.key(at: target)
                 let slot = batch.slot(n)
-                if link > 0, let header = c.linkHeader {
-                    header.withUnsafeBytes { slot.copyMemory(from: $0.baseAddress!, byteCount: 14) }
-                }
                 let length = probe.write(target: key, probe: p, into: slot + link)
                 batch.setLength(n, link + length)
                 if ipv4 {
@@ -66,7 +68,7 @@ struct SweepSender {
             guard n > 0 else { break }
             produced += n
             // Stamped before the send: on veth the answer may be captured inside sendmmsg.
-            let now = SweepRun.realtimeMicros()
+            let now = RunClock.realtimeMicros()
             for j in 0..<n { slots.markSent(slotOf[j], micros: now) }
             var next = 0
             var backoff = 0.000_05, waited = 0.0
@@ -98,7 +100,7 @@ struct SweepSender {
                 waited = 0
             }
             if let progress = c.progress {
-                let t = SweepRun.monotonic()
+                let t = RunClock.monotonic()
                 if t - lastProgress >= 0.5 {
                     lastProgress = t
                     progress(SweepProgress(sent: stats.sent, total: total, answered: receiver.answered))
@@ -124,7 +126,7 @@ struct Permutation {
         while (1 << b) < count { b += 1 }
         bits = b
         mask = b >= 64 ? .max : (1 << UInt64(b)) - 1
-        var g = SplitMix(seed)
+        var g = SplitMix64(seed: seed)
         multipliers = (g.next() | 1, g.next() | 1)
         offset = g.next()
     }
@@ -147,17 +149,5 @@ struct Permutation {
             if x < UInt64(count) { return Int(x) }
         }
         return nil
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
