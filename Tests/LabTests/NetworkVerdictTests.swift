@@ -184,6 +184,38 @@ struct NetworkVerdictLabTests {
         }
     }
 
+    @Test("a campaign gives silent targets up early only as unreachable, never a block: iptables DROP on mid, IPv4 and IPv6")
+    func campaignSilenceIsNotABlock() throws {
+        let dir = "/tmp/cstest-net-silent-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let silent = (50...53).map { "198.18.21.\($0)" } + (50...51).map { "2001:db8:21::\($0)" }
+        let clean = (1...8).map { "198.18.20.\($0)" } + (1...4).map { "2001:db8:20::\($0)" }
+        let list = dir + "/targets.txt"
+        try (clean + silent).map { $0.contains(":") ? "[\($0)]:80" : "\($0):80" }.joined(separator: "\n")
+            .write(toFile: list, atomically: true, encoding: .utf8)
+        let experiment = repositoryRoot.appendingPathComponent("Probes/experiments/investigate.yaml").path
+        try LabHarness.withLab(Self.scenario) {
+            for target in silent {
+                try Self.node("mid", [target.contains(":") ? "ip6tables" : "iptables", "-A", "FORWARD", "-d", target, "-j", "DROP"])
+            }
+            let run = Subprocess.run(["ip", "netns", "exec", Self.client, LabHarness.binary, "campaign", "run", experiment, "--targets", list,
+                                      "--db", dir + "/c.sqlite", "--allow-reserved", "--quiet", "--rate", "max"], timeout: 600)
+            try #require(run.status == 0, "campaign failed: \(run.stderr)")
+            let report = try LabHarness.run(["campaign", "report", "--db", dir + "/c.sqlite", "--format", "json"])
+            var seen = 0
+            for line in report.stdout.split(separator: "\n") {
+                let v = try LabHarness.json(String(line))
+                let target = v["target"] as? String ?? ""
+                seen += 1
+                let expected = silent.contains(target) ? "unreachable" : "reachable"
+                #expect(v["verdict"] as? String == expected && v["blocked"] as? Bool == false, "\(target): \(v["summary"] ?? "")")
+            }
+            #expect(seen == silent.count + clean.count)
+        }
+    }
+
     @Test("silence with the agent on the target's address answering over HTTPS: a drop, located where the silence begins")
     func silenceWithTheAgentAsControl() throws {
         let dir = NSTemporaryDirectory() + "cstest-net-agent-\(getpid())"
