@@ -134,9 +134,28 @@ public final class LiveCapture: @unchecked Sendable {
     /// ring, so a busy prober can empty the ring between sends for one call.
     @discardableResult
     public func drain(max: Int = Int(Int32.max), _ body: (CapturedPacket) -> Void) throws(LiveCaptureError) -> Int {
-        try drainRaw(max: max) { p in
-            body(CapturedPacket(timestamp: p.timestamp, linkType: linkType, data: Array(p.bytes)[...], originalLength: p.originalLength))
+        guard let h = handle, max > 0 else { return 0 }
+        var total = 0
+        var failed = false
+        withoutActuallyEscaping(body) { escapable in
+            var context = DrainContext(body: escapable, linkType: linkType, nanoseconds: hasNanosecondTimestamps)
+            withUnsafeMutablePointer(to: &context) { pointer in
+                let user = UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
+                while total < max {
+                    let n = pcap_dispatch(h, Int32(clamping: max - total), { user, header, data in
+                        guard let user, let header, let data else { return }
+                        let context = UnsafeMutableRawPointer(user).assumingMemoryBound(to: DrainContext.self)
+                        let c = context.pointee
+                        c.body(CapturedPacket(header.pointee, data, linkType: c.linkType, nanoseconds: c.nanoseconds))
+                    }, user)
+                    if n < 0 { failed = n == -1; break }   // -2: pcap_breakloop, not an error
+                    if n == 0 { break }
+                    total += Int(n)
+                }
+            }
         }
+        if failed { throw .readFailed(message: String(cString: pcap_geterr(h))) }
+        return total
     }
 
     /// Waits until the capture has packets to read or `timeout` passes; true if it has.
@@ -161,6 +180,13 @@ public final class LiveCapture: @unchecked Sendable {
         if let h = handle { pcap_close(h) }
         handle = nil
     }
+}
+
+/// What `drain`'s C callback needs, passed through libpcap's user pointer.
+private struct DrainContext {
+    let body: (CapturedPacket) -> Void
+    let linkType: LinkType
+    let nanoseconds: Bool
 }
 
 extension CapturedPacket {
