@@ -43,7 +43,7 @@ let package = Package(
         // Human (tcpdump -v style) and JSON views of decoded packets, from hex or capture files.
         .target(name: "Decoding", dependencies: ["Packets", "Capture", "JSONSupport"]),
         // libpcap live capture, pcap/pcapng files. The only module that reads packets from the OS.
-        .target(name: "Capture", dependencies: ["Packets", "CPcap", "SystemSupport"]),
+        .target(name: "Capture", dependencies: ["Packets", "CPcap", "CSystemShims", "SystemSupport"]),
         // Linux calls glibc hides behind _GNU_SOURCE (setns).
         .target(name: "CSystemShims"),
         // The one way to start a thread (named, with a stack size, failures reported).
@@ -166,6 +166,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            // The Swift runtime and Foundation linked in: a dynamically linked start costs
+            // some 25 ms (35 libraries to map and relocate), a static one about 10 — most of
+            // a short trace (Docs/benchmarks.md). The group: Foundation's archives refer to
+            // each other in both directions.
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--start-group",
+                                           "-Xlinker", "-lFoundationInternationalization", "-Xlinker", "-lFoundationEssentials",
+                                           "-Xlinker", "-l_FoundationICU", "-Xlinker", "-l_FoundationCShims",
+                                           "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-lCoreFoundation",
+                                           "-Xlinker", "--end-group", "-Xlinker", "-lstdc++"], .when(platforms: [.linux]))],
             plugins: ["BuildInfo"]
         ),
         // Every parser that reads outside bytes as one entry point each: for the fuzzer

@@ -7,7 +7,7 @@
 # hops 2-31 are 25 ms away.
 # Usage: scripts/bench-probing.sh [PROBES]   (default 200000). Needs root.
 #   SKIP_FLOOD=1 only the traces; TRACE_ROUNDS=N repeats censorscope trace and traceroute -T
-#   interleaved; BEFORE=/path/to/an/older/censorscope times its trace in each round too.
+#   interleaved (and trace --receiver capture, the libpcap way); BEFORE=/path/to/an/older/censorscope times its trace in each round too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 probes=${1:-200000}
@@ -61,6 +61,10 @@ echo "hping3 -i u1: $(elapsed "$t0" "$t1") s wall"
 }
 
 echo
+# Traces from three tools follow each other within a second: with the routers' default ICMP
+# rate limit (1/s per peer, burst 6) each would steal the next one's time-exceeded answers,
+# and whichever comes later waits out its timeout. The limit is turned off for the traces.
+for k in $(seq 1 30); do $cs lab exec "r$k" -- sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0; done
 echo "== 30-hop TCP trace to the server (198.18.9.2:80, 31 hops away, 25 ms round trip beyond hop 1)"
 in_client "$bench" --kind trace --target 198.18.9.2 --port 80 --max-ttl 32 --timeout 1
 for round in $(seq 1 "${TRACE_ROUNDS:-1}"); do
@@ -70,6 +74,8 @@ for round in $(seq 1 "${TRACE_ROUNDS:-1}"); do
   fi
   t0=$(now); in_client "$cs" trace 198.18.9.2 --method tcp --max-ttl 32 --timeout 1 | tail -2; t1=$(now)
   echo "censorscope trace (whole command): $(elapsed "$t0" "$t1") s"
+  t0=$(now); in_client "$cs" trace 198.18.9.2 --method tcp --max-ttl 32 --timeout 1 --receiver capture | tail -1; t1=$(now)
+  echo "censorscope trace --receiver capture (whole command): $(elapsed "$t0" "$t1") s"
   t0=$(now); in_client traceroute -T -O syn -n -q 1 -w 1 -m 32 -p 80 198.18.9.2 | tail -1; t1=$(now)
   echo "traceroute -T -O syn -q 1 -w 1 (16 probes in flight by default): $(elapsed "$t0" "$t1") s"
 done

@@ -21,10 +21,13 @@ public struct TraceJob: Sendable {
     /// Every packet of the run goes to this pcapng when set.
     public var pcap: String?
     public var ids: IdentifierSource
+    /// Where answers are read; nil: raw sockets, or the capture when `pcap` keeps evidence.
+    public var receiver: RunConfiguration.Receiver?
 
     public init(target: ProbeTarget, method: TraceMethod, port: UInt16? = nil, variant: String = "mss", size: Int? = nil,
                 firstTTL: Int = 1, maxTTL: Int = 30, queries: Int = 1, gap: Int = 5, sport: UInt16? = nil,
-                settings: RunSettings = RunSettings(), pcap: String? = nil, ids: IdentifierSource = .random()) {
+                settings: RunSettings = RunSettings(), pcap: String? = nil, ids: IdentifierSource = .random(),
+                receiver: RunConfiguration.Receiver? = nil) {
         self.target = target
         self.method = method
         self.port = port
@@ -38,6 +41,7 @@ public struct TraceJob: Sendable {
         self.settings = settings
         self.pcap = pcap
         self.ids = ids
+        self.receiver = receiver
     }
 
     /// What a run gave, and its record.
@@ -96,6 +100,9 @@ public struct TraceJob: Sendable {
         // One TTL per router: a trace's first round goes at once (as traceroute's 16 in
         // flight), each probe to a different hop; --rate paces what follows.
         configuration.burst = max(configuration.burst, min(probes.count, Self.firstRound))
+        // Sockets as traceroute reads them: a capture's set-up and tear-down cost more than the
+        // trace itself on a short path. Evidence needs the capture (our probes leaving too).
+        configuration.receiver = receiver ?? (pcap == nil ? .sockets : .capture)
         let destination = target.address
         let started = ContinuousClock.now
         let result = try LiveNetwork.correlate(probes, configuration, try EvidenceFile.opening(pcap)) { c in

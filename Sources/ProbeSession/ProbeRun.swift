@@ -34,7 +34,8 @@ public enum ProbeRun {
         // same way whichever is refused; nothing is sent before the capture is open.
         let device = configuration.interface == "any" ? configuration.sendInterface : configuration.interface
         let sender = try ProbeSender(packets: packets, device: configuration.bindToInterface ? device : nil)
-        let capture = try openCapture(configuration)
+        let capture: any PacketSource = try configuration.receiver == .sockets
+            ? openSockets(answering: packets) : openCapture(configuration)
         defer { capture.close() }
 
         var stats = RunStatistics()
@@ -174,6 +175,16 @@ public enum ProbeRun {
         options.timeoutMilliseconds = 1
         do {
             return try LiveCapture(options)
+        } catch {
+            if case .permissionDenied = error { throw .noPrivilege }
+            throw .capture(error.description)
+        }
+    }
+
+    /// Raw receive sockets for the answers to `packets`.
+    static func openSockets(answering packets: [[UInt8]]) throws(ProbeSessionError) -> SocketReceiver {
+        do {
+            return try SocketReceiver(endpoints: SocketReceiver.endpoints(answering: packets), snapLength: Int(snapLength))
         } catch {
             if case .permissionDenied = error { throw .noPrivilege }
             throw .capture(error.description)

@@ -32,6 +32,19 @@ public struct RunConfiguration: Sendable {
     public var sharedPacer: SharedPacer?
     /// Asked before each send and while waiting: true ends the run at once (an interrupt).
     public var shouldStop: (@Sendable () -> Bool)?
+    /// Where answers are read. Default `.capture`.
+    public var receiver: Receiver = .capture
+
+    /// Where a run reads its answers.
+    public enum Receiver: Sendable, Hashable {
+        /// A libpcap capture on `interface` with `filter`: every packet, our probes leaving
+        /// included (their kernel send time), before the host's firewall; what evidence needs.
+        case capture
+        /// Raw receive sockets (`SocketReceiver`): what the host's IP layer takes in, from any
+        /// interface, without the capture's set-up and tear-down cost (some 40 ms); no probes
+        /// leaving, nothing the host's own firewall drops. What `traceroute` reads.
+        case sockets
+    }
 
     public init(interface: String, filter: String, rate: Double? = 100, burst: Int = 1,
                 timeout: Duration = .seconds(2), captureBufferBytes: Int32 = 32 << 20,

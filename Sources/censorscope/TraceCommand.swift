@@ -3,6 +3,7 @@ import ArgumentParser
 import Lab
 import Measurement
 import Packets
+import ProbeSession
 import Probing
 import Records
 import SystemSupport
@@ -65,6 +66,10 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "Source port of the flow (default random).")
     var sport: UInt16?
 
+    @Option(help: ArgumentHelp("Where answers are read: sockets (raw sockets, as traceroute; the default without --pcap) or capture (libpcap on the route's interface: also sees answers the host's own firewall drops; the default with --pcap).",
+                               valueName: "sockets|capture"))
+    var receiver: String?
+
     @OptionGroup var common: RunOptions
 
     @OptionGroup var enrichment: HopEnrichmentOptions
@@ -86,6 +91,10 @@ struct TraceCommand: ParsableCommand {
             if common.pcap != nil { throw ValidationError("--report runs many traces: leave out --pcap (trace --pcap keeps one)") }
         } else {
             guard (1...10).contains(queries ?? 1) else { throw ValidationError("--queries must be between 1 and 10") }
+        }
+        if let receiver, receiverChoice == nil { throw ValidationError("unknown receiver '\(receiver)'; use sockets or capture") }
+        if receiverChoice == .sockets, common.pcap != nil {
+            throw ValidationError("--pcap keeps the capture's evidence: leave out --receiver sockets")
         }
         guard (1...255).contains(gap) else { throw ValidationError("--gap must be between 1 and 255") }
         if host == nil, !agentOptions.isActive || agentOptions.both { throw ValidationError("give the target HOST to trace") }
@@ -154,6 +163,14 @@ struct TraceCommand: ParsableCommand {
     func job(target: ProbeTarget) -> TraceJob {
         TraceJob(target: target, method: TraceMethod(rawValue: method) ?? .tcp, port: port, variant: variant, size: size,
                  firstTTL: firstTTL, maxTTL: maxTTL, queries: queries ?? 1, gap: gap, sport: sport, settings: common.settings,
-                 pcap: common.pcap)
+                 pcap: common.pcap, receiver: receiverChoice)
+    }
+
+    private var receiverChoice: RunConfiguration.Receiver? {
+        switch receiver {
+        case "sockets": .sockets
+        case "capture": .capture
+        default: nil
+        }
     }
 }

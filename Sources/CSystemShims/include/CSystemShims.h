@@ -26,4 +26,22 @@ static inline void cs_store_u32(uint32_t *p, uint32_t v) { __atomic_store_n(p, v
 static inline uint32_t cs_load_u32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void cs_store_flag(int32_t *p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline int32_t cs_load_flag(const int32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+// A raw socket that receives (never sends) every packet of `protocol` for this host, of
+// `family` (AF_INET or AF_INET6): non-blocking, kernel receive timestamps, and for IPv6 what
+// rebuilding the IP header needs. Returns the descriptor, or -errno.
+int cs_open_raw_receiver(int family, int protocol, int receive_buffer);
+// What one received packet came with.
+struct cs_raw_meta {
+    int64_t seconds;
+    uint32_t nanoseconds;
+    // The interface it came in on (IP_PKTINFO, IPV6_PKTINFO).
+    int32_t interface_index;
+};
+// Reads one packet into `buffer` as a whole IP packet: IPv4 raw sockets deliver the header,
+// for IPv6 it is rebuilt (addresses, hop limit, traffic class, flow label, payload length).
+// Returns the packet's full length (more than `capacity` when cut), -EAGAIN when there is
+// none, or another -errno.
+long cs_receive_raw(int fd, int family, int protocol, uint8_t *buffer, unsigned capacity, struct cs_raw_meta *meta);
+// Packets the socket dropped since it opened (its receive queue was full), or -errno.
+long cs_raw_drops(int fd);
 #endif
