@@ -125,7 +125,7 @@ let package = Package(
         // Campaign sessions: worker threads over the store's unfinished items, one shared pacer.
         .target(
             name: "CampaignScheduler",
-            dependencies: ["Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport", "Records", "Reports", "SystemSupport"]
+            dependencies: ["Capture", "Measurement", "Campaigns", "CampaignStore", "Analysis", "Packets", "Probing", "ProbeSession", "Lab", "JSONSupport", "Records", "Reports", "SystemSupport"]
         ),
         // The commands' human text: investigations, traces, probe results, payload sweeps,
         // analyses, route comparisons. Pure: lines from values, testable without the binary.

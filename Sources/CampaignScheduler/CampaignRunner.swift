@@ -1,3 +1,4 @@
+import Capture
 import Analysis
 import CampaignStore
 import Campaigns
@@ -61,6 +62,9 @@ struct CampaignRunner {
     }
 
     func run(_ items: [StoredItem]) throws(MeasurementError) -> Summary {
+        // Items' runs reuse each other's captures (RunSettings.reuseCaptures); at the end
+        // they are closed together, not one grace period after another at exit.
+        defer { CapturePool.shared.closeAll() }
         let status = try storeCall { try self.store.status() }
         // Progress is this vantage's: other vantages of the campaign measure the same items.
         let mine = status.vantages.first { $0.vantage.id == store.vantage.id }
@@ -175,7 +179,9 @@ struct CampaignRunner {
         let item = MeasurementItem(id: stored.id, address: address, name: stored.name, port: port)
         let evidence = c.evidenceDirectory.map { $0 + "/" + Self.fileName(stored.id, address, port) }
         // One ring per item in flight: 4 MiB each keeps 256 parallel items at 1 GiB.
-        let network = LiveNetwork(route: route, settings: RunSettings(rate: nil, timeout: .milliseconds(c.script.pacing.timeoutMilliseconds)),
+        var settings = RunSettings(rate: nil, timeout: .milliseconds(c.script.pacing.timeoutMilliseconds))
+        settings.reuseCaptures = true
+        let network = LiveNetwork(route: route, settings: settings,
                                   sharedPacer: c.pacer, captureBufferBytes: 4 << 20, shouldStop: c.interrupted)
         var engine = Engine(script: c.script, network: network, source: route.source, evidence: evidence != nil,
                             evidencePath: evidence, softwareVersion: c.softwareVersion)

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// How to open a live capture.
-public struct LiveCaptureConfiguration: Sendable {
+public struct LiveCaptureConfiguration: Sendable, Hashable {
     public var interface: String
     /// A BPF filter in tcpdump syntax, compiled into the kernel; nil captures everything.
     public var filter: String?
@@ -59,6 +59,15 @@ public final class LiveCapture: @unchecked Sendable {
     public let interface: String
     public let hasNanosecondTimestamps: Bool
     let selectableFD: Int32
+    /// The network namespace it captures in (the inode of the opening thread's), 0 unknown.
+    public let namespace: UInt64
+    /// What it was opened with (the filter: the one set last).
+    public private(set) var configuration: LiveCaptureConfiguration
+    /// Packets stamped before this are not handed over: a reused capture's ring may still
+    /// hold the previous user's (`reuse(filter:)`).
+    var notBefore: CaptureTimestamp?
+    /// `pcap_stats` when the capture was last reused: its counts run from there.
+    var statisticsBase: (received: UInt32, dropped: UInt32, interfaceDropped: UInt32) = (0, 0, 0)
 
     public init(_ config: LiveCaptureConfiguration) throws(LiveCaptureError) {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
@@ -87,15 +96,10 @@ public final class LiveCapture: @unchecked Sendable {
         // libpcap keeps SLL (v1), which reads as well.
         if config.interface == "any" { _ = pcap_set_datalink(h, 276) }   // DLT_LINUX_SLL2
         if let filter = config.filter {
-            var program = bpf_program()
-            if pcap_compile(h, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {
-                let message = String(cString: pcap_geterr(h))
+            do throws(LiveCaptureError) { try Self.setFilter(h, filter) } catch {
                 pcap_close(h)
-                throw .invalidFilter(filter: filter, message: message)
+                throw error
             }
-            let set = pcap_setfilter(h, &program)
-            pcap_freecode(&program)
-            if set != 0 { throw fail(set) }
         }
         if config.incomingOnly, pcap_setdirection(h, PCAP_D_IN) != 0 { throw fail(PCAP_ERROR) }
         pcap_setnonblock(h, 1, &errbuf)
@@ -104,6 +108,41 @@ public final class LiveCapture: @unchecked Sendable {
         linkType = LinkType(rawValue: UInt32(pcap_datalink(h)))
         hasNanosecondTimestamps = nano && pcap_get_tstamp_precision(h) == Int32(PCAP_TSTAMP_PRECISION_NANO)
         selectableFD = pcap_get_selectable_fd(h)
+        configuration = config
+        namespace = Self.currentNamespace()
+    }
+
+    /// The calling thread's network namespace, as its inode; 0 when it cannot be read.
+    public static func currentNamespace() -> UInt64 {
+        var st = stat()
+        return stat("/proc/thread-self/ns/net", &st) == 0 ? UInt64(st.st_ino) : 0
+    }
+
+    private static func setFilter(_ h: OpaquePointer, _ filter: String) throws(LiveCaptureError) {
+        var program = bpf_program()
+        if pcap_compile(h, &program, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+            throw .invalidFilter(filter: filter, message: String(cString: pcap_geterr(h)))
+        }
+        let set = pcap_setfilter(h, &program)
+        pcap_freecode(&program)
+        if set != 0 { throw .openFailed(interface: "", message: String(cString: pcap_geterr(h))) }
+    }
+
+    /// Makes an open capture new for another user: `filter` replaces the old one, what the
+    /// ring still holds is thrown away, and so is anything stamped before now (packets of
+    /// the old filter in a block the kernel has not handed over yet); statistics start again.
+    /// Swapping a filter costs nothing; closing and opening an AF_PACKET capture cost the
+    /// kernel two RCU grace periods (some 40 ms).
+    public func reuse(filter: String?) throws(LiveCaptureError) {
+        guard let h = handle else { throw .readFailed(message: "the capture is closed") }
+        try Self.setFilter(h, filter ?? "")
+        configuration.filter = filter
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        _ = try drain { _ in }
+        notBefore = CaptureTimestamp(seconds: Int64(now.tv_sec), nanoseconds: UInt32(now.tv_nsec))
+        statisticsBase = (0, 0, 0)
+        statisticsBase = statistics ?? (0, 0, 0)
     }
 
     deinit { close() }
@@ -117,7 +156,9 @@ public final class LiveCapture: @unchecked Sendable {
             var data: UnsafePointer<UInt8>?
             let rc = pcap_next_ex(h, &header, &data)
             if rc == 1, let header, let data {
-                return CapturedPacket(header.pointee, data, linkType: linkType, nanoseconds: hasNanosecondTimestamps)
+                let packet = CapturedPacket(header.pointee, data, linkType: linkType, nanoseconds: hasNanosecondTimestamps)
+                if let notBefore, packet.timestamp < notBefore { continue }
+                return packet
             }
             if rc < 0 { throw .readFailed(message: String(cString: pcap_geterr(h))) }
             let now = ContinuousClock.now
@@ -138,7 +179,7 @@ public final class LiveCapture: @unchecked Sendable {
         var total = 0
         var failed = false
         withoutActuallyEscaping(body) { escapable in
-            var context = DrainContext(body: escapable, linkType: linkType, nanoseconds: hasNanosecondTimestamps)
+            var context = DrainContext(body: escapable, linkType: linkType, nanoseconds: hasNanosecondTimestamps, notBefore: notBefore)
             withUnsafeMutablePointer(to: &context) { pointer in
                 let user = UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
                 while total < max {
@@ -146,7 +187,9 @@ public final class LiveCapture: @unchecked Sendable {
                         guard let user, let header, let data else { return }
                         let context = UnsafeMutableRawPointer(user).assumingMemoryBound(to: DrainContext.self)
                         let c = context.pointee
-                        c.body(CapturedPacket(header.pointee, data, linkType: c.linkType, nanoseconds: c.nanoseconds))
+                        let packet = CapturedPacket(header.pointee, data, linkType: c.linkType, nanoseconds: c.nanoseconds)
+                        if let cutoff = c.notBefore, packet.timestamp < cutoff { return }
+                        c.body(packet)
                     }, user)
                     if n < 0 { failed = n == -1; break }   // -2: pcap_breakloop, not an error
                     if n == 0 { break }
@@ -168,12 +211,13 @@ public final class LiveCapture: @unchecked Sendable {
         return poll(&pfd, 1, Int32(ms)) > 0
     }
 
-    /// Packets received and dropped by the kernel since the capture opened.
+    /// Packets received and dropped by the kernel since the capture opened or was last reused.
     public var statistics: (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {
         guard let h = handle else { return nil }
         var s = pcap_stat()
         guard pcap_stats(h, &s) == 0 else { return nil }
-        return (s.ps_recv, s.ps_drop, s.ps_ifdrop)
+        let base = statisticsBase
+        return (s.ps_recv &- base.received, s.ps_drop &- base.dropped, s.ps_ifdrop &- base.interfaceDropped)
     }
 
     public func close() {
@@ -187,6 +231,7 @@ private struct DrainContext {
     let body: (CapturedPacket) -> Void
     let linkType: LinkType
     let nanoseconds: Bool
+    let notBefore: CaptureTimestamp?
 }
 
 extension CapturedPacket {

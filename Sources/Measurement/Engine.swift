@@ -140,6 +140,8 @@ public struct Engine {
             if state.triggerTrace != nil { knowledge.fill(&state.triggerTrace!) }
         }
         if measured {
+            // After the traces, which need the routers' ICMP more (their rate limits).
+            try confirmSilentTrials(0..<state.trials.count, state: &state, bundle: &bundle)
             progress?(EngineProgress(phase: "retries", probesSent: state.sent))
             try retryMissedHops(state: &state, bundle: &bundle)
         }

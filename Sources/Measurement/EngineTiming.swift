@@ -26,7 +26,12 @@ extension Engine {
     /// after a shortened wait with a full-TTL probe (`singles`) unanswered while the host
     /// answered others, so that its silence would be judged a block: a block from silence
     /// rests on the whole timeout.
-    func remeasureReason(_ result: CorrelatedRunResult, timeout: Duration, destination: IPAddress, singles: [Int]) -> String? {
+    /// `heardBefore`: the host answered an earlier run of the item. A batch whose every
+    /// probe went unanswered would otherwise stand on a shortened wait: under load (a
+    /// campaign at 64 in parallel on two cores) answers came later than 150 ms and clean
+    /// targets were judged `drop`.
+    func remeasureReason(_ result: CorrelatedRunResult, timeout: Duration, destination: IPAddress, singles: [Int],
+                         heardBefore: Bool = false) -> String? {
         guard network.remeasures else { return nil }
         let s = result.statistics
         if s.captureDropped > 0 { return "the capture dropped \(s.captureDropped) packets" }
@@ -34,7 +39,7 @@ extension Engine {
         guard !s.endedEarly, timeout < network.maximumWait else { return nil }
         let answers = result.probes.flatMap { result.answers(for: $0.index) }
         if singles.contains(where: { result.answers(for: $0).isEmpty }),
-           answers.contains(where: { $0.fingerprint.source == destination && $0.kind != .timeExceeded }) {
+           heardBefore || answers.contains(where: { Self.fromHost($0, destination) }) {
             return "some probes drew the host's answer and others nothing within a shortened wait"
         }
         if let rtt = PathTiming.slowest(answers), WaitRule.timeout(rttMilliseconds: rtt, cap: network.maximumWait) > timeout {
@@ -48,18 +53,20 @@ extension Engine {
     /// evidence part dropped, so the evidence holds the runs the verdict rests on. Capture drops in the run kept are counted in the
     /// state (the record's `capture_dropped`). `quiet` applies unless the wait cuts silence.
     func measuredRun(_ probes: [Probe], singles: [Int] = [], part: String, state: inout EngineState, bundle: inout EvidenceBundle?,
-                     waitsForLateUnreachable: Bool, settled: @escaping (Correlator) -> Bool,
+                     waitsForLateUnreachable: Bool, wholeWait: Bool = false, settled: @escaping (Correlator) -> Bool,
                      quiet: @escaping (Correlator) -> Bool) throws -> CorrelatedRunResult {
         let wait = runWait(state)
-        var timeout = wait.timeout
+        var timeout = wholeWait ? network.maximumWait : wait.timeout
         let destination = state.item.address
+        let heardBefore = state.answers.contains { Self.fromHost($0.answer, destination) }
         for attempt in 1...Self.attempts {
             let quietCheck = waitsForLateUnreachable && !wait.cutsSilence ? quiet : nil
             let result = try network.run(probes, destination: destination, evidence: bundle?.part(part), timeout: timeout,
                                          settled: settled, quiet: quietCheck)
             state.sent += result.statistics.sent
             timing?.learn(probes.flatMap { result.answers(for: $0.index) }, destination: destination)
-            if attempt < Self.attempts, remeasureReason(result, timeout: timeout, destination: destination, singles: singles) != nil {
+            if attempt < Self.attempts,
+               remeasureReason(result, timeout: timeout, destination: destination, singles: singles, heardBefore: heardBefore) != nil {
                 bundle?.dropLastPart()
                 state.remeasured += 1
                 timeout = network.maximumWait
@@ -71,6 +78,11 @@ extension Engine {
             return result
         }
         preconditionFailure("the loop returns on its last attempt")
+    }
+
+    /// An answer from the host itself (or forged in its name), not a router's time exceeded.
+    static func fromHost(_ a: Answer, _ destination: IPAddress) -> Bool {
+        a.fingerprint.source == destination && a.kind != .timeExceeded
     }
 
     /// Runs of one batch at most: capture drops under a load spike usually clear on the second.

@@ -1,3 +1,4 @@
+import Capture
 import Analysis
 import Campaigns
 import Packets
@@ -19,9 +20,11 @@ public struct InvestigationPlan {
     /// How the run sends: `rate` (0: as fast as possible) and `timeout` (seconds) when
     /// given, else the experiment's pacing.
     public func settings(rate: Double?, timeout: Double?, interface: String?) -> RunSettings {
-        RunSettings(rate: rate.map { $0 > 0 ? $0 : nil } ?? script.pacing.rate,
-                    timeout: timeout.map { .milliseconds(Int64($0 * 1000)) } ?? .milliseconds(script.pacing.timeoutMilliseconds),
-                    interface: interface)
+        var settings = RunSettings(rate: rate.map { $0 > 0 ? $0 : nil } ?? script.pacing.rate,
+                                   timeout: timeout.map { .milliseconds(Int64($0 * 1000)) } ?? .milliseconds(script.pacing.timeoutMilliseconds),
+                                   interface: interface)
+        settings.reuseCaptures = true
+        return settings
     }
 
     /// Measures `target`, as `host` named it; `httpHost` and `sni` are the names payload
@@ -44,6 +47,7 @@ public struct InvestigationPlan {
         engine.controls = controls
         engine.progress = progress
         engine.keepsPartialEvidence = true
+        defer { CapturePool.shared.closeAll() }
         return try engine.measure(item, ids: seed.map(IdentifierSource.init(seed:)) ?? .random())
     }
 }

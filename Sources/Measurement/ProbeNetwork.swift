@@ -56,6 +56,9 @@ public struct RunSettings: Sendable {
     /// How long a run in which nothing decisive was heard waits after its last probe: a
     /// router reports a host that does not answer ARP/ND only after about 3 s.
     public var silenceTimeout: Duration = .milliseconds(3500)
+    /// Runs reuse each other's captures (`RunConfiguration.reuseCapture`): an investigation
+    /// or a campaign, whose runs all happen in this process's one network namespace.
+    public var reuseCaptures = false
 
     public init(rate: Double? = 500, timeout: Duration = .seconds(2), interface: String? = nil) {
         self.rate = rate
@@ -79,6 +82,7 @@ public struct RunSettings: Sendable {
         c.burst = burst
         c.timeout = timeout
         c.silenceTimeout = max(timeout, silenceTimeout)
+        c.reuseCapture = reuseCaptures
         return c
     }
 }

@@ -34,9 +34,14 @@ public enum ProbeRun {
         // same way whichever is refused; nothing is sent before the capture is open.
         let device = configuration.interface == "any" ? configuration.sendInterface : configuration.interface
         let sender = try ProbeSender(packets: packets, device: configuration.bindToInterface ? device : nil)
-        let capture: any PacketSource = try configuration.receiver == .sockets
-            ? openSockets(answering: packets) : openCapture(configuration)
-        defer { capture.close() }
+        let capture: any PacketSource
+        switch configuration.receiver {
+        case .sockets: capture = try openSockets(answering: packets)
+        case .capture: capture = try openCapture(configuration)
+        }
+        defer {
+            if configuration.reuseCapture, let live = capture as? LiveCapture { CapturePool.shared.give(live) } else { capture.close() }
+        }
 
         var stats = RunStatistics()
         var settled = false
@@ -174,7 +179,7 @@ public enum ProbeRun {
         options.immediate = false
         options.timeoutMilliseconds = 1
         do {
-            return try LiveCapture(options)
+            return try configuration.reuseCapture ? CapturePool.shared.take(options) : LiveCapture(options)
         } catch {
             if case .permissionDenied = error { throw .noPrivilege }
             throw .capture(error.description)

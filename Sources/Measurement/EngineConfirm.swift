@@ -1,0 +1,45 @@
+import Analysis
+import Packets
+import Probing
+
+extension Engine {
+    /// Probe numbers of confirmation runs start here: apart from batches' and retries' in the evidence.
+    static let confirmationIndexBase = 9_000_000
+
+    /// Sends each SYN shape of `batch` (trials) that drew nothing at all once more, on a new flow
+    /// and with the whole timeout, when the host has answered this item: one lost SYN or
+    /// SYN-ACK would otherwise make a clean target a `drop` (seen in a campaign at 64 items in
+    /// parallel on two cores, where answers came late or not at all). A shape whose second
+    /// SYN draws any answer was lost the first time, and the new trial replaces the silent
+    /// one; a shape silent twice keeps its first trial, now confirmed (a device that drops
+    /// by shape drops again). Never for a recording: it is judged as it was kept. Run after
+    /// an item's traces: a router's ICMP rate limit is spent on them first.
+    func confirmSilentTrials(_ batch: Range<Int>, state: inout EngineState, bundle: inout EvidenceBundle?) throws {
+        guard network.remeasures else { return }
+        let destination = state.item.address
+        let silent = batch.filter { state.trials[$0].answers.isEmpty }
+        guard !silent.isEmpty, state.answers.contains(where: { Self.fromHost($0.answer, destination) }) else { return }
+        let builder: ProbeBuilder
+        do { builder = try ProbeBuilder(source: source, destination: destination) } catch { throw MeasurementError("\(error)") }
+        var probes: [Probe] = []
+        do {
+            for i in silent {
+                let old = state.trials[i]
+                probes.append(try builder.tcp(index: Self.confirmationIndexBase + probes.count, shape: old.shape.shape,
+                                              sourcePort: state.ports.next(), destinationPort: old.port, sequence: state.ids.next(),
+                                              ttl: 64, ipID: state.ids.next(), label: "syn \(old.shape.name) port \(old.port), again"))
+            }
+        } catch {
+            throw MeasurementError("\(error)")
+        }
+        try checkInterrupt()
+        let indices = probes.map(\.index)
+        let result = try measuredRun(probes, part: "confirm", state: &state, bundle: &bundle, waitsForLateUnreachable: false, wholeWait: true,
+                                     settled: { c in indices.allSatisfy { !c.answers(for: $0).isEmpty } }, quiet: { _ in false })
+        for (i, p) in zip(silent, probes) {
+            let answers = result.answers(for: p.index)
+            for a in answers { state.answers.append((p, a)) }
+            if !answers.isEmpty { state.trials[i] = SYNTrial(shape: state.trials[i].shape, probe: p, answers: answers) }
+        }
+    }
+}
