@@ -22,8 +22,13 @@ extension CampaignLabTests {
             let ttl = ((v["location"] as? [String: Any])?["ttl"] as? Int).map(String.init) ?? "-"
             #expect(out[key] == nil, "two results for \(key)")
             out[key] = "\(v["verdict"] as? String ?? "?") \(trigger) \(ttl)"
-            // A run measured again after capture drops says so; drops left in a kept run are recorded.
-            if let dropped = v["capture_dropped"] as? Int { #expect(dropped > 0) }
+            // A run measured again after capture drops says so; drops left in a kept run are
+            // recorded, and a location heard through them says its confidence is low.
+            if let dropped = v["capture_dropped"] as? Int {
+                #expect(dropped > 0)
+                out[key]! += " degraded"
+                if let l = v["location"] as? [String: Any] { #expect(l["confidence"] as? String == "low", "\(key): \(l)") }
+            }
         }
         return out
     }
@@ -37,7 +42,7 @@ extension CampaignLabTests {
         return try outcomes(db)
     }
 
-    @Test("lab campaign at 4× the default parallelism: every verdict, trigger and location as one at a time")
+    @Test("lab campaign at 4× the default parallelism: every verdict, trigger and location as one at a time (a location at most left unknown)")
     func fourTimesDefault() throws {
         let dir = "/tmp/cstest-parallel-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
@@ -55,9 +60,20 @@ extension CampaignLabTests {
                 let parts = key.split(separator: " ")
                 #expect(outcome.hasPrefix((CampaignLabTests.expected(String(parts[0]), port: Int(parts[1]) ?? 0) ?? "?") + " "), "\(key): \(outcome)")
             }
-            let differing = one.keys.sorted().filter { one[$0] != many[$0] }
+            // A location the parallel run could not establish (its trace answers lost under
+            // load, after the retries) is said as unknown: less, not wrong. Anything else must
+            // be the same, and such losses rare.
+            // So may one whose kept runs lost packets in the capture (it says so, confidence low).
+            func lostLocation(_ key: String) -> Bool {
+                guard let a = one[key]?.split(separator: " "), let b = many[key]?.split(separator: " "), a.count >= 3, b.count >= 3 else { return false }
+                return a[0] == b[0] && a[1] == b[1] && (b[2] == "-" || b.count == 4)
+            }
+            func base(_ s: String?) -> String { s?.split(separator: " ").prefix(3).joined(separator: " ") ?? "none" }
+            let differing = one.keys.sorted().filter { base(one[$0]) != base(many[$0]) && !lostLocation($0) }
+            let lost = one.keys.sorted().filter { base(one[$0]) != base(many[$0]) && lostLocation($0) }
             let listed = differing.prefix(10).map { "\($0): \(one[$0] ?? "") vs \(many[$0] ?? "none")" }.joined(separator: "; ")
             #expect(differing.isEmpty, "at --parallel \(4 * parallel): \(listed)")
+            #expect(lost.count <= 16, "at --parallel \(4 * parallel), \(lost.count) locations unknown or degraded: \(lost.prefix(10))")
         }
     }
 }

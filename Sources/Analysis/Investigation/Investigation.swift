@@ -173,6 +173,12 @@ extension Investigation {
             out.location?.confidence = .low
             out.summary += " The capture dropped \(input.captureDropped) packets while measuring, even when measured again: "
                 + "a silence may be an answer lost on this machine (confidence low)."
+        } else if input.captureDropped > 0, out.location != nil {
+            // The traces that place the device may miss answers the capture lost: a campaign
+            // at 64 in parallel under load once placed a forged RST three hops too far.
+            out.location?.confidence = .low
+            out.summary += " The capture dropped \(input.captureDropped) packets while measuring, even when measured again: "
+                + "the location rests on traces that may miss answers (confidence low)."
         }
         return out
     }
