@@ -69,7 +69,7 @@ let package = Package(
         // The namespace testbed: scenario files, topology build/teardown, process supervision.
         .target(
             name: "Lab",
-            dependencies: ["Packets", "JSONSupport", "CLabShims", "ChildProcess", "YAMLReading", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Packets", "JSONSupport", "CLabShims", "ChildProcess", "SystemSupport", "YAMLReading", .product(name: "Yams", package: "Yams")],
             plugins: ["EmbedFiles"]
         ),
         // Async-signal-safe interrupt flag for `lab up` (a handler may touch only a sig_atomic_t).

@@ -27,9 +27,9 @@ public final class CapturePool: Sendable {
     /// A capture fits a run opened with the same settings in the same network namespace.
     private struct Key: Hashable {
         var configuration: LiveCaptureConfiguration
-        var namespace: UInt64
+        var namespace: NamespaceIdentity?
 
-        init(_ configuration: LiveCaptureConfiguration, namespace: UInt64) {
+        init(_ configuration: LiveCaptureConfiguration, namespace: NamespaceIdentity?) {
             self.configuration = configuration
             self.configuration.filter = nil
             self.namespace = namespace
@@ -40,7 +40,7 @@ public final class CapturePool: Sendable {
 
     /// A capture as `configuration` asks: an idle one with the filter swapped, or a new one.
     public func take(_ configuration: LiveCaptureConfiguration) throws(LiveCaptureError) -> LiveCapture {
-        let key = Key(configuration, namespace: LiveCapture.currentNamespace())
+        let key = Key(configuration, namespace: NamespaceIdentity.currentThread)
         while let capture = state.withLock({ s -> LiveCapture? in
             guard let c = s.idle[key]?.popLast() else { return nil }
             s.count -= 1
@@ -61,7 +61,8 @@ public final class CapturePool: Sendable {
     public func give(_ capture: LiveCapture) {
         let key = Key(capture.configuration, namespace: capture.namespace)
         let kept = state.withLock { s -> Bool in
-            guard s.count < limit else { return false }
+            // A capture whose namespace is unknown could be handed to a run in another.
+            guard s.count < limit, capture.namespace != nil else { return false }
             s.count += 1
             s.idle[key, default: []].append(capture)
             return true

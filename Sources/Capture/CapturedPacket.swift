@@ -1,4 +1,7 @@
 import Packets
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// When a packet was captured: seconds since the Unix epoch and nanoseconds.
 public struct CaptureTimestamp: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -8,6 +11,13 @@ public struct CaptureTimestamp: Hashable, Sendable, Comparable, CustomStringConv
     public init(seconds: Int64, nanoseconds: UInt32) {
         self.seconds = seconds + Int64(nanoseconds / 1_000_000_000)
         self.nanoseconds = nanoseconds % 1_000_000_000
+    }
+
+    /// CLOCK_REALTIME now: the clock the kernel stamps captured packets with.
+    public static func now() -> CaptureTimestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return CaptureTimestamp(seconds: Int64(ts.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: ts.tv_nsec))
     }
 
     /// Total nanoseconds since the epoch.

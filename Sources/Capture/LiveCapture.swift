@@ -1,4 +1,5 @@
 import CPcap
+import SystemSupport
 import Packets
 #if canImport(Glibc)
 import Glibc
@@ -59,8 +60,8 @@ public final class LiveCapture: @unchecked Sendable {
     public let interface: String
     public let hasNanosecondTimestamps: Bool
     let selectableFD: Int32
-    /// The network namespace it captures in (the inode of the opening thread's), 0 unknown.
-    public let namespace: UInt64
+    /// The network namespace it captures in (the opening thread's); nil when unknown.
+    public let namespace: NamespaceIdentity?
     /// What it was opened with (the filter: the one set last).
     public private(set) var configuration: LiveCaptureConfiguration
     /// Packets stamped before this are not handed over: a reused capture's ring may still
@@ -109,13 +110,7 @@ public final class LiveCapture: @unchecked Sendable {
         hasNanosecondTimestamps = nano && pcap_get_tstamp_precision(h) == Int32(PCAP_TSTAMP_PRECISION_NANO)
         selectableFD = pcap_get_selectable_fd(h)
         configuration = config
-        namespace = Self.currentNamespace()
-    }
-
-    /// The calling thread's network namespace, as its inode; 0 when it cannot be read.
-    public static func currentNamespace() -> UInt64 {
-        var st = stat()
-        return stat("/proc/thread-self/ns/net", &st) == 0 ? UInt64(st.st_ino) : 0
+        namespace = NamespaceIdentity.currentThread
     }
 
     private static func setFilter(_ h: OpaquePointer, _ filter: String) throws(LiveCaptureError) {
@@ -137,12 +132,10 @@ public final class LiveCapture: @unchecked Sendable {
         guard let h = handle else { throw .readFailed(message: "the capture is closed") }
         try Self.setFilter(h, filter ?? "")
         configuration.filter = filter
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        let now = CaptureTimestamp.now()
         _ = try drain { _ in }
-        notBefore = CaptureTimestamp(seconds: Int64(now.tv_sec), nanoseconds: UInt32(now.tv_nsec))
-        statisticsBase = (0, 0, 0)
-        statisticsBase = statistics ?? (0, 0, 0)
+        notBefore = now
+        statisticsBase = kernelStatistics(h) ?? (0, 0, 0)
     }
 
     deinit { close() }
@@ -187,9 +180,8 @@ public final class LiveCapture: @unchecked Sendable {
                         guard let user, let header, let data else { return }
                         let context = UnsafeMutableRawPointer(user).assumingMemoryBound(to: DrainContext.self)
                         let c = context.pointee
-                        let packet = CapturedPacket(header.pointee, data, linkType: c.linkType, nanoseconds: c.nanoseconds)
-                        if let cutoff = c.notBefore, packet.timestamp < cutoff { return }
-                        c.body(packet)
+                        if let cutoff = c.notBefore, CaptureTimestamp(header.pointee, nanoseconds: c.nanoseconds) < cutoff { return }
+                        c.body(CapturedPacket(header.pointee, data, linkType: c.linkType, nanoseconds: c.nanoseconds))
                     }, user)
                     if n < 0 { failed = n == -1; break }   // -2: pcap_breakloop, not an error
                     if n == 0 { break }
@@ -205,19 +197,22 @@ public final class LiveCapture: @unchecked Sendable {
     /// Call it only after `drain` emptied the capture (a partly read batch does not wake it).
     public func waitForPackets(timeout: Duration) -> Bool {
         guard handle != nil else { return false }
-        let (seconds, attoseconds) = timeout.components
-        let ms = max(0, min(seconds * 1000 + attoseconds / 1_000_000_000_000_000, Int64(Int32.max)))
         var pfd = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
-        return poll(&pfd, 1, Int32(ms)) > 0
+        return poll(&pfd, 1, timeout.pollMilliseconds) > 0
     }
 
     /// Packets received and dropped by the kernel since the capture opened or was last reused.
     public var statistics: (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {
-        guard let h = handle else { return nil }
+        guard let h = handle, let s = kernelStatistics(h) else { return nil }
+        let base = statisticsBase
+        return (s.received &- base.received, s.dropped &- base.dropped, s.interfaceDropped &- base.interfaceDropped)
+    }
+
+    /// `pcap_stats` as libpcap counts it, since the capture opened.
+    private func kernelStatistics(_ h: OpaquePointer) -> (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {
         var s = pcap_stat()
         guard pcap_stats(h, &s) == 0 else { return nil }
-        let base = statisticsBase
-        return (s.ps_recv &- base.received, s.ps_drop &- base.dropped, s.ps_ifdrop &- base.interfaceDropped)
+        return (s.ps_recv, s.ps_drop, s.ps_ifdrop)
     }
 
     public func close() {
@@ -238,9 +233,24 @@ extension CapturedPacket {
     /// Copies a packet out of libpcap's buffer (valid only during the callback or until the next read).
     init(_ header: pcap_pkthdr, _ data: UnsafePointer<UInt8>, linkType: LinkType, nanoseconds: Bool) {
         let bytes = Array(UnsafeBufferPointer(start: data, count: Int(header.caplen)))
-        let sub = Int64(header.ts.tv_usec)
-        let ns = nanoseconds ? UInt32(truncatingIfNeeded: sub) : UInt32(truncatingIfNeeded: sub * 1000)
-        self.init(timestamp: CaptureTimestamp(seconds: Int64(header.ts.tv_sec), nanoseconds: ns),
+        self.init(timestamp: CaptureTimestamp(header, nanoseconds: nanoseconds),
                   linkType: linkType, data: bytes[...], originalLength: Int(header.len))
+    }
+}
+
+extension CaptureTimestamp {
+    /// A libpcap header's stamp (its `tv_usec` holds nanoseconds when the capture asked for them).
+    init(_ header: pcap_pkthdr, nanoseconds: Bool) {
+        let sub = Int64(header.ts.tv_usec)
+        self.init(seconds: Int64(header.ts.tv_sec),
+                  nanoseconds: nanoseconds ? UInt32(truncatingIfNeeded: sub) : UInt32(truncatingIfNeeded: sub * 1000))
+    }
+}
+
+extension Duration {
+    /// A `poll(2)` timeout: whole milliseconds, from 0 to Int32.max.
+    var pollMilliseconds: Int32 {
+        let (seconds, attoseconds) = components
+        return Int32(max(0, min(seconds * 1000 + attoseconds / 1_000_000_000_000_000, Int64(Int32.max))))
     }
 }

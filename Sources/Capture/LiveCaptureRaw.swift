@@ -32,9 +32,7 @@ extension LiveCapture {
                         let c = UnsafeMutableRawPointer(user).assumingMemoryBound(to: RawDrainContext.self).pointee
                         if let dumper = c.dumper { pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data) }
                         let h = header.pointee
-                        let sub = Int64(h.ts.tv_usec)
-                        let ns = c.nanoseconds ? UInt32(truncatingIfNeeded: sub) : UInt32(truncatingIfNeeded: sub * 1000)
-                        c.body(RawCapturedPacket(timestamp: CaptureTimestamp(seconds: Int64(h.ts.tv_sec), nanoseconds: ns),
+                        c.body(RawCapturedPacket(timestamp: CaptureTimestamp(h, nanoseconds: c.nanoseconds),
                                                  bytes: UnsafeRawBufferPointer(start: data, count: Int(h.caplen)),
                                                  originalLength: Int(h.len)))
                     }, user)

@@ -97,10 +97,8 @@ public final class SocketReceiver: @unchecked Sendable {
 
     public func waitForPackets(timeout: Duration) -> Bool {
         guard !sockets.isEmpty else { return false }
-        let (seconds, attoseconds) = timeout.components
-        let ms = Swift.max(0, Swift.min(seconds * 1000 + attoseconds / 1_000_000_000_000_000, Int64(Int32.max)))
         var fds = sockets.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-        return poll(&fds, nfds_t(fds.count), Int32(ms)) > 0
+        return poll(&fds, nfds_t(fds.count), timeout.pollMilliseconds) > 0
     }
 
     public var statistics: (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {

@@ -1,3 +1,4 @@
+import SystemSupport
 import CLabShims
 import Foundation
 #if canImport(Glibc)
@@ -49,8 +50,8 @@ struct LabLauncher {
             }
             // Until `ip netns exec` has entered the namespace, /proc/PID/net shows the host's.
             let procNet = "/proc/\(process.pid)/net"
-            if let inside = ProcessTable.namespaceIdentity("/proc/\(process.pid)/ns/net"),
-               let target = ProcessTable.namespaceIdentity(nsPath), inside == target, ready(procNet) {
+            if let inside = NamespaceIdentity(path: "/proc/\(process.pid)/ns/net"),
+               let target = NamespaceIdentity(path: nsPath), inside == target, ready(procNet) {
                 return
             }
             guard Date() < deadline else {

@@ -1,3 +1,4 @@
+import SystemSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -63,24 +64,17 @@ public enum ProcessTable {
 
     public static func isAlive(_ pid: Int32) -> Bool { startTime(of: pid) != nil }
 
-    /// The (device, inode) identifying a network namespace file or /proc/PID/ns/net.
-    static func namespaceIdentity(_ path: String) -> (UInt64, UInt64)? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return (UInt64(st.st_dev), UInt64(st.st_ino))
-    }
-
     /// Processes whose network namespace is one of `namespaces` (names in /run/netns),
     /// like `ip netns pids`, in one pass over /proc.
     public static func processes(inNamespaces namespaces: [String]) -> [String: [Int32]] {
-        var wanted: [String: (UInt64, UInt64)] = [:]
+        var wanted: [String: NamespaceIdentity] = [:]
         for ns in namespaces {
-            if let id = namespaceIdentity(LabStore.netnsDirectory + "/" + ns) { wanted[ns] = id }
+            if let id = NamespaceIdentity(path: LabStore.netnsDirectory + "/" + ns) { wanted[ns] = id }
         }
         var result: [String: [Int32]] = [:]
         guard !wanted.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return result }
         for entry in entries {
-            guard let pid = Int32(entry), pid != getpid(), let id = namespaceIdentity("/proc/\(entry)/ns/net") else { continue }
+            guard let pid = Int32(entry), pid != getpid(), let id = NamespaceIdentity(path: "/proc/\(entry)/ns/net") else { continue }
             for (ns, nsID) in wanted where nsID == id {
                 result[ns, default: []].append(pid)
             }

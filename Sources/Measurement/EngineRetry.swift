@@ -13,9 +13,8 @@ extension Engine {
     /// Asks again, on the same flow, for the hops each trace missed below where it ends
     /// (silent TTLs with answers beyond them): what an ICMP rate limit erases. Only when the
     /// verdict is a block whose location lacks a router (or is missing), and only the hops up
-    /// to where the device acts, or when the trigger trace is silent one hop before the device
-    /// where the control's router answers: a clean target, or a path with a router that never
-    /// sends ICMP, is not slowed.
+    /// to where the device acts: a clean target, or a path with a router that never sends
+    /// ICMP, is not slowed.
     func retryMissedHops(state: inout EngineState, bundle: inout EvidenceBundle?) throws {
         for round in 1...Self.retryRounds {
             // What the campaign's other items have learned since.
@@ -31,17 +30,9 @@ extension Engine {
             let profile = judged.genuine
             let control = PathLocalisation.bestControl(state.controlTraces, target: state.item.address, profile: profile)
             if let l = judged.location {
-                // The trigger probe one hop before the device drew nothing where the control's
-                // router there answers: the device may sit at that hop, its answer lost (a
-                // campaign at 64 in parallel once located a forged RST one hop too far).
-                if l.ttl > 1, let t = state.triggerTrace, t.responses(at: l.ttl - 1).isEmpty,
-                   control?.isAnswered(at: l.ttl - 1) == true {
-                    runs.append((EngineState.planKey(trigger: true, name: t.name), true, [l.ttl - 1]))
-                }
-                if l.address == nil || (l.before == nil && l.ttl > 1), let control {
-                    let wanted = Set([l.ttl, l.ttl - 1].filter { $0 >= 1 })
-                    runs.append((EngineState.planKey(trigger: false, name: control.name), false, Self.holes(control).filter(wanted.contains)))
-                }
+                guard l.address == nil || (l.before == nil && l.ttl > 1), let control else { return }
+                let wanted = Set([l.ttl, l.ttl - 1].filter { $0 >= 1 })
+                runs.append((EngineState.planKey(trigger: false, name: control.name), false, Self.holes(control).filter(wanted.contains)))
             } else {
                 for t in state.controlTraces { runs.append((EngineState.planKey(trigger: false, name: t.name), false, Self.holes(t))) }
                 if let t = state.triggerTrace { runs.append((EngineState.planKey(trigger: true, name: t.name), true, Self.holes(t))) }

@@ -1,3 +1,4 @@
+import SystemSupport
 import Foundation
 import Packets
 import ProbeSession
@@ -44,13 +45,8 @@ public enum ReservedRanges {
 
     /// Whether this process's network namespace is one of /run/netns's and not PID 1's.
     public static func insideNamedNamespace(netnsDirectory: String = "/run/netns") -> Bool {
-        var own = stat(), first = stat()
-        guard stat("/proc/self/ns/net", &own) == 0 else { return false }
-        if stat("/proc/1/ns/net", &first) == 0, first.st_ino == own.st_ino, first.st_dev == own.st_dev { return false }
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: netnsDirectory) else { return false }
-        return names.contains { name in
-            var s = stat()
-            return stat(netnsDirectory + "/" + name, &s) == 0 && s.st_ino == own.st_ino && s.st_dev == own.st_dev
-        }
+        guard let own = NamespaceIdentity(path: "/proc/self/ns/net"), NamespaceIdentity(path: "/proc/1/ns/net") != own,
+              let names = try? FileManager.default.contentsOfDirectory(atPath: netnsDirectory) else { return false }
+        return names.contains { NamespaceIdentity(path: netnsDirectory + "/" + $0) == own }
     }
 }

@@ -55,11 +55,7 @@ public enum RunClock {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
-    public static func realtime() -> CaptureTimestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return CaptureTimestamp(seconds: Int64(ts.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: ts.tv_nsec))
-    }
+    public static func realtime() -> CaptureTimestamp { CaptureTimestamp.now() }
 
     /// CLOCK_REALTIME in microseconds, mod 2^32 (the clock capture timestamps use).
     public static func realtimeMicros() -> UInt32 {

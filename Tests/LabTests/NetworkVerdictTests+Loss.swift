@@ -19,3 +19,28 @@ extension NetworkVerdictLabTests {
         }
     }
 }
+
+extension NetworkVerdictLabTests {
+    @Test("a time exceeded lost one hop before a port-wide RST block does not move its location: mid drops its first one for port 80 (u32, nth)")
+    func lostTimeExceededBeforeTheDevice() throws {
+        try Self.everywhere { f, label in
+            // mid (TTL 3) resets port 80 in FORWARD, so the device acts from TTL 4 (transit); the
+            // first time exceeded mid sends that quotes a segment to port 80 (the trigger trace's
+            // probe at TTL 3) is dropped. u32: the quoted TCP header's destination port.
+            let quotedPort80 = f.iptables == "iptables" ? "0>>22&0x3C@8>>22&0x3C@8&0xFFFF=80" : "88&0xFFFF=80"
+            let icmp = f.iptables == "iptables" ? ["-p", "icmp", "--icmp-type", "time-exceeded"] : ["-p", "icmpv6", "--icmpv6-type", "time-exceeded"]
+            try Self.node("mid", [f.iptables, "-A", "FORWARD", "-p", "tcp", "--dport", "80", "-j", "REJECT", "--reject-with", "tcp-reset"])
+            try Self.node("mid", [f.iptables, "-A", "OUTPUT"] + icmp + ["-m", "u32", "--u32", quotedPort80,
+                                  "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
+            let v = try Self.investigate(f.server)
+            let counters = try LabHarness.exec("mid", [f.iptables, "-L", "OUTPUT", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            try Self.node("mid", [f.iptables, "-F", "FORWARD"])
+            try Self.node("mid", [f.iptables, "-F", "OUTPUT"])
+            let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+            #expect(dropped == 1, "\(label): the time exceeded was not dropped once: \(counters)")
+            #expect(v["verdict"] as? String == "rst-injection" && Self.trigger(v) == "port", "\(label): \(v["summary"] ?? "")")
+            let l = try #require(Self.location(v), "\(label): no location")
+            #expect(l["ttl"] as? Int == 4 && l["address"] as? String == f.transit && l["before"] as? String == f.mid, "\(label): \(l)")
+        }
+    }
+}

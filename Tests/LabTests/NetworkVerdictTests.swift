@@ -146,74 +146,67 @@ struct NetworkVerdictLabTests {
         }
     }
 
-    @Test("a campaign over many hosts behind the same routers, default ICMP rate limits: every block located, no false block")
-    func campaignUnderRateLimits() throws {
-        let dir = "/tmp/cstest-net-campaign-\(getpid())"
+    /// Runs the investigate experiment as a campaign over `targets` (port 80) inside the lab,
+    /// after `setUp` built the scenario's rules, and returns the report's records.
+    static func campaign(_ tag: String, targets: [String], extra: [String] = [], setUp: () throws -> Void) throws -> [[String: Any]] {
+        let dir = "/tmp/cstest-net-\(tag)-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let blocked = (1...12).map { "198.18.21.\($0)" } + (1...4).map { "2001:db8:21::\($0)" }
-        let clean = (1...6).map { "198.18.20.\($0)" } + (1...2).map { "2001:db8:20::\($0)" }
         let list = dir + "/targets.txt"
-        try (blocked + clean).map { $0.contains(":") ? "[\($0)]:80" : "\($0):80" }.joined(separator: "\n")
+        try targets.map { $0.contains(":") ? "[\($0)]:80" : "\($0):80" }.joined(separator: "\n")
             .write(toFile: list, atomically: true, encoding: .utf8)
         let experiment = repositoryRoot.appendingPathComponent("Probes/experiments/investigate.yaml").path
-        try LabHarness.withLab(Self.scenario) {
-            try Self.node("mid", ["iptables", "-A", "FORWARD", "-d", "198.18.21.0/24", "-p", "tcp", "--dport", "80", "-j", "REJECT", "--reject-with", "tcp-reset"])
-            try Self.node("mid", ["ip6tables", "-A", "FORWARD", "-d", "2001:db8:21::/64", "-p", "tcp", "--dport", "80", "-j", "REJECT", "--reject-with", "tcp-reset"])
-            let run = Subprocess.run(["ip", "netns", "exec", Self.client, LabHarness.binary, "campaign", "run", experiment, "--targets", list,
-                                      "--db", dir + "/c.sqlite", "--allow-reserved", "--quiet"], timeout: 600)
+        var records: [[String: Any]] = []
+        try LabHarness.withLab(scenario) {
+            try setUp()
+            let run = Subprocess.run(["ip", "netns", "exec", client, LabHarness.binary, "campaign", "run", experiment, "--targets", list,
+                                      "--db", dir + "/c.sqlite", "--allow-reserved", "--quiet"] + extra, timeout: 600)
             try #require(run.status == 0, "campaign failed: \(run.stderr)")
             let report = try LabHarness.run(["campaign", "report", "--db", dir + "/c.sqlite", "--format", "json"])
-            var seen = 0
-            for line in report.stdout.split(separator: "\n") {
-                let v = try LabHarness.json(String(line))
-                let target = v["target"] as? String ?? ""
-                seen += 1
-                if blocked.contains(target) {
-                    let (mid, transit) = target.contains(":") ? ("2001:db8:2::2", "2001:db8:3::2") : ("198.18.2.2", "198.18.3.2")
-                    #expect(v["verdict"] as? String == "rst-injection" && Self.trigger(v) == "port", "\(target): \(v["summary"] ?? "")")
-                    let l = Self.location(v)
-                    #expect(l?["ttl"] as? Int == 4 && l?["address"] as? String == transit && l?["before"] as? String == mid,
-                            "\(target): \(String(describing: l))")
-                } else {
-                    #expect(v["verdict"] as? String == "reachable" && v["blocked"] as? Bool == false, "\(target): \(v["summary"] ?? "")")
-                }
-            }
-            #expect(seen == blocked.count + clean.count)
+            records = try report.stdout.split(separator: "\n").map { try LabHarness.json(String($0)) }
         }
+        return records
+    }
+
+    @Test("a campaign over many hosts behind the same routers, default ICMP rate limits: every block located, no false block")
+    func campaignUnderRateLimits() throws {
+        let blocked = (1...12).map { "198.18.21.\($0)" } + (1...4).map { "2001:db8:21::\($0)" }
+        let clean = (1...6).map { "198.18.20.\($0)" } + (1...2).map { "2001:db8:20::\($0)" }
+        let records = try Self.campaign("campaign", targets: blocked + clean) {
+            try Self.node("mid", ["iptables", "-A", "FORWARD", "-d", "198.18.21.0/24", "-p", "tcp", "--dport", "80", "-j", "REJECT", "--reject-with", "tcp-reset"])
+            try Self.node("mid", ["ip6tables", "-A", "FORWARD", "-d", "2001:db8:21::/64", "-p", "tcp", "--dport", "80", "-j", "REJECT", "--reject-with", "tcp-reset"])
+        }
+        for v in records {
+            let target = v["target"] as? String ?? ""
+            if blocked.contains(target) {
+                let (mid, transit) = target.contains(":") ? ("2001:db8:2::2", "2001:db8:3::2") : ("198.18.2.2", "198.18.3.2")
+                #expect(v["verdict"] as? String == "rst-injection" && Self.trigger(v) == "port", "\(target): \(v["summary"] ?? "")")
+                let l = Self.location(v)
+                #expect(l?["ttl"] as? Int == 4 && l?["address"] as? String == transit && l?["before"] as? String == mid,
+                        "\(target): \(String(describing: l))")
+            } else {
+                #expect(v["verdict"] as? String == "reachable" && v["blocked"] as? Bool == false, "\(target): \(v["summary"] ?? "")")
+            }
+        }
+        #expect(records.count == blocked.count + clean.count)
     }
 
     @Test("a campaign gives silent targets up early only as unreachable, never a block: iptables DROP on mid, IPv4 and IPv6")
     func campaignSilenceIsNotABlock() throws {
-        let dir = "/tmp/cstest-net-silent-\(getpid())"
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let silent = (50...53).map { "198.18.21.\($0)" } + (50...51).map { "2001:db8:21::\($0)" }
         let clean = (1...8).map { "198.18.20.\($0)" } + (1...4).map { "2001:db8:20::\($0)" }
-        let list = dir + "/targets.txt"
-        try (clean + silent).map { $0.contains(":") ? "[\($0)]:80" : "\($0):80" }.joined(separator: "\n")
-            .write(toFile: list, atomically: true, encoding: .utf8)
-        let experiment = repositoryRoot.appendingPathComponent("Probes/experiments/investigate.yaml").path
-        try LabHarness.withLab(Self.scenario) {
+        let records = try Self.campaign("silent", targets: clean + silent, extra: ["--rate", "max"]) {
             for target in silent {
                 try Self.node("mid", [target.contains(":") ? "ip6tables" : "iptables", "-A", "FORWARD", "-d", target, "-j", "DROP"])
             }
-            let run = Subprocess.run(["ip", "netns", "exec", Self.client, LabHarness.binary, "campaign", "run", experiment, "--targets", list,
-                                      "--db", dir + "/c.sqlite", "--allow-reserved", "--quiet", "--rate", "max"], timeout: 600)
-            try #require(run.status == 0, "campaign failed: \(run.stderr)")
-            let report = try LabHarness.run(["campaign", "report", "--db", dir + "/c.sqlite", "--format", "json"])
-            var seen = 0
-            for line in report.stdout.split(separator: "\n") {
-                let v = try LabHarness.json(String(line))
-                let target = v["target"] as? String ?? ""
-                seen += 1
-                let expected = silent.contains(target) ? "unreachable" : "reachable"
-                #expect(v["verdict"] as? String == expected && v["blocked"] as? Bool == false, "\(target): \(v["summary"] ?? "")")
-            }
-            #expect(seen == silent.count + clean.count)
         }
+        for v in records {
+            let target = v["target"] as? String ?? ""
+            let expected = silent.contains(target) ? "unreachable" : "reachable"
+            #expect(v["verdict"] as? String == expected && v["blocked"] as? Bool == false, "\(target): \(v["summary"] ?? "")")
+        }
+        #expect(records.count == silent.count + clean.count)
     }
 
     @Test("silence with the agent on the target's address answering over HTTPS: a drop, located where the silence begins")
