@@ -63,7 +63,15 @@ struct OneEngineLabTests {
                 let single = try LabHarness.json(r.stdout)
                 let campaign = try #require(fromCampaign["\(target) \(port)"], "no campaign verdict for \(target) port \(port)")
                 #expect(single["verdict"] as? String == verdict, "\(target) port \(port): \(single["summary"] ?? "")")
-                #expect(Self.essence(campaign) == Self.essence(single), "\(target) port \(port)")
+                // A campaign may give a silent target up before a router's late unreachable
+                // (Docs/verdicts.md, "Silent targets in a campaign"): then `unreachable` where
+                // investigate, which always waits, says `host-down`, and the summary says so.
+                let cut = (campaign["summary"] as? String ?? "").contains("not waited on for a router's late unreachable")
+                if cut, campaign["verdict"] as? String == "unreachable", single["verdict"] as? String == "host-down" {
+                    #expect(campaign["blocked"] as? Bool == false, "\(target) port \(port)")
+                } else {
+                    #expect(Self.essence(campaign) == Self.essence(single), "\(target) port \(port)")
+                }
             }
         }
     }
