@@ -7,7 +7,10 @@
 #         namespace that listens on port 80 for all of them (SYN-ACKs).
 # For each run: whole-process wall time, peak RSS, the tool's own send rate, answers it
 # matched and what its capture dropped.
-# Usage: scripts/bench-sweep.sh [ROUNDS] [flood|sweep|both]   (default 3 both). Needs root.
+#  census the same network, 4,096 addresses (198.18.0.0/20): `sweep`, then a campaign of
+#         Probes/campaigns/census.yaml (an echo and a SYN each) at --rate max with items'
+#         first runs shared and with each item making its own (--openings alone).
+# Usage: scripts/bench-sweep.sh [ROUNDS] [flood|sweep|both|census]   (default 3 both). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -130,9 +133,24 @@ if [ "$which" = flood ] || [ "$which" = both ]; then
   done
 fi
 
-if [ "$which" = sweep ] || [ "$which" = both ]; then
+campaign_run() {   # campaign_run HOW TARGETS: one census campaign, --openings HOW
+  printf '%s\n' "$2" > "$work/census.txt"
+  rm -f "$work/census.sqlite"
+  measure "campaign --openings $1:" ip netns exec csb-p "$cs" campaign run Probes/campaigns/census.yaml --targets "$work/census.txt" \
+    --db "$work/census.sqlite" --allow-reserved --quiet --rate max --seed 1 --openings "$1"
+  "$cs" campaign status --db "$work/census.sqlite" --json | python3 -c "
+import json, sys
+s = json.load(sys.stdin)
+print(f\"; {s['done']} items, {s['probes_sent']} probes, verdicts {dict(sorted(s['verdicts'].items()))}\")"
+}
+
+if [ "$which" = sweep ] || [ "$which" = both ] || [ "$which" = census ]; then
   echo
-  echo "== 32,768-address sweep (198.18.0.0/17, one SYN each) through 4 routers to a listener, $rounds rounds"
+  if [ "$which" = census ]; then
+    echo "== 4,096-address census (198.18.0.0/20): sweep, then campaigns (an echo and a SYN each) through 4 routers to a listener, $rounds rounds"
+  else
+    echo "== 32,768-address sweep (198.18.0.0/17, one SYN each) through 4 routers to a listener, $rounds rounds"
+  fi
   build csb-r1 csb-r2 csb-r3 csb-r4
   ip netns exec csb-s python3 -c '
 import socket, time
@@ -143,8 +161,14 @@ s.bind(("0.0.0.0", 80)); s.listen(65535); time.sleep(3600)' &
   prime
   for r in $(seq 1 "$rounds"); do
     echo "-- round $r"
-    ours 198.18.0.0/17
-    zmap_run 1 198.18.0.0/17
-    masscan_run 198.18.0.0/17
+    if [ "$which" = census ]; then
+      ours 198.18.0.0/20
+      campaign_run shared 198.18.0.0/20
+      campaign_run alone 198.18.0.0/20
+    else
+      ours 198.18.0.0/17
+      zmap_run 1 198.18.0.0/17
+      masscan_run 198.18.0.0/17
+    fi
   done
 fi

@@ -131,7 +131,8 @@ public struct CampaignExecution {
         }
         let runner = CampaignRunner(store: store, script: script, pacing: pacing, sessionID: session,
                                     evidenceDirectory: overrides.evidenceDirectory, asn: script.analyses.contains(.asn) ? database : nil,
-                                    progress: ProgressDisplay(quiet: quiet), softwareVersion: softwareVersion, seed: seed)
+                                    progress: ProgressDisplay(quiet: quiet), softwareVersion: softwareVersion, seed: seed,
+                                    sharedOpenings: overrides.sharedOpenings)
         let summary = try runner.run(unfinished)
         if let failure = summary.storeFailure {
             try? store.endSession(session, outcome: "store-failed", at: Date())

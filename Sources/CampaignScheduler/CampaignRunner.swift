@@ -29,6 +29,8 @@ struct CampaignRunner {
     let softwareVersion: String
     /// The campaign's seed: each item's identifiers are drawn from it and the item's id.
     let seed: UInt64
+    /// Items' first runs go out together (`CampaignOpenings`).
+    var sharedOpenings = true
 
     struct Summary {
         var finished: Int
@@ -69,7 +71,9 @@ struct CampaignRunner {
         // Progress is this vantage's: other vantages of the campaign measure the same items.
         let mine = status.vantages.first { $0.vantage.id == store.vantage.id }
         let doneBefore = mine?.done ?? status.done
-        let spacing = ItemSpacing(keys: items.map { "\($0.address) \($0.port)" }, holdoff: .seconds(pacing.holdoffSeconds))
+        let keys = items.map { "\($0.address) \($0.port)" }
+        let shareable = sharedOpenings ? CampaignOpenings.shareable(keys) : keys.map { _ in false }
+        let spacing = ItemSpacing(keys: keys, holdoff: .seconds(pacing.holdoffSeconds), pending: items.indices.filter { !shareable[$0] })
         let shared = Shared(spacing: spacing, done: doneBefore, verdicts: mine?.verdictCounts ?? status.verdictCounts)
         let pacer = SharedPacer(rate: pacing.rate)
         let start = ContinuousClock.now
@@ -80,23 +84,40 @@ struct CampaignRunner {
         let context = ItemContext(store: store, script: script, sessionID: sessionID, pacer: pacer,
                                   evidenceDirectory: evidenceDirectory, asn: asn, interrupted: interrupted,
                                   softwareVersion: softwareVersion, seed: seed, health: health)
+        // Chunks that keep every worker busy while the next one is sent, and spread a late
+        // unreachable's wait over many items.
+        let openings = CampaignOpenings(chunk: min(1024, max(64, 16 * workers)))
+        let sharedIndices = items.indices.filter { shareable[$0] }
+        if sharedIndices.isEmpty { openings.finishEmpty() } else { try openings.start(sharedIndices, items: items, context: context) }
         for n in 0..<workers {
             group.enter()
             do {
                 try startThread(named: "campaign-\(n)", stackSize: 4 << 20) {
                     defer { group.leave() }
                     while !interrupted() {
-                        let pick = shared.state.withLock { s in s.spacing.take(at: .now) }
                         let index: Int
-                        switch pick {
-                        case .finished: return
-                        case .wait(let d):
-                            let c = min(d, .milliseconds(200)).components
-                            Thread.sleep(forTimeInterval: Double(c.seconds) + Double(c.attoseconds) / 1e18)
-                            continue
-                        case .item(let i): index = i
+                        var opening: OpeningRun?
+                        var route: RouteInfo?
+                        let ready = openings.take()
+                        if case .item(let i, let run, let r) = ready {
+                            index = i
+                            opening = run
+                            route = r
+                        } else {
+                            let pick = shared.state.withLock { s in s.spacing.take(at: .now) }
+                            switch pick {
+                            case .finished:
+                                if case .finished = ready { return }
+                                Thread.sleep(forTimeInterval: 0.001)   // the next opening comes soon
+                                continue
+                            case .wait(let d):
+                                let c = min(d, ready.isWait ? .milliseconds(2) : .milliseconds(200)).components
+                                Thread.sleep(forTimeInterval: Double(c.seconds) + Double(c.attoseconds) / 1e18)
+                                continue
+                            case .item(let i): index = i
+                            }
                         }
-                        let outcome = Self.measure(items[index], context)
+                        let outcome = Self.measure(items[index], context, opening: opening, route: route)
                         shared.state.withLock { s in
                             var holdOff = false
                             if case .recorded(_, let blocked) = outcome { holdOff = blocked }
@@ -161,7 +182,25 @@ struct CampaignRunner {
     }
 
     /// One item, start to store. Never throws: a failure is recorded and the item stays unfinished.
-    private static func measure(_ stored: StoredItem, _ c: ItemContext) -> ItemOutcome {
+    /// How every run of the campaign's items sends and waits. One ring per item in flight:
+    /// 4 MiB each keeps 256 parallel items at 1 GiB.
+    static func settings(_ c: ItemContext) -> RunSettings {
+        var settings = RunSettings(rate: nil, timeout: .milliseconds(c.script.pacing.timeoutMilliseconds))
+        settings.reuseCaptures = true
+        return settings
+    }
+
+    /// An item's engine, sharing what the campaign learns.
+    static func engine(route: RouteInfo, network: any ProbeNetwork, context c: ItemContext, evidence: String? = nil) -> Engine {
+        var engine = Engine(script: c.script, network: network, source: route.source, evidence: evidence != nil,
+                            evidencePath: evidence, softwareVersion: c.softwareVersion)
+        engine.knowledge = c.knowledge
+        engine.timing = c.timing
+        return engine
+    }
+
+    /// `route`: the one the item's opening was built for (nil: looked up now).
+    private static func measure(_ stored: StoredItem, _ c: ItemContext, opening: OpeningRun?, route known: RouteInfo?) -> ItemOutcome {
         let (store, sessionID) = (c.store, c.sessionID)
         let started = Date()
         func fail(_ message: String) -> ItemOutcome {
@@ -175,18 +214,14 @@ struct CampaignRunner {
             return fail("the store holds a malformed item (\(stored.address) \(stored.port))")
         }
         let route: RouteInfo
-        do { route = try Routing.route(to: address) } catch { return fail(error.description) }
+        if let known { route = known } else {
+            do { route = try Routing.route(to: address) } catch { return fail(error.description) }
+        }
         let item = MeasurementItem(id: stored.id, address: address, name: stored.name, port: port)
         let evidence = c.evidenceDirectory.map { $0 + "/" + Self.fileName(stored.id, address, port) }
-        // One ring per item in flight: 4 MiB each keeps 256 parallel items at 1 GiB.
-        var settings = RunSettings(rate: nil, timeout: .milliseconds(c.script.pacing.timeoutMilliseconds))
-        settings.reuseCaptures = true
-        let network = LiveNetwork(route: route, settings: settings,
-                                  sharedPacer: c.pacer, captureBufferBytes: 4 << 20, shouldStop: c.interrupted)
-        var engine = Engine(script: c.script, network: network, source: route.source, evidence: evidence != nil,
-                            evidencePath: evidence, softwareVersion: c.softwareVersion)
-        engine.knowledge = c.knowledge
-        engine.timing = c.timing
+        let live = LiveNetwork(route: route, settings: settings(c), sharedPacer: c.pacer, captureBufferBytes: 4 << 20, shouldStop: c.interrupted)
+        let network: any ProbeNetwork = opening.map { OpeningNetwork(base: live, opening: $0) } ?? live
+        let engine = engine(route: route, network: network, context: c, evidence: evidence)
         let outcome: Engine.Outcome
         do { outcome = try engine.measure(item, ids: IdentifierSource(seed: itemSeed(c.seed, stored.id))) } catch is Engine.Interrupted {
             return .abandoned

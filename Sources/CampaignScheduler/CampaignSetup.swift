@@ -49,6 +49,8 @@ public struct PacingOverrides: Sendable {
     public var rate: String?
     public var parallel: Int?
     public var evidenceDirectory: String?
+    /// Items' first runs go out together (`CampaignOpenings`); false: each item makes its own.
+    public var sharedOpenings = true
 
     public init(rate: String? = nil, parallel: Int? = nil, evidenceDirectory: String? = nil) {
         self.rate = rate

@@ -19,10 +19,11 @@ struct ItemSpacing {
     private(set) var busy: Set<String> = []
     private(set) var heldUntil: [String: ContinuousClock.Instant] = [:]
 
-    init(keys: [String], holdoff: Duration) {
+    /// `pending`: the indices to hand out, in run order (default: all).
+    init(keys: [String], holdoff: Duration, pending: [Int]? = nil) {
         self.keys = keys
         self.holdoff = holdoff
-        pending = Array(keys.indices)
+        self.pending = pending ?? Array(keys.indices)
     }
 
     mutating func take(at now: ContinuousClock.Instant) -> Pick {

@@ -4,17 +4,49 @@ import Packets
 import ProbeSession
 import Probing
 
+/// A batch's probes and what each is for, before they are sent.
+struct BatchPlan {
+    var probes: [Probe] = []
+    var echoes: [Int] = []
+    var trials: [Int: SYNTrialShape] = [:]
+    var datagrams: [Int] = []
+    var traces: [(name: String, trigger: Bool, probes: [Probe], plan: TracePlan)] = []
+
+    /// The full-TTL probes, each answered once the run can settle.
+    var singles: [Int] { echoes + trials.keys.sorted() + datagrams }
+}
+
 extension Engine {
     /// One paced run of a batch's probes, its answers filed into `state`.
     func runBatch(_ steps: [ScriptStep], state: inout EngineState, bundle: inout EvidenceBundle?) throws {
+        let plan = try planBatch(steps, state: &state)
+        guard !plan.probes.isEmpty else { return }
+        let singles = plan.singles
+        let traceProbes = plan.traces.map(\.probes)
+        let destination = state.item.address
+        let allProbes = plan.probes
+        // Full-TTL probes, or the item's first run, are what a late host unreachable answers;
+        // a later batch of traces only (the location of a silence already judged) need not wait.
+        let waitsForLateUnreachable = !singles.isEmpty || state.sent == 0
+        let result = try measuredRun(plan.probes, singles: singles, part: "batch", state: &state, bundle: &bundle, waitsForLateUnreachable: waitsForLateUnreachable,
+                                     settled: { c in
+            singles.allSatisfy { !c.answers(for: $0).isEmpty }
+                && traceProbes.allSatisfy { t in TraceAssembler.isSettled(probes: t, answers: { c.answers(for: $0) }, destination: destination) }
+        }, quiet: { c in Self.quiet(allProbes, destination: destination, answers: { c.answers(for: $0) }) })
+        fileBatch(plan, result: result, state: &state)
+    }
+
+    /// Nothing from the host, no router saying why, no loop: a run worth waiting on for a late unreachable.
+    static func quiet(_ probes: [Probe], destination: IPAddress, answers: (Int) -> [Answer]) -> Bool {
+        !probes.contains { p in answers(p.index).contains { a in decisive(a, probe: p, destination: destination) } }
+    }
+
+    /// Builds a batch's probes from the item's identifiers (the same state builds the same probes).
+    func planBatch(_ steps: [ScriptStep], state: inout EngineState) throws -> BatchPlan {
         let item = state.item
         let builder: ProbeBuilder
         do { builder = try ProbeBuilder(source: source, destination: item.address) } catch { throw MeasurementError("\(error)") }
-        var probes: [Probe] = []
-        var echoes: [Int] = []
-        var trials: [Int: SYNTrialShape] = [:]
-        var datagrams: [Int] = []
-        var traces: [(name: String, trigger: Bool, probes: [Probe], plan: TracePlan)] = []
+        var plan = BatchPlan()
         let repeats = script.repetitions
         do {
             for step in steps {
@@ -22,9 +54,9 @@ extension Engine {
                 case .echo(let count):
                     let id: UInt16 = state.ids.next()
                     for i in 0..<(count * repeats) {
-                        echoes.append(probes.count)
-                        probes.append(try builder.icmpEcho(index: probes.count, identifier: id, sequence: UInt16(i + 1), payloadSize: 56,
-                                                           ttl: 64, ipID: state.ids.next(), label: "echo #\(i)"))
+                        plan.echoes.append(plan.probes.count)
+                        plan.probes.append(try builder.icmpEcho(index: plan.probes.count, identifier: id, sequence: UInt16(i + 1), payloadSize: 56,
+                                                                ttl: 64, ipID: state.ids.next(), label: "echo #\(i)"))
                     }
                 case .syn(let s):
                     let shapes = SYNTrialShape.trials(variants: s.variants, padding: s.pad, ipv6: item.isIPv6)
@@ -34,10 +66,10 @@ extension Engine {
                     }
                     for _ in 0..<repeats {
                         for (shape, port) in list {
-                            trials[probes.count] = shape
-                            probes.append(try builder.tcp(index: probes.count, shape: shape.shape, sourcePort: state.ports.next(),
-                                                          destinationPort: port, sequence: state.ids.next(), ttl: 64,
-                                                          ipID: state.ids.next(), label: "syn \(shape.name) port \(port)"))
+                            plan.trials[plan.probes.count] = shape
+                            plan.probes.append(try builder.tcp(index: plan.probes.count, shape: shape.shape, sourcePort: state.ports.next(),
+                                                               destinationPort: port, sequence: state.ids.next(), ttl: 64,
+                                                               ipID: state.ids.next(), label: "syn \(shape.name) port \(port)"))
                         }
                     }
                 case .datagram(let d):
@@ -45,14 +77,14 @@ extension Engine {
                         throw MeasurementError("the probe kind '\(d.kind)' is not in this build's table")
                     }
                     for _ in 0..<(d.count * repeats) {
-                        datagrams.append(probes.count)
-                        probes.append(try ProbeKinds.datagramProbe(kind, builder: builder, index: probes.count, sourcePort: state.ports.next(),
-                                                                   ipID: state.ids.next(), arguments: arguments, random: &state.ids))
+                        plan.datagrams.append(plan.probes.count)
+                        plan.probes.append(try ProbeKinds.datagramProbe(kind, builder: builder, index: plan.probes.count, sourcePort: state.ports.next(),
+                                                                        ipID: state.ids.next(), arguments: arguments, random: &state.ids))
                     }
                 case .trace(let t):
-                    guard let trace = try plannedTrace(t, state: &state, start: probes.count) else { continue }
-                    probes += trace.probes
-                    traces.append(trace)
+                    guard let trace = try plannedTrace(t, state: &state, start: plan.probes.count) else { continue }
+                    plan.probes += trace.probes
+                    plan.traces.append(trace)
                 case .payload, .fetch, .transfer:
                     break
                 }
@@ -62,33 +94,23 @@ extension Engine {
         } catch {
             throw MeasurementError("\(error)")
         }
-        guard !probes.isEmpty else { return }
-        let singles = echoes + trials.keys.sorted() + datagrams
-        let traceProbes = traces.map(\.probes)
-        let destination = item.address
-        let allProbes = probes
-        // Full-TTL probes, or the item's first run, are what a late host unreachable answers;
-        // a later batch of traces only (the location of a silence already judged) need not wait.
-        let waitsForLateUnreachable = !singles.isEmpty || state.sent == 0
-        let result = try measuredRun(probes, singles: singles, part: "batch", state: &state, bundle: &bundle, waitsForLateUnreachable: waitsForLateUnreachable,
-                                     settled: { c in
-            singles.allSatisfy { !c.answers(for: $0).isEmpty }
-                && traceProbes.allSatisfy { t in TraceAssembler.isSettled(probes: t, answers: { c.answers(for: $0) }, destination: destination) }
-        }, quiet: { c in
-            // Nothing from the host, no router saying why, no loop: wait for a late unreachable.
-            !allProbes.contains { p in c.answers(for: p.index).contains { a in Self.decisive(a, probe: p, destination: destination) } }
-        })
+        return plan
+    }
+
+    /// Files a batch's answers into `state`.
+    func fileBatch(_ plan: BatchPlan, result: CorrelatedRunResult, state: inout EngineState) {
+        let probes = plan.probes
         for p in probes { for a in result.answers(for: p.index) { state.answers.append((p, a)) } }
-        state.echoes += echoes.flatMap { result.answers(for: $0) }
-        state.echoProbes += echoes.map { (probes[$0], result.answers(for: $0)) }
-        state.trials += trials.keys.sorted().compactMap { i in
-            trials[i].map { SYNTrial(shape: $0, probe: probes[i], answers: result.answers(for: i)) }
+        state.echoes += plan.echoes.flatMap { result.answers(for: $0) }
+        state.echoProbes += plan.echoes.map { (probes[$0], result.answers(for: $0)) }
+        state.trials += plan.trials.keys.sorted().compactMap { i in
+            plan.trials[i].map { SYNTrial(shape: $0, probe: probes[i], answers: result.answers(for: i)) }
         }
-        state.datagrams += datagrams.map { DatagramTrial(probe: probes[$0], answers: result.answers(for: $0)) }
-        for t in traces {
+        state.datagrams += plan.datagrams.map { DatagramTrial(probe: probes[$0], answers: result.answers(for: $0)) }
+        for t in plan.traces {
             let run = TraceRun(name: t.name, probes: t.probes,
                                answers: Dictionary(uniqueKeysWithValues: t.probes.map { ($0.index, result.answers(for: $0.index)) }),
-                               destination: item.address)
+                               destination: state.item.address)
             if t.trigger { state.triggerTrace = run } else { state.controlTraces.append(run) }
             state.tracePlans[EngineState.planKey(trigger: t.trigger, name: t.name)] = t.plan
             // Shared at once: parallel items fill their missed hops from it sooner.

@@ -48,12 +48,14 @@ struct EngineState {
     }
 
     /// Whether a step belongs to this item's transport.
-    func applies(_ step: ScriptStep) -> Bool {
+    func applies(_ step: ScriptStep) -> Bool { Self.applies(step, isTCP: item.isTCP) }
+
+    static func applies(_ step: ScriptStep, isTCP: Bool) -> Bool {
         switch step {
         case .echo: return true
-        case .syn, .payload, .fetch, .transfer: return item.isTCP
-        case .datagram: return !item.isTCP
-        case .trace(let t): return t.method == .icmp || (t.method == .tcp) == item.isTCP
+        case .syn, .payload, .fetch, .transfer: return isTCP
+        case .datagram: return !isTCP
+        case .trace(let t): return t.method == .icmp || (t.method == .tcp) == isTCP
         }
     }
 

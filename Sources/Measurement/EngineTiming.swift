@@ -36,7 +36,7 @@ extension Engine {
         let s = result.statistics
         if s.captureDropped > 0 { return "the capture dropped \(s.captureDropped) packets" }
         if s.sendErrors > 0 { return "\(s.sendErrors) probes were not sent" }
-        guard !s.endedEarly, timeout < network.maximumWait else { return nil }
+        guard !s.endedEarly, !s.fullWait, timeout < network.maximumWait else { return nil }
         let answers = result.probes.flatMap { result.answers(for: $0.index) }
         if singles.contains(where: { result.answers(for: $0).isEmpty }),
            heardBefore || answers.contains(where: { Self.fromHost($0, destination) }) {
@@ -74,7 +74,9 @@ extension Engine {
                 continue
             }
             state.captureDropped += Int(result.statistics.captureDropped)
-            if waitsForLateUnreachable && wait.cutsSilence && quiet(result.correlator) { state.waitCut = true }
+            if waitsForLateUnreachable && wait.cutsSilence && !result.statistics.waitedForSilence && quiet(result.correlator) {
+                state.waitCut = true
+            }
             return result
         }
         preconditionFailure("the loop returns on its last attempt")

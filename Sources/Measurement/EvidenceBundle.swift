@@ -69,6 +69,15 @@ public struct EvidenceBundle: Sendable {
 
 /// `date` in UTC, formatted with a DateFormatter pattern.
 public func utcText(_ date: Date, format: String) -> String {
+    // The two formats every item writes, without a DateFormatter: building one per item
+    // (ICU's locale data) was a fifth of a campaign's CPU.
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var t = tm()
+    if (format == "yyyy-MM-dd HH:mm:ss" || format == "yyyyMMdd'T'HHmmss'Z'"), gmtime_r(&seconds, &t) != nil {
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let (y, mo, d, h, mi, se) = ("\(t.tm_year + 1900)", two(t.tm_mon + 1), two(t.tm_mday), two(t.tm_hour), two(t.tm_min), two(t.tm_sec))
+        return format.hasPrefix("yyyy-") ? "\(y)-\(mo)-\(d) \(h):\(mi):\(se)" : "\(y)\(mo)\(d)T\(h)\(mi)\(se)Z"
+    }
     let f = DateFormatter()
     f.locale = Locale(identifier: "en_US_POSIX")
     f.timeZone = TimeZone(identifier: "UTC")

@@ -28,7 +28,8 @@ public enum ProbeRun {
     public static func run(packets: [[UInt8]], configuration: RunConfiguration,
                            onSent: (Int, CaptureTimestamp) -> Void,
                            onPacket: (CapturedPacket) -> Bool,
-                           quiet: (() -> Bool)? = nil) throws(ProbeSessionError) -> RunStatistics
+                           quiet: (() -> Bool)? = nil,
+                           dropsSoFar: ((@escaping () -> UInt32) -> Void)? = nil) throws(ProbeSessionError) -> RunStatistics
     {
         // The sockets open before the capture only so a missing privilege is reported the
         // same way whichever is refused; nothing is sent before the capture is open.
@@ -43,6 +44,8 @@ public enum ProbeRun {
             if configuration.reuseCapture, let live = capture as? LiveCapture { CapturePool.shared.give(live) } else { capture.close() }
         }
 
+        // What the capture has dropped so far, for a caller that hands answers on mid-run (valid until it returns).
+        dropsSoFar? { capture.statistics?.dropped ?? 0 }
         var stats = RunStatistics()
         var settled = false
         var readFailure: LiveCaptureError?
@@ -151,6 +154,7 @@ public enum ProbeRun {
             var left = deadline - RunClock.monotonic()
             if left <= 0, let silenceDeadline, silenceDeadline > deadline, quiet?() == true {
                 deadline = silenceDeadline
+                stats.waitedForSilence = true
                 left = deadline - RunClock.monotonic()
             }
             if left <= 0 { break }

@@ -92,6 +92,11 @@ public struct RunStatistics: Hashable, Sendable {
     public var sendRetries: Int
     /// The first send error, e.g. "probe 3 to 198.18.1.2: sendto failed: Operation not permitted".
     public var firstSendError: String?
+    /// True when the run waited on past its timeout for a router's late unreachable (`quiet`).
+    public var waitedForSilence = false
+    /// True when the run waited its whole timeout after the probes whatever the caller asked
+    /// (a campaign's shared opening run, `SharedOpening`): no shorter wait to distrust.
+    public var fullWait = false
 
     public init(sent: Int = 0, captured: Int = 0, captureDropped: UInt32 = 0, sendErrors: Int = 0,
                 durationSeconds: Double = 0, sendingSeconds: Double = 0, endedEarly: Bool = false, sendRetries: Int = 0,

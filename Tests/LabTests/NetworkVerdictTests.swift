@@ -148,7 +148,8 @@ struct NetworkVerdictLabTests {
 
     /// Runs the investigate experiment as a campaign over `targets` (port 80) inside the lab,
     /// after `setUp` built the scenario's rules, and returns the report's records.
-    static func campaign(_ tag: String, targets: [String], extra: [String] = [], setUp: () throws -> Void) throws -> [[String: Any]] {
+    static func campaign(_ tag: String, targets: [String], script: String = "Probes/experiments/investigate.yaml", extra: [String] = [],
+                         setUp: () throws -> Void) throws -> [[String: Any]] {
         let dir = "/tmp/cstest-net-\(tag)-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -156,7 +157,7 @@ struct NetworkVerdictLabTests {
         let list = dir + "/targets.txt"
         try targets.map { $0.contains(":") ? "[\($0)]:80" : "\($0):80" }.joined(separator: "\n")
             .write(toFile: list, atomically: true, encoding: .utf8)
-        let experiment = repositoryRoot.appendingPathComponent("Probes/experiments/investigate.yaml").path
+        let experiment = repositoryRoot.appendingPathComponent(script).path
         var records: [[String: Any]] = []
         try LabHarness.withLab(scenario) {
             try setUp()

@@ -31,6 +31,10 @@ struct CampaignPacingOptions: ParsableArguments {
     @Option(name: .customLong("evidence-dir"), help: "Also write each target's packets to DIR/ADDRESS-PORT.pcapng (the store keeps every answer either way).")
     var evidenceDirectory: String?
 
+    @Option(help: ArgumentHelp("How items' first runs go out: `shared` (one run for many items, the default) or `alone` (one run per item).",
+                               valueName: "how"))
+    var openings: String = "shared"
+
     @Flag(help: "Print the final status as JSON (as `campaign status --json`).")
     var json = false
 
@@ -42,9 +46,14 @@ struct CampaignPacingOptions: ParsableArguments {
             throw ValidationError("--rate must be a number of probes per second (0.001 to 1000000) or `max`")
         }
         if let parallel, !(1...256).contains(parallel) { throw ValidationError("--parallel must be 1 to 256") }
+        if openings != "shared" && openings != "alone" { throw ValidationError("--openings must be `shared` or `alone`") }
     }
 
-    var overrides: PacingOverrides { PacingOverrides(rate: rate, parallel: parallel, evidenceDirectory: evidenceDirectory) }
+    var overrides: PacingOverrides {
+        var o = PacingOverrides(rate: rate, parallel: parallel, evidenceDirectory: evidenceDirectory)
+        o.sharedOpenings = openings == "shared"
+        return o
+    }
 
     /// Runs a session and prints its status; an interrupted or incomplete session exits non-zero.
     func execute(_ execution: CampaignExecution, into out: inout StandardOutput) throws {
