@@ -240,7 +240,7 @@ let package = Package(
         .testTarget(name: "YAMLReadingTests", dependencies: ["YAMLReading", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CampaignsTests", dependencies: ["TestSupport", "ChildProcess", "Campaigns", "Packets", "Probing"]),
         .testTarget(name: "ProbeSessionTests", dependencies: ["TestSupport", "ChildProcess", "Packets", "Capture", "Sockets", "Probing", "ProbeSession"]),
-        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "CampaignScheduler", "Campaigns", "Packets", "JSONSupport", "Analysis", "ProbeSession", "Probing", "Records"], exclude: ["Fixtures"]),
+        .testTarget(name: "MeasurementTests", dependencies: ["TestSupport", "Sockets", "Measurement", "CampaignScheduler", "Campaigns", "Packets", "JSONSupport", "Analysis", "ProbeSession", "Probing", "Records"], exclude: ["Fixtures"]),
         .testTarget(name: "FuzzHarnessTests", dependencies: ["FuzzHarnesses"]),
         .testTarget(name: "CampaignStoreTests", dependencies: ["TestSupport", "ChildProcess", "CampaignStore", "Records", "JSONSupport"]),
         .testTarget(

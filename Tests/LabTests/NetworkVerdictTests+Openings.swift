@@ -37,8 +37,22 @@ extension NetworkVerdictLabTests {
                 try Self.node("mid", how)
             }
         }
+        let evidence = "/tmp/cstest-open-evidence-\(getpid())"
+        try? FileManager.default.removeItem(atPath: evidence)
+        defer { try? FileManager.default.removeItem(atPath: evidence) }
         let shared = try Self.campaign("open-shared", targets: targets, script: "Probes/campaigns/lab.yaml",
-                                       extra: ["--rate", "max", "--openings", "shared"], setUp: setUp)
+                                       extra: ["--rate", "max", "--openings", "shared", "--evidence-dir", evidence], setUp: setUp)
+        // Each item's evidence holds its shared first run: its echo leaving, and for a reset
+        // target the RST to its first SYN, each commented with its probe.
+        let files = try FileManager.default.contentsOfDirectory(atPath: evidence)
+        #expect(files.count == targets.count)
+        for target in clean + reset {
+            let prefix = target.replacingOccurrences(of: ":", with: "_") + "-80-"
+            let file = try #require(files.first { $0.hasPrefix(prefix) }, "no evidence for \(target)")
+            let bytes = try String(decoding: Data(contentsOf: URL(fileURLWithPath: evidence + "/" + file)), as: UTF8.self)
+            #expect(bytes.contains("probe 0 sent: echo #0") && bytes.contains("answer to probe 0 (echo-reply"), "\(target)")
+            #expect(bytes.contains(reset.contains(target) ? "answer to probe 1 (rst" : "answer to probe 1 (syn-ack"), "\(target)")
+        }
         let alone = try Self.campaign("open-alone", targets: targets, script: "Probes/campaigns/lab.yaml",
                                       extra: ["--rate", "max", "--openings", "alone"], setUp: setUp)
         #expect(shared.count == targets.count && alone.count == targets.count)

@@ -31,4 +31,18 @@ import Testing
         none.finish(0, holdOff: true, at: t0)
         #expect(none.take(at: t0) == .item(1))
     }
+
+    @Test("items sharing an address and port keep the spacing; only the others share their openings")
+    func sharedOpeningsLeaveRepeatedKeysToTheSpacing() {
+        let keys = ["198.18.9.2 80", "198.18.9.3 80", "198.18.9.2 80", "198.18.9.2 443"]
+        let shareable = CampaignOpenings.shareable(keys)
+        #expect(shareable == [false, true, false, true])
+        var s = ItemSpacing(keys: keys, holdoff: .seconds(120), pending: keys.indices.filter { !shareable[$0] })
+        let t0 = ContinuousClock.now
+        #expect(s.take(at: t0) == .item(0))
+        #expect(s.take(at: t0) == .wait(.milliseconds(200)))   // item 2 waits for item 0, and 1 and 3 are not its to give
+        s.finish(0, holdOff: true, at: t0)
+        #expect(s.take(at: t0.advanced(by: .seconds(121))) == .item(2))
+        #expect(s.take(at: t0) == .finished)
+    }
 }
