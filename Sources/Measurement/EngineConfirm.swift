@@ -14,11 +14,16 @@ extension Engine {
     /// one; a shape silent twice keeps its first trial, now confirmed (a device that drops
     /// by shape drops again). Never for a recording: it is judged as it was kept. Run after
     /// an item's traces: a router's ICMP rate limit is spent on them first.
+    ///
+    /// A datagram probe that drew nothing is sent again as it was (a UDP client retransmits
+    /// its request unchanged: STUN keeps the transaction ID, RFC 8489 §6.2.1), so an answer to
+    /// either copy counts; without this one lost datagram of a `count: 1` step made the port a `drop`.
     func confirmSilentTrials(_ batch: Range<Int>, state: inout EngineState, bundle: inout EvidenceBundle?) throws {
         guard network.remeasures else { return }
         let destination = state.item.address
         let silent = batch.filter { state.trials[$0].answers.isEmpty }
-        guard !silent.isEmpty, state.answers.contains(where: { Self.fromHost($0.answer, destination) }) else { return }
+        let silentDatagrams = state.datagrams.indices.filter { state.datagrams[$0].answers.isEmpty }
+        guard !silent.isEmpty || !silentDatagrams.isEmpty, state.answers.contains(where: { Self.fromHost($0.answer, destination) }) else { return }
         let builder: ProbeBuilder
         do { builder = try ProbeBuilder(source: source, destination: destination) } catch { throw MeasurementError("\(error)") }
         var probes: [Probe] = []
@@ -32,6 +37,11 @@ extension Engine {
         } catch {
             throw MeasurementError("\(error)")
         }
+        for i in silentDatagrams {
+            let old = state.datagrams[i].probe
+            probes.append(Probe(index: Self.confirmationIndexBase + probes.count, module: old.module, label: old.label + ", again",
+                                packet: old.packet, bytes: old.bytes))
+        }
         try checkInterrupt()
         let indices = probes.map(\.index)
         let result = try measuredRun(probes, part: "confirm", state: &state, bundle: &bundle, waitsForLateUnreachable: false, wholeWait: true,
@@ -40,6 +50,11 @@ extension Engine {
             let answers = result.answers(for: p.index)
             for a in answers { state.answers.append((p, a)) }
             if !answers.isEmpty { state.trials[i] = SYNTrial(shape: state.trials[i].shape, probe: p, answers: answers) }
+        }
+        for (i, p) in zip(silentDatagrams, probes.dropFirst(silent.count)) {
+            let answers = result.answers(for: p.index)
+            for a in answers { state.answers.append((p, a)) }
+            if !answers.isEmpty { state.datagrams[i] = DatagramTrial(probe: p, answers: answers) }
         }
     }
 }

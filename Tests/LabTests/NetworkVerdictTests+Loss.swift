@@ -44,3 +44,30 @@ extension NetworkVerdictLabTests {
         }
     }
 }
+
+extension NetworkVerdictLabTests {
+    @Test("one lost datagram is loss, not a drop: mid drops only the first UDP datagram to port 3478 of a count-1 STUN step (iptables statistic nth)")
+    func oneLostDatagramIsNotADrop() throws {
+        let stun = "/tmp/cstest-net-stun1-\(getpid()).yaml"
+        try "name: stun-once\nports: [3478/udp]\nsteps:\n  - probe: echo\n    count: 1\n  - probe: stun\n    count: 1\nanalyses: [datagram]\n"
+            .write(toFile: stun, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: stun) }
+        try Self.everywhere { f, label in
+            try Self.node("mid", [f.iptables, "-A", "FORWARD", "-p", "udp", "--dport", "3478",
+                                  "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
+            let v = try Self.investigate(f.server, ["--port", "3478/udp", "--experiment", stun])
+            let counters = try LabHarness.exec("mid", [f.iptables, "-L", "FORWARD", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            try Self.node("mid", [f.iptables, "-F", "FORWARD"])
+            let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+            #expect(dropped == 1, "\(label): the rule did not drop exactly one datagram: \(counters)")
+            #expect(v["verdict"] as? String == "reachable" && v["blocked"] as? Bool == false, "\(label): \(v["summary"] ?? "")")
+            // Every datagram dropped: the copy sent again is dropped too, and the port is a drop.
+            try Self.node("mid", [f.iptables, "-A", "FORWARD", "-p", "udp", "--dport", "3478", "-j", "DROP"])
+            let d = try Self.investigate(f.server, ["--port", "3478/udp", "--experiment", stun])
+            try Self.node("mid", [f.iptables, "-F", "FORWARD"])
+            #expect(d["verdict"] as? String == "drop" && d["blocked"] as? Bool == true, "\(label): \(d["summary"] ?? "")")
+            let sent = (d["answers"] as? [[String: Any]] ?? []).count
+            #expect(sent == 0, "\(label): answers to dropped datagrams: \(d["answers"] ?? "")")
+        }
+    }
+}
