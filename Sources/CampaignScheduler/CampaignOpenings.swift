@@ -55,6 +55,11 @@ final class CampaignOpenings: Sendable {
         }
     }
 
+    /// Returns once the thread that builds and sends the openings has ended.
+    func waitUntilDone() {
+        while !state.withLock({ $0.done }) { Thread.sleep(forTimeInterval: 0.005) }
+    }
+
     /// No item shares its opening: workers take none from here.
     func finishEmpty() { state.withLock { $0.done = true } }
 

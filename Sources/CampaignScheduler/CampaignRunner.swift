@@ -154,6 +154,9 @@ struct CampaignRunner {
             progress.show(snapshot())
         }
         progress.finish(snapshot())
+        // After an interrupt the workers leave at once; the shared runs stop sending at once
+        // too, and their threads are waited for, so nothing of them outlives the session.
+        openings.waitUntilDone()
         return shared.state.withLock { s in
             Summary(finished: s.done - doneBefore, failed: s.failed, interrupted: LabInterrupts.pending != 0, firstFailure: s.firstFailure,
                     storeFailure: health.failure.withLock { $0 })
