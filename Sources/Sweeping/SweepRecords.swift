@@ -31,15 +31,18 @@ extension SweepOutcome {
                 continue
             }
             let seen = SweepAnswerKind.allCases.filter { $0 != .none && s.seen & (1 << $0.rawValue) != 0 }
-            probes.append(.init(variant: variant, answer: s.kind.name, rttMilliseconds: Self.milliseconds(s.rttMicros),
+            probes.append(.init(variant: variant, answer: s.kind.name, rttMilliseconds: rtt(s),
                                 answers: Int(s.answers), kindsSeen: seen.count > 1 ? seen.map(\.name) : [],
                                 match: s.matchedByPortOnly ? "port" : "hash", fingerprint: fingerprint(s, target: address)))
         }
         let top = best(target: index).slot
         return SweepTargetRecord(target: address.description, port: Int(probe.port), answer: top?.kind.name ?? "none",
                                  from: top.map { sender(of: $0, target: address) },
-                                 rttMilliseconds: top.map { Self.milliseconds($0.rttMicros) }, probes: probes)
+                                 rttMilliseconds: top.flatMap { rtt($0) }, probes: probes)
     }
+
+    /// A slot's round trip; none in a replay, which knows no send times.
+    func rtt(_ s: SweepSlot) -> Double? { statistics.replayed ? nil : Self.milliseconds(s.rttMicros) }
 
     /// The answering address of a slot.
     func sender(of s: SweepSlot, target: IPAddress) -> String {

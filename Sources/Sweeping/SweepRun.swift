@@ -65,6 +65,10 @@ public struct SweepStatistics: Sendable, Equatable {
     public var sendingSeconds = 0.0
     public var durationSeconds = 0.0
     public var interrupted = false
+    /// Judged again from a capture file (`SweepReplay`): no send times, so no round trips.
+    public var replayed = false
+    /// The capture file's damage, after which the replay stopped (what came before counts).
+    public var replayError: String?
 
     public init() {}
 }

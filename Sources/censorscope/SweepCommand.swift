@@ -49,8 +49,12 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "How probes leave: auto, raw (raw IP sockets, sendmmsg) or packet (AF_PACKET, qdisc bypassed).")
     var sender: String = "auto"
 
-    @Option(help: "Write every captured answer to this pcap file.")
+    @Option(help: "Write every captured answer to this pcap file, and what judging it again needs (the key, our address, the probes) to FILE.sweep.json.")
     var pcap: String?
+
+    @Option(help: ArgumentHelp("Send nothing: judge again the answers a `sweep --pcap FILE` captured, with its FILE.sweep.json (same targets).",
+                               valueName: "FILE"))
+    var replay: String?
 
     @Option(help: "Capture (and send) on this interface instead of the route's.")
     var interface: String?
@@ -88,6 +92,7 @@ struct SweepCommand: ParsableCommand {
         guard timeout >= 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
         guard ["auto", "raw", "packet"].contains(sender) else { throw ValidationError("--sender is auto, raw or packet") }
         guard maxTargets >= 1 else { throw ValidationError("--max-targets must be at least 1") }
+        if replay != nil, pcap != nil { throw ValidationError("--replay reads a capture; --pcap writes one: give one of them") }
     }
 
     func run() throws {
@@ -103,7 +108,22 @@ struct SweepCommand: ParsableCommand {
                 let family = space.family(ipv4: ipv4)
                 guard family.count > 0 else { continue }
                 // With both families the IPv6 capture goes to FILE.v6: one link type per pcap.
-                let outcome = try sweep(family, variants: variants, key: key, pcap: both && !ipv4 ? pcap.map { $0 + ".v6" } : pcap)
+                let file = (replay ?? pcap).map { both && !ipv4 ? $0 + ".v6" : $0 }
+                let outcome: SweepOutcome
+                if let file, replay != nil {
+                    outcome = try replayed(family, capture: file)
+                } else {
+                    outcome = try sweep(family, variants: variants, key: key, pcap: file)
+                    if let file {
+                        let run = SweepRunFile(key: key, source: outcome.probe.source, port: port, variants: variants.map(\.rawValue),
+                                               repeats: `repeat`, targets: family.count)
+                        do throws(FileBytes.Failure) {
+                            try FileBytes.write(SweepRunFile.path(forCapture: file), Array((run.json.serialized() + "\n").utf8))
+                        } catch {
+                            throw UserError(error.description)
+                        }
+                    }
+                }
                 for t in 0..<family.count {
                     let record = outcome.record(target: t)
                     if record.answer != "none" { anyAnswer = true } else if answeredOnly { continue }
@@ -121,6 +141,40 @@ struct SweepCommand: ParsableCommand {
                 }
             }
             return anyAnswer ? .measured : .inconclusive
+        }
+    }
+
+    /// The answers in `capture` judged again with its run file (`SweepRunFile`).
+    func replayed(_ space: TargetSpace, capture: String) throws -> SweepOutcome {
+        let runPath = SweepRunFile.path(forCapture: capture)
+        do {
+            let bytes: [UInt8]
+            do { bytes = try FileBytes.read(runPath) } catch { throw UserError("\(error); `sweep --pcap \(capture)` writes it beside the capture") }
+            let run = try SweepRunFile.read(bytes, path: runPath)
+            let runIsIPv4: Bool
+            if case .v4 = run.source { runIsIPv4 = true } else { runIsIPv4 = false }
+            guard runIsIPv4 == space.hasIPv4 else {
+                throw UserError("\(capture) holds a sweep from \(run.source), not of these targets' address family")
+            }
+            guard run.targets == space.count else {
+                throw UserError("\(capture) is a sweep of \(run.targets) targets, not of these \(space.count): give the targets it swept")
+            }
+            if !variant.isEmpty, variant != run.variants {
+                throw UserError("\(capture) is a sweep of the variants \(run.variants.joined(separator: ", ")); leave --variant out or give those")
+            }
+            var variants: [SweepSYN.Variant] = []
+            for name in run.variants {
+                guard let v = SYNVariant(rawValue: name) else { throw UserError("\(runPath) names '\(name)', which is not a SYN shape") }
+                variants.append(.init(name: name, shape: TCPProbeShape.variant(v, ipv6: !runIsIPv4)))
+            }
+            let probe = try SweepSYN(source: run.source, port: run.port, variants: variants, repeats: run.repeats, key: run.key)
+            let outcome = try SweepReplay.run(space, probe: probe, path: capture)
+            if let damage = outcome.statistics.replayError { printWarning("\(damage); the answers before it were judged") }
+            return outcome
+        } catch let e as SweepError {
+            throw UserError(e.description)
+        } catch let e as ProbeBuildError {
+            throw UserError("cannot build the probe: \(e)")
         }
     }
 
@@ -155,7 +209,7 @@ struct SweepCommand: ParsableCommand {
         guard space.count * perTarget <= Self.maximumProbes else {
             throw UserError("\(space.count) targets × \(perTarget) probes is \(space.count * perTarget) probes, more than the \(Self.maximumProbes) one sweep holds (32 bytes each); split the targets")
         }
-        if !ReservedRanges.allowed(flag: allowReserved) {
+        if replay == nil, !ReservedRanges.allowed(flag: allowReserved) {
             for entry in SpecialPurposeRanges.entries where space.overlaps(entry.prefix) {
                 throw UserError("the targets include \(entry.prefix) (\(entry.name)), a special-purpose range: sweeping it needs --allow-reserved")
             }
@@ -219,6 +273,12 @@ struct SweepCommand: ParsableCommand {
 
     static func summary(_ o: SweepOutcome) -> String {
         let s = o.statistics
+        if s.replayed {
+            let answered = s.probes > 0 ? 100 * Double(s.matched) / Double(s.probes) : 0
+            let counts = o.answerCounts().map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+            return String(format: "sweep replayed: %d targets, %d probes; %d packets read, %d probes answered (%.2f %%); targets: %@; duplicates %d, unmatched %d",
+                          o.space.count, s.probes, s.captured, s.matched, answered, counts, s.duplicates, s.unmatched)
+        }
         let rate = s.sendingSeconds > 0 ? Double(s.sent) / s.sendingSeconds : 0
         let answered = s.probes > 0 ? 100 * Double(s.matched) / Double(s.probes) : 0
         let counts = o.answerCounts().map { "\($0.0) \($0.1)" }.joined(separator: ", ")

@@ -143,6 +143,66 @@ struct SweepLabTests {
     /// The far host's default ICMP rate limit (a few errors, then one a second per peer)
     /// leaves most of 128 unroutable targets silent at full speed: the sweep reports those
     /// as `none` and warns that a silence next to router errors may be a lost error.
+    /// The capture file judged again offline, with the key the run file keeps: every target's
+    /// answer and fingerprint as the live sweep gave them, no round trips; another key matches
+    /// nothing; a wrong target list and a damaged run file are one sentence each.
+    @Test func aSweepIsJudgedAgainFromItsCapture() throws {
+        let n = try build()
+        defer { tearDown(n) }
+        let pcap = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-replay-\(n.s).pcap").path
+        defer { for f in [pcap, pcap + ".v6", pcap + ".sweep.json", pcap + ".v6.sweep.json"] { unlink(f) } }
+        let targets = (1...6).map { n.v4($0) } + [n.v4(17)] + (1...6).map { n.v6($0) } + [n.v6Unroutable]
+        let (live, l) = try sweep(n, targets + ["--rate", "200", "--variant", "mss", "--variant", "linux", "--pcap", pcap])
+        #expect(live.status == 0, "\(live.stderr)")
+        let run = try CLI.json(try String(contentsOfFile: pcap + ".sweep.json", encoding: .utf8))
+        #expect(run["schema"] as? String == "censorscope.sweep-run/1" && (run["key"] as? String)?.count == 32)
+        #expect(run["targets"] as? Int == 7 && run["variants"] as? [String] == ["mss", "linux"])
+        // Offline: not in the prober's namespace, nothing sent.
+        func replay(_ extra: [String] = []) -> CLIResult {
+            let r = Subprocess.run([CLI.binary, "sweep", "--json", "--replay", pcap] + targets + extra, timeout: 60)
+            return CLIResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
+        }
+        let again = replay()
+        #expect(again.status == 0, "\(again.stderr)")
+        var r: [String: [String: Any]] = [:]
+        for line in again.lines { let o = try CLI.json(line); r[o["target"] as? String ?? "?"] = o }
+        #expect(r.count == targets.count)
+        for target in targets {
+            let a = try #require(l[target]), b = try #require(r[target])
+            #expect(a["answer"] as? String == b["answer"] as? String && a["from"] as? String == b["from"] as? String, "\(target)")
+            let pa = a["probes"] as? [[String: Any]] ?? [], pb = b["probes"] as? [[String: Any]] ?? []
+            #expect(pa.count == 2 && pb.count == 2)
+            for (x, y) in zip(pa, pb) {
+                #expect(x["answer"] as? String == y["answer"] as? String, "\(target)")
+                func canonical(_ o: Any?) throws -> String {
+                    String(decoding: try JSONSerialization.data(withJSONObject: o ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+                }
+                #expect(try canonical(x["fingerprint"]) == (try canonical(y["fingerprint"])), "\(target): \(x) | \(y)")
+                #expect(y["rtt_ms"] is NSNull, "\(target): \(y)")
+            }
+        }
+        #expect(r[n.v4(1)]?["answer"] as? String == "synack" && r[n.v6(4)]?["answer"] as? String == "unreachable")
+        // Another key: the identifiers do not check out, nothing is an answer.
+        let text = try String(contentsOfFile: pcap + ".sweep.json", encoding: .utf8)
+        let text6 = try String(contentsOfFile: pcap + ".v6.sweep.json", encoding: .utf8)
+        let key = try #require(run["key"] as? String)
+        #expect(text6.contains(key), "one key for both families")
+        let other = String(key.map { $0 == "0" ? "1" : "0" })
+        try text.replacingOccurrences(of: key, with: other).write(toFile: pcap + ".sweep.json", atomically: true, encoding: .utf8)
+        try text6.replacingOccurrences(of: key, with: other).write(toFile: pcap + ".v6.sweep.json", atomically: true, encoding: .utf8)
+        let forged = replay()
+        #expect(forged.status == 3, "\(forged.stderr)")
+        #expect(forged.lines.count == targets.count && forged.lines.allSatisfy { (try? CLI.json($0))?["answer"] as? String == "none" })
+        #expect(forged.stderr.contains("0 probes answered") && !forged.stderr.contains("unmatched 0,"), "\(forged.stderr)")
+        try text.write(toFile: pcap + ".sweep.json", atomically: true, encoding: .utf8)
+        // Fewer targets than were swept, then a damaged run file.
+        let fewer = Subprocess.run([CLI.binary, "sweep", "--replay", pcap, n.v4(1)], timeout: 60)
+        #expect(fewer.status == 1 && fewer.stderr.contains("a sweep of 7 targets, not of these 1"), "\(fewer.stderr)")
+        try "{\"schema\": \"censorscope.sweep-run/1\", \"key\": 7}".write(toFile: pcap + ".sweep.json", atomically: true, encoding: .utf8)
+        let damaged = replay()
+        #expect(damaged.status == 1 && damaged.stderr.contains("`key` is missing or not a string"), "\(damaged.stderr)")
+    }
+
     @Test func icmpRateLimitsAreSaidNotHidden() throws {
         let n = try build()
         defer { tearDown(n) }
