@@ -95,11 +95,18 @@ final class CampaignOpenings: Sendable {
             slots.wait()
             runs.enter()
             let configuration = CampaignRunner.settings(c).configuration(route: group.route, destinations: group.members.map(\.opening.item.address))
+            // The next chunk is built once this one's probes are out: by then the workers have
+            // learnt round trips from its earlier answers (at a paced rate, from most of them),
+            // so a later silent item is given up as its own run would be (`Engine.runWait`)
+            // instead of waiting for a late unreachable. The pacer is shared: overlapping two
+            // chunks' sending would not send faster.
+            let sent = DispatchSemaphore(value: 0)
             do {
                 try startThread(named: "campaign-run", stackSize: 4 << 20) { [self] in
                     defer { slots.signal(); runs.leave() }
-                    self.shared(group.members, route: group.route, configuration: configuration, context: c)
+                    self.shared(group.members, route: group.route, configuration: configuration, context: c, sent: { sent.signal() })
                 }
+                sent.wait()
             } catch {
                 slots.signal()
                 runs.leave()
@@ -128,15 +135,15 @@ final class CampaignOpenings: Sendable {
 
     /// One shared run; a part never handed on (the run failed) is measured alone.
     private func shared(_ members: [(index: Int, opening: Opening)], route: RouteInfo, configuration: RunConfiguration,
-                        context c: CampaignRunner.ItemContext) {
+                        context c: CampaignRunner.ItemContext, sent: @escaping @Sendable () -> Void) {
         var configuration = configuration
         configuration.sharedPacer = c.pacer
         configuration.shouldStop = c.interrupted
         configuration.reuseCapture = false
-        configuration.captureBufferBytes = 8 << 20
+        configuration.captureBufferBytes = 32 << 20
         let handed = Mutex(Set<Int>())
         do {
-            try SharedOpening.run(members.map(\.opening), configuration: configuration) { [self] k, run in
+            try SharedOpening.run(members.map(\.opening), configuration: configuration, sendingDone: sent) { [self] k, run in
                 handed.withLock { _ = $0.insert(k) }
                 push(members[k].index, run, route: route)
             }

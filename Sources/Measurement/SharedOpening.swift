@@ -33,10 +33,11 @@ public struct OpeningRun: Sendable {
 /// is final, as its own run would have ended: when every probe has an answer; else when the
 /// timeout after the last probe ends; else, for an item that heard nothing decisive and
 /// waits for a router's late unreachable, when that wait ends. The run waits its whole
-/// timeout (never the shorter wait an item's own round trips would allow). Capture drops so
-/// far count against every item handed on after them: each is measured again alone.
+/// timeout (never the shorter wait an item's own round trips would allow). Capture drops
+/// between an item's first probe and its hand-off count against it: it is measured again alone.
 public enum SharedOpening {
-    public static func run(_ openings: [Opening], configuration: RunConfiguration,
+    /// `sendingDone` is told once every probe has been handed to the socket (or the run ended).
+    public static func run(_ openings: [Opening], configuration: RunConfiguration, sendingDone: (() -> Void)? = nil,
                            publish: @escaping (Int, OpeningRun) -> Void) throws(MeasurementError) {
         var global: [Probe] = []
         var owner: [(item: Int, local: Int)] = []
@@ -60,13 +61,24 @@ public enum SharedOpening {
         var published = Array(repeating: false, count: openings.count)
         var publishedCount = 0
         var drops: (() -> UInt32)?
+        // What the capture had dropped when each item's first probe left: drops before it
+        // cannot have been its answers.
+        var dropsBefore = Array(repeating: UInt32?.none, count: openings.count)
+        var told = false
+        func sendingEnded() {
+            guard !told else { return }
+            told = true
+            sendingDone?()
+        }
 
         func hand(_ k: Int, settled: Bool, silence: Bool) {
             guard !published[k] else { return }
             published[k] = true
             publishedCount += 1
             let probes = openings[k].probes
-            var s = RunStatistics(sent: sent[k], captured: packets[k].count, captureDropped: drops?() ?? 0,
+            let total = drops?() ?? 0, before = dropsBefore[k] ?? 0
+            let dropped = total >= before ? total - before : total
+            var s = RunStatistics(sent: sent[k], captured: packets[k].count, captureDropped: dropped,
                                   sendErrors: settled ? 0 : probes.count - sent[k], endedEarly: settled)
             s.fullWait = !settled
             s.waitedForSilence = silence
@@ -92,9 +104,11 @@ public enum SharedOpening {
                 packets: global.map(\.bytes), configuration: configuration,
                 onSent: { index, time in
                     let (k, local) = owner[index]
+                    if dropsBefore[k] == nil { dropsBefore[k] = drops?() ?? 0 }
                     correlator.noteSent(index, at: time)
                     sendTimes[k][local] = time
                     sent[k] += 1
+                    if index == global.count - 1 { sendingEnded() }
                 },
                 onPacket: { captured in
                     switch correlator.observe(captured) {
@@ -127,8 +141,10 @@ public enum SharedOpening {
                 },
                 dropsSoFar: { drops = $0 })
         } catch {
+            sendingEnded()
             throw MeasurementError("\(error)")
         }
+        sendingEnded()
         drops = { statistics.captureDropped }
         for k in openings.indices { hand(k, settled: false, silence: statistics.waitedForSilence) }
     }
