@@ -40,6 +40,14 @@ final class CampaignOpenings: Sendable {
 
     init(chunk: Int) { self.chunk = chunk }
 
+    /// Items per shared run: unpaced, 1024 (one capture and one late-unreachable wait spread
+    /// over many items); paced, about 2 s of sending at a few probes per item, at least 64,
+    /// so that later chunks are built knowing the round trips of earlier ones.
+    static func chunk(rate: Double?) -> Int {
+        guard let rate else { return 1024 }
+        return min(1024, max(64, Int(min(rate, 1e6) / 2)))
+    }
+
     func take() -> Take {
         state.withLock { s in
             if s.head < s.ready.count {
@@ -139,7 +147,9 @@ final class CampaignOpenings: Sendable {
         var configuration = configuration
         configuration.sharedPacer = c.pacer
         configuration.shouldStop = c.interrupted
-        configuration.reuseCapture = false
+        // A ring of its own size, taken from and given back to the pool: setting up 32 MiB
+        // for every chunk would cost more than its run.
+        configuration.reuseCapture = true
         configuration.captureBufferBytes = 32 << 20
         let handed = Mutex(Set<Int>())
         do {

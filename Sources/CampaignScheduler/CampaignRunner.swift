@@ -84,9 +84,7 @@ struct CampaignRunner {
         let context = ItemContext(store: store, script: script, sessionID: sessionID, pacer: pacer,
                                   evidenceDirectory: evidenceDirectory, asn: asn, interrupted: interrupted,
                                   softwareVersion: softwareVersion, seed: seed, health: health)
-        // Chunks that keep every worker busy while the next one is sent, and spread a late
-        // unreachable's wait over many items.
-        let openings = CampaignOpenings(chunk: min(1024, max(64, 16 * workers)))
+        let openings = CampaignOpenings(chunk: CampaignOpenings.chunk(rate: pacing.rate))
         let sharedIndices = items.indices.filter { shareable[$0] }
         if sharedIndices.isEmpty { openings.finishEmpty() } else { try openings.start(sharedIndices, items: items, context: context) }
         for n in 0..<workers {
