@@ -9,7 +9,8 @@
 #   BEFORE=/path/to/an/older/censorscope  runs that binary too, interleaved with this one
 #                                         (before, after, before, after, …), for a side-by-side table.
 #   RUNS="max max-parallel-32"            the runs to make (default: default max max-parallel-8 max-parallel-32;
-#                                         also max-parallel-64 and max-parallel-128).
+#                                         also max-parallel-64, max-parallel-128, and max-alone and
+#                                         default-alone: items' first runs each made alone, --openings alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-1}
@@ -33,7 +34,7 @@ wall = $end - $start
 print(f\"$label $name: {s['done']} targets in {wall:.2f} s = {s['done'] / wall * 60:.0f} targets/min; {s['probes_sent']} probes ({s['probes_sent'] / wall:.0f}/s); verdicts {dict(sorted(s['verdicts'].items()))}\")"
 }
 here=${BEFORE:+after}
-declare -A args=([default]="" [max]="--rate max" [max-parallel-8]="--rate max --parallel 8" [max-parallel-32]="--rate max --parallel 32" [max-parallel-64]="--rate max --parallel 64" [max-parallel-128]="--rate max --parallel 128")
+declare -A args=([default]="" [max]="--rate max" [max-parallel-8]="--rate max --parallel 8" [max-parallel-32]="--rate max --parallel 32" [max-parallel-64]="--rate max --parallel 64" [max-parallel-128]="--rate max --parallel 128" [max-alone]="--rate max --openings alone" [default-alone]="--openings alone")
 for round in $(seq 1 "$rounds"); do
     for name in ${RUNS:-default max max-parallel-8 max-parallel-32}; do
         # shellcheck disable=SC2086
