@@ -11,14 +11,14 @@ extension Parsers {
         let linkType = types[Int(first) % types.count]
         let frame = Array(bytes.dropFirst())
         frame.withUnsafeBytes { b in
-            guard let ip = SweepSYN.ipStart(b, linkType: linkType), ip < b.count else { return }
+            guard let ip = SweepProbe.ipStart(b, linkType: linkType), ip < b.count else { return }
             let source: IPAddress?
             switch b[ip] >> 4 {
             case 4 where b.count >= ip + 20: source = .v4(IPv4Address(b[ip + 16], b[ip + 17], b[ip + 18], b[ip + 19]))
             case 6 where b.count >= ip + 40: source = IPv6Address(bytes: b[(ip + 24)..<(ip + 40)]).map { .v6($0) }
             default: source = nil
             }
-            guard let source, let module = try? SweepSYN(
+            guard let source, let module = try? SweepProbe(
                 source: source, port: 80,
                 variants: [.init(name: "mss", shape: TCPProbeShape.variant(.mss, ipv6: source.isIPv6Address))],
                 repeats: 2, key: SipHashKey(k0: 1, k1: 2)) else { return }

@@ -2,7 +2,7 @@ import JSONSupport
 
 /// `censorscope sweep --json`: one line per target, its answer and fingerprint per probe
 /// (Docs/sweep.md). `answer` is the most telling answer any probe got, in the order
-/// synack, rst, tcp-other, unreachable, time-exceeded, icmp-other, none.
+/// synack / echo-reply / udp-reply, rst, tcp-other, unreachable, time-exceeded, icmp-other, none.
 public struct SweepTargetRecord: JSONRecord, Equatable {
     public static let schema = "censorscope.sweep-target/1"
 
@@ -16,7 +16,8 @@ public struct SweepTargetRecord: JSONRecord, Equatable {
         public var answers: Int?
         /// Every kind of answer seen, when more than one.
         public var kindsSeen: [String]
-        /// `hash` (sequence number and source port), or `port` (an RST without ACK: the source port alone).
+        /// `hash` (sequence number and source port, or the echo's identifier and sequence), or
+        /// `port` (a UDP answer, or an RST without ACK: the source port alone).
         public var match: String?
         public var fingerprint: FingerprintRecord?
 
@@ -45,6 +46,9 @@ public struct SweepTargetRecord: JSONRecord, Equatable {
     }
 
     public var target: String?
+    /// `tcp`, `icmp` or `udp`; absent in records written before ICMP and UDP sweeps (TCP).
+    public var `protocol`: String?
+    /// Nil for ICMP.
     public var port: Int?
     public var answer: String?
     /// Who sent that answer: the target, or a router (ICMP).
@@ -52,8 +56,10 @@ public struct SweepTargetRecord: JSONRecord, Equatable {
     public var rttMilliseconds: Double?
     public var probes: [Probe]
 
-    public init(target: String?, port: Int?, answer: String?, from: String?, rttMilliseconds: Double?, probes: [Probe]) {
+    public init(target: String?, protocol: String? = "tcp", port: Int?, answer: String?, from: String?, rttMilliseconds: Double?,
+                probes: [Probe]) {
         self.target = target
+        self.protocol = `protocol`
         self.port = port
         self.answer = answer
         self.from = from
@@ -62,13 +68,13 @@ public struct SweepTargetRecord: JSONRecord, Equatable {
     }
 
     public var json: JSONValue {
-        .object([("target", .optional(target)), ("port", .integer(port)), ("answer", .optional(answer)),
+        .object([("target", .optional(target)), ("protocol", .optional(`protocol`)), ("port", .integer(port)), ("answer", .optional(answer)),
                  ("from", .optional(from)), ("rtt_ms", .real(rttMilliseconds)), ("probes", .array(probes.map(\.json)))])
     }
 
     public init(json: JSONValue) throws(RecordError) {
         guard json.isObject else { throw RecordError("a sweep target is a JSON object") }
-        self.init(target: json.string("target"), port: json.int("port"), answer: json.string("answer"), from: json.string("from"),
+        self.init(target: json.string("target"), protocol: json.string("protocol"), port: json.int("port"), answer: json.string("answer"), from: json.string("from"),
                   rttMilliseconds: json.double("rtt_ms"), probes: json.list("probes", Probe.init) ?? [])
     }
 }

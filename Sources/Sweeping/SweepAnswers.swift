@@ -19,7 +19,7 @@ public struct SweepMatch: Sendable {
     public internal(set) var portOnly = false
 }
 
-extension SweepSYN {
+extension SweepProbe {
     /// The IP packet inside a captured frame of `linkType`; nil for other link payloads.
     @inline(__always)
     public static func ipStart(_ b: UnsafeRawBufferPointer, linkType: UInt32) -> Int? {
@@ -66,6 +66,14 @@ extension SweepSYN {
         UInt128(u32(b, i)) << 96 | UInt128(u32(b, i + 4)) << 64 | UInt128(u32(b, i + 8)) << 32 | UInt128(u32(b, i + 12))
     }
 
+    /// The ICMP error types that quote a probe: unreachable, source quench, redirect, time
+    /// exceeded, parameter problem (ICMPv6: unreachable, too big, time exceeded, parameter).
+    @inline(__always)
+    private func errorKind(_ type: UInt8, v6: Bool) -> SweepAnswerKind? {
+        if v6 { return type == 1 ? .unreachable : type == 3 ? .timeExceeded : type == 2 || type == 4 ? .otherICMP : nil }
+        return type == 3 ? .unreachable : type == 11 ? .timeExceeded : type == 4 || type == 5 || type == 12 ? .otherICMP : nil
+    }
+
     private func classify4(_ b: UnsafeRawBufferPointer, _ ip: Int) -> SweepMatch? {
         let ihl = Int(b[ip] & 0xF) * 4
         guard ihl >= 20, b.count >= ip + ihl, addr4(b, ip + 16) == sourceKey else { return nil }
@@ -75,19 +83,24 @@ extension SweepSYN {
         let ttl = b[ip + 8], ipID = u16(b, ip + 4), df = b[ip + 6] & 0x40 != 0
         let l4 = ip + ihl
         switch b[ip + 9] {
-        case 6:
+        case 6 where sweepProtocol == .tcp:
             return tcpAnswer(b, l4, from: from, ttl: ttl, ipID: ipID, df: df)
+        case 17 where sweepProtocol == .udp:
+            return udpAnswer(b, l4, from: from, ttl: ttl, ipID: ipID, df: df)
         case 1:
-            guard b.count >= l4 + 8 + 20 else { return nil }
+            guard b.count >= l4 + 8 else { return nil }
             let type = b[l4], code = b[l4 + 1]
-            guard type == 3 || type == 11 || type == 12 || type == 4 || type == 5 else { return nil }
+            if type == 0 {
+                guard sweepProtocol == .icmp else { return nil }
+                return echoAnswer(b, l4, from: from, ttl: ttl, ipID: ipID, df: df, icmp: UInt16(code))
+            }
+            guard let kind = errorKind(type, v6: false), b.count >= l4 + 8 + 20 else { return nil }
             let q = l4 + 8
-            guard b[q] >> 4 == 4, b[q + 9] == 6 else { return nil }
+            guard b[q] >> 4 == 4, b[q + 9] == sweepProtocol.number(ipv6: false) else { return nil }
             let qihl = Int(b[q] & 0xF) * 4
             guard qihl >= 20, addr4(b, q + 12) == sourceKey, b.count >= q + qihl + 8 else { return nil }
             return quoteAnswer(b, q + qihl, target: addr4(b, q + 16), from: from, ttl: ttl, ipID: ipID, df: df,
-                               kind: type == 3 ? .unreachable : type == 11 ? .timeExceeded : .otherICMP,
-                               icmp: UInt16(type) << 8 | UInt16(code))
+                               kind: kind, icmp: UInt16(type) << 8 | UInt16(code))
         default:
             return nil
         }
@@ -99,20 +112,44 @@ extension SweepSYN {
         let ttl = b[ip + 7]
         let l4 = ip + 40
         switch b[ip + 6] {
-        case 6:
+        case 6 where sweepProtocol == .tcp:
             return tcpAnswer(b, l4, from: from, ttl: ttl, ipID: 0, df: false)
+        case 17 where sweepProtocol == .udp:
+            return udpAnswer(b, l4, from: from, ttl: ttl, ipID: 0, df: false)
         case 58:
-            guard b.count >= l4 + 8 + 40 + 8 else { return nil }
+            guard b.count >= l4 + 8 else { return nil }
             let type = b[l4], code = b[l4 + 1]
-            guard type >= 1 && type <= 4 else { return nil }
+            if type == 129 {
+                guard sweepProtocol == .icmp else { return nil }
+                return echoAnswer(b, l4, from: from, ttl: ttl, ipID: 0, df: false, icmp: 129 << 8 | UInt16(code))
+            }
+            guard let kind = errorKind(type, v6: true), b.count >= l4 + 8 + 40 + 8 else { return nil }
             let q = l4 + 8
-            guard b[q] >> 4 == 6, b[q + 6] == 6, addr6(b, q + 8) == sourceKey else { return nil }
+            guard b[q] >> 4 == 6, b[q + 6] == sweepProtocol.number(ipv6: true), addr6(b, q + 8) == sourceKey else { return nil }
             return quoteAnswer(b, q + 40, target: addr6(b, q + 24), from: from, ttl: ttl, ipID: 0, df: false,
-                               kind: type == 1 ? .unreachable : type == 3 ? .timeExceeded : .otherICMP,
-                               icmp: UInt16(type) << 8 | UInt16(code))
+                               kind: kind, icmp: UInt16(type) << 8 | UInt16(code))
         default:
             return nil
         }
+    }
+
+    /// An echo reply from the target with one of its probes' identifier and sequence.
+    private func echoAnswer(_ b: UnsafeRawBufferPointer, _ m: Int, from: UInt128, ttl: UInt8, ipID: UInt16, df: Bool,
+                            icmp: UInt16) -> SweepMatch? {
+        guard let probe = probeNumber(target: from, echo: u32(b, m + 4)) else { return nil }
+        var match = SweepMatch(target: from, probe: probe, kind: .echoReply, from: from, ttl: ttl, ipID: ipID, dontFragment: df)
+        match.icmp = icmp
+        return match
+    }
+
+    /// A datagram from the target's port to one of its probes' source ports (the port alone
+    /// identifies the probe: a UDP reply echoes nothing else of ours).
+    private func udpAnswer(_ b: UnsafeRawBufferPointer, _ u: Int, from: UInt128, ttl: UInt8, ipID: UInt16, df: Bool) -> SweepMatch? {
+        guard b.count >= u + 8, u16(b, u) == port,
+              let probe = probeNumber(target: from, sourcePort: u16(b, u + 2), sequence: nil) else { return nil }
+        var match = SweepMatch(target: from, probe: probe, kind: .udpReply, from: from, ttl: ttl, ipID: ipID, dontFragment: df)
+        match.portOnly = true
+        return match
     }
 
     /// A TCP segment from the target's port to one of our probes' source ports.
@@ -135,13 +172,26 @@ extension SweepSYN {
         return m
     }
 
-    /// An ICMP error quoting a probe's TCP header (at `t`: ports and sequence number).
+    /// An ICMP error quoting a probe's transport header (at `t`): TCP ports and sequence
+    /// number, the echo's identifier and sequence, or UDP ports.
     private func quoteAnswer(_ b: UnsafeRawBufferPointer, _ t: Int, target: UInt128, from: UInt128, ttl: UInt8, ipID: UInt16,
                              df: Bool, kind: SweepAnswerKind, icmp: UInt16) -> SweepMatch? {
-        guard u16(b, t + 2) == port,
-              let probe = probeNumber(target: target, sourcePort: u16(b, t), sequence: u32(b, t + 4)) else { return nil }
+        let probe: Int?
+        switch sweepProtocol {
+        case .tcp:
+            guard u16(b, t + 2) == port else { return nil }
+            probe = probeNumber(target: target, sourcePort: u16(b, t), sequence: u32(b, t + 4))
+        case .udp:
+            guard u16(b, t + 2) == port else { return nil }
+            probe = probeNumber(target: target, sourcePort: u16(b, t), sequence: nil)
+        case .icmp:
+            guard b[t] == (isIPv4 ? 8 : 128) else { return nil }
+            probe = probeNumber(target: target, echo: u32(b, t + 4))
+        }
+        guard let probe else { return nil }
         var m = SweepMatch(target: target, probe: probe, kind: kind, from: from, ttl: ttl, ipID: ipID, dontFragment: df)
         m.icmp = icmp
+        m.portOnly = sweepProtocol == .udp
         return m
     }
 

@@ -8,14 +8,14 @@ import Packets
 /// a sweep's capture file (`SweepReplay`) share it.
 struct SweepFiling {
     let space: TargetSpace
-    let probe: SweepSYN
+    let probe: SweepProbe
     let slots: SweepSlots
     private var routerIndex: [UInt128: UInt32] = [:]
     private(set) var routerList: [UInt128] = []
     static let maximumRouters = 1 << 20
     private(set) var captured = 0, matched = 0, duplicates = 0, unmatched = 0
 
-    init(space: TargetSpace, probe: SweepSYN, slots: SweepSlots) {
+    init(space: TargetSpace, probe: SweepProbe, slots: SweepSlots) {
         self.space = space
         self.probe = probe
         self.slots = slots
@@ -25,7 +25,7 @@ struct SweepFiling {
     @inline(__always)
     mutating func file(_ bytes: UnsafeRawBufferPointer, linkType: UInt32, timestamp: CaptureTimestamp) -> Bool {
         captured += 1
-        guard let ip = SweepSYN.ipStart(bytes, linkType: linkType),
+        guard let ip = SweepProbe.ipStart(bytes, linkType: linkType),
               let m = probe.classify(bytes, ip: ip),
               let target = space.index(ofKey: m.target) else {
             unmatched += 1
@@ -41,7 +41,7 @@ struct SweepFiling {
         let from = m.from == m.target ? 0 : router(m.from)
         var first = false
         slots.update(index) { s in
-            s.seen |= 1 << m.kind.rawValue
+            s.seen |= m.kind.seenBit
             if s.answers == 0 {
                 first = true
                 s.rttMicros = micros &- sent
@@ -94,7 +94,7 @@ final class SweepReceiver: @unchecked Sendable {
     var routerList: [UInt128] { filing.routerList }
     private(set) var failure: String?
 
-    init(capture: LiveCapture, dump: CaptureDump?, space: TargetSpace, probe: SweepSYN, slots: SweepSlots) {
+    init(capture: LiveCapture, dump: CaptureDump?, space: TargetSpace, probe: SweepProbe, slots: SweepSlots) {
         self.capture = capture
         self.dump = dump
         filing = SweepFiling(space: space, probe: probe, slots: slots)

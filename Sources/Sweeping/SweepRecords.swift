@@ -30,13 +30,14 @@ extension SweepOutcome {
                 probes.append(.init(variant: variant, answer: "none", rttMilliseconds: nil, answers: 0, kindsSeen: [], match: nil, fingerprint: nil))
                 continue
             }
-            let seen = SweepAnswerKind.allCases.filter { $0 != .none && s.seen & (1 << $0.rawValue) != 0 }
+            let seen = SweepAnswerKind.allCases.filter { $0 != .none && s.seen & $0.seenBit != 0 }
             probes.append(.init(variant: variant, answer: s.kind.name, rttMilliseconds: rtt(s),
                                 answers: Int(s.answers), kindsSeen: seen.count > 1 ? seen.map(\.name) : [],
                                 match: s.matchedByPortOnly ? "port" : "hash", fingerprint: fingerprint(s, target: address)))
         }
         let top = best(target: index).slot
-        return SweepTargetRecord(target: address.description, port: Int(probe.port), answer: top?.kind.name ?? "none",
+        return SweepTargetRecord(target: address.description, protocol: probe.sweepProtocol.rawValue,
+                                 port: probe.sweepProtocol == .icmp ? nil : Int(probe.port), answer: top?.kind.name ?? "none",
                                  from: top.map { sender(of: $0, target: address) },
                                  rttMilliseconds: top.flatMap { rtt($0) }, probes: probes)
     }
@@ -54,31 +55,32 @@ extension SweepOutcome {
     func fingerprint(_ s: SweepSlot, target: IPAddress) -> FingerprintRecord {
         let v4 = probe.isIPv4
         let tcp = s.kind == .synAck || s.kind == .reset || s.kind == .otherTCP
+        let icmp = s.kind.isICMP
         var options = SweepOptions.names(s.optionLayout)
         if let i = options.firstIndex(of: "mss"), s.mss != 0 { options[i] = "mss=\(s.mss)" }
         if let i = options.firstIndex(of: "wscale"), s.windowScale != 0xFF { options[i] = "wscale=\(s.windowScale)" }
         return FingerprintRecord(form: .probe, source: sender(of: s, target: target), ttl: Int(s.ttl), ipID: v4 ? Int(s.ipID) : nil,
                                  dontFragment: v4 ? s.dontFragment : nil, flags: tcp ? TCPFlags(rawValue: UInt16(s.tcpFlags)).letters : nil,
                                  window: tcp ? Int(s.window) : nil, options: tcp ? options : nil,
-                                 icmpType: tcp ? nil : Int(s.icmp >> 8), icmpCode: tcp ? nil : Int(s.icmp & 0xFF))
+                                 icmpType: icmp ? Int(s.icmp >> 8) : nil, icmpCode: icmp ? Int(s.icmp & 0xFF) : nil)
     }
 
     static func milliseconds(_ micros: UInt32) -> Double { Double(micros) / 1000 }
 
-    /// Targets by their answer (`synack`, `rst`, …, `none`), for the summary.
+    /// Targets by their answer (`synack`, `rst`, …, `none`; the kinds of the sweep's protocol), for the summary.
     public func answerCounts() -> [(String, Int)] {
         var counts = [Int](repeating: 0, count: SweepAnswerKind.allCases.count)
         for t in 0..<space.count { counts[Int(best(target: t).kind.rawValue)] += 1 }
-        let order: [SweepAnswerKind] = [.synAck, .reset, .otherTCP, .unreachable, .timeExceeded, .otherICMP, .none]
-        return order.map { ($0.name, counts[Int($0.rawValue)]) }
+        return SweepAnswerKind.kinds(of: probe.sweepProtocol).map { ($0.name, counts[Int($0.rawValue)]) }
     }
 }
 
 extension SweepOutcome {
-    /// Targets a router answered with ICMP, and targets nothing answered. Routers rate-limit
-    /// the ICMP errors they send, so when both are many a silence may be a lost
-    /// unreachable rather than a drop: the evidence cannot tell the two apart.
-    public func silenceNextToRouterICMP() -> (routerAnswered: Int, silent: Int) {
+    /// Targets answered with an ICMP error (by a router, or by the target: a closed UDP port),
+    /// and targets nothing answered. Routers and hosts rate-limit the ICMP errors they send,
+    /// so when both are many a silence may be a lost error rather than a drop: the evidence
+    /// cannot tell the two apart.
+    public func silenceNextToICMPErrors() -> (errorAnswered: Int, silent: Int) {
         let per = probe.probesPerTarget
         var routerAnswered = 0, silent = 0
         for t in 0..<space.count {
@@ -87,7 +89,7 @@ extension SweepOutcome {
                 let s = slots[t * per + p]
                 guard s.answers > 0 else { continue }
                 any = true
-                if s.from != 0, s.kind >= .unreachable { router = true }
+                if s.kind >= .unreachable { router = true }
             }
             if router { routerAnswered += 1 }
             if !any { silent += 1 }

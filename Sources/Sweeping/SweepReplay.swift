@@ -11,15 +11,20 @@ public struct SweepRunFile: Sendable, Equatable {
     public static let schema = "censorscope.sweep-run/1"
     public var key: SipHashKey
     public var source: IPAddress
+    /// `tcp` when the file does not say (files written before ICMP and UDP sweeps).
+    public var sweepProtocol: SweepProtocol
+    /// 0 for ICMP.
     public var port: UInt16
     public var variants: [String]
     public var repeats: Int
     /// Addresses swept (of this family): a replay must be given the same targets.
     public var targets: Int
 
-    public init(key: SipHashKey, source: IPAddress, port: UInt16, variants: [String], repeats: Int, targets: Int) {
+    public init(key: SipHashKey, source: IPAddress, protocol kind: SweepProtocol = .tcp, port: UInt16, variants: [String], repeats: Int,
+                targets: Int) {
         self.key = key
         self.source = source
+        self.sweepProtocol = kind
         self.port = port
         self.variants = variants
         self.repeats = repeats
@@ -30,7 +35,7 @@ public struct SweepRunFile: Sendable, Equatable {
 
     public var json: JSONValue {
         .object([("schema", .string(Self.schema)), ("key", .string(Self.hex(key.k0) + Self.hex(key.k1))),
-                 ("source", .string(source.description)), ("port", .int(Int64(port))),
+                 ("source", .string(source.description)), ("protocol", .string(sweepProtocol.rawValue)), ("port", .int(Int64(port))),
                  ("variants", .array(variants.map { .string($0) })), ("repeat", .int(Int64(repeats))), ("targets", .int(Int64(targets)))])
     }
 
@@ -56,15 +61,21 @@ public struct SweepRunFile: Sendable, Equatable {
             throw .setup("\(path): `key` must be 32 hexadecimal digits")
         }
         guard let source = IPAddress(try string("source")) else { throw .setup("\(path): `source` is not an IP address") }
+        var kind = SweepProtocol.tcp
+        if v["protocol"] != nil {
+            guard let k = SweepProtocol(rawValue: try string("protocol")) else { throw .setup("\(path): `protocol` is not tcp, icmp or udp") }
+            kind = k
+        }
         guard case .array(let list)? = v["variants"], (1...64).contains(list.count) else {
-            throw .setup("\(path): `variants` must list 1 to 64 SYN shapes")
+            throw .setup("\(path): `variants` must list 1 to 64 probe names")
         }
         var variants: [String] = []
         for item in list {
             guard case .string(let s) = item else { throw .setup("\(path): `variants` must list names") }
             variants.append(s)
         }
-        return SweepRunFile(key: SipHashKey(k0: k0, k1: k1), source: source, port: UInt16(try int("port", 1...65535)), variants: variants,
+        return SweepRunFile(key: SipHashKey(k0: k0, k1: k1), source: source, protocol: kind,
+                            port: UInt16(try int("port", kind == .icmp ? 0...65535 : 1...65535)), variants: variants,
                             repeats: try int("repeat", 1...64), targets: try int("targets", 1...Int64(Int32.max)))
     }
 
@@ -79,7 +90,7 @@ public struct SweepRunFile: Sendable, Equatable {
 /// not captured), so which probes went out and when is not known: every probe counts as sent,
 /// and no round trip is given.
 public enum SweepReplay {
-    public static func run(_ space: TargetSpace, probe: SweepSYN, path: String) throws(SweepError) -> SweepOutcome {
+    public static func run(_ space: TargetSpace, probe: SweepProbe, path: String) throws(SweepError) -> SweepOutcome {
         var file: CaptureFileReader
         do { file = try CaptureFileReader(path: path) } catch { throw .setup(error.description) }
         let total = space.count * probe.probesPerTarget

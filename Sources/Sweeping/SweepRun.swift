@@ -76,7 +76,7 @@ public struct SweepStatistics: Sendable, Equatable {
 /// A finished sweep: the slots hold every probe's answer.
 public struct SweepOutcome: Sendable {
     public var space: TargetSpace
-    public var probe: SweepSYN
+    public var probe: SweepProbe
     public var slots: SweepSlots
     /// Third parties that answered (ICMP from routers); a slot's `from` is 1 + an index here.
     public var routers: [UInt128]
@@ -98,7 +98,7 @@ public enum SweepError: Error, Sendable, CustomStringConvertible {
 /// Sends every probe of a sweep from this thread while a receiver thread reads the capture
 /// and files each answer in its probe's slot.
 public enum SweepRun {
-    public static func run(_ space: TargetSpace, probe: SweepSYN, configuration c: SweepConfiguration) throws(SweepError) -> SweepOutcome {
+    public static func run(_ space: TargetSpace, probe: SweepProbe, configuration c: SweepConfiguration) throws(SweepError) -> SweepOutcome {
         let total = space.count * probe.probesPerTarget
         let ipv4 = probe.isIPv4
         let socket: BatchSocket
@@ -166,12 +166,25 @@ public enum SweepRun {
         return SweepOutcome(space: space, probe: probe, slots: slots, routers: receiver.routerList, statistics: stats)
     }
 
-    /// Answers to our address only: TCP from the swept port, and ICMP errors.
-    static func filter(for probe: SweepSYN) -> String {
+    /// Answers to our address only: TCP or UDP from the swept port, or echo replies; and ICMP errors.
+    static func filter(for probe: SweepProbe) -> String {
         let us = probe.source.description
+        let own: String
         if probe.isIPv4 {
-            return "dst host \(us) and ((tcp and src port \(probe.port)) or (icmp and (icmp[0] == 3 or icmp[0] == 4 or icmp[0] == 5 or icmp[0] == 11 or icmp[0] == 12)))"
+            let errors = "icmp[0] == 3 or icmp[0] == 4 or icmp[0] == 5 or icmp[0] == 11 or icmp[0] == 12"
+            switch probe.sweepProtocol {
+            case .tcp: own = "(tcp and src port \(probe.port)) or "
+            case .udp: own = "(udp and src port \(probe.port)) or "
+            case .icmp: return "dst host \(us) and icmp and (icmp[0] == 0 or \(errors))"
+            }
+            return "dst host \(us) and (\(own)(icmp and (\(errors))))"
         }
-        return "dst host \(us) and ((tcp and src port \(probe.port)) or (icmp6 and ip6[40] >= 1 and ip6[40] <= 4))"
+        let errors = "ip6[40] >= 1 and ip6[40] <= 4"
+        switch probe.sweepProtocol {
+        case .tcp: own = "(tcp and src port \(probe.port)) or "
+        case .udp: own = "(udp and src port \(probe.port)) or "
+        case .icmp: return "dst host \(us) and icmp6 and (ip6[40] == 129 or (\(errors)))"
+        }
+        return "dst host \(us) and (\(own)(icmp6 and \(errors)))"
     }
 }

@@ -10,7 +10,7 @@ import Sockets
 struct SweepSender {
     let socket: BatchSocket
     let space: TargetSpace
-    let probe: SweepSYN
+    let probe: SweepProbe
     let slots: SweepSlots
     let configuration: SweepConfiguration
     let receiver: SweepReceiver

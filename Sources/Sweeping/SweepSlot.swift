@@ -19,7 +19,7 @@ public struct SweepSlot: Sendable, Equatable {
     /// ICMP type << 8 | code of an ICMP answer.
     public var icmp: UInt16 = 0
     public var kind: SweepAnswerKind = .none
-    /// Every kind of answer seen, one bit per `SweepAnswerKind` raw value.
+    /// Every kind of answer seen, one bit per kind (`SweepAnswerKind.seenBit`).
     public var seen: UInt8 = 0
     public var ttl: UInt8 = 0
     public var tcpFlags: UInt8 = 0
@@ -27,7 +27,7 @@ public struct SweepSlot: Sendable, Equatable {
     public var answers: UInt8 = 0
     /// The window-scale option's shift; 0xFF when absent.
     public var windowScale: UInt8 = 0xFF
-    /// Bit 0: don't-fragment set; bit 1: matched by source port alone (an RST without ACK).
+    /// Bit 0: don't-fragment set; bit 1: matched by source port alone (an RST without ACK, UDP).
     public var misc: UInt8 = 0
     var reserved: UInt8 = 0
 
@@ -38,7 +38,7 @@ public struct SweepSlot: Sendable, Equatable {
     public var matchedByPortOnly: Bool { misc & 2 != 0 }
 }
 
-/// The answer a sweep probe got, in the order of what it proves about the target.
+/// The answer a sweep probe got, ordered (`<`) by what it proves about the target.
 public enum SweepAnswerKind: UInt8, Sendable, CaseIterable, Comparable {
     case none = 0
     /// SYN-ACK: the port is open (or something answers for it).
@@ -53,6 +53,10 @@ public enum SweepAnswerKind: UInt8, Sendable, CaseIterable, Comparable {
     case timeExceeded = 5
     /// Another ICMP error quoting the probe.
     case otherICMP = 6
+    /// An echo reply from the target.
+    case echoReply = 7
+    /// A datagram from the target's port.
+    case udpReply = 8
 
     public var name: String {
         switch self {
@@ -63,10 +67,41 @@ public enum SweepAnswerKind: UInt8, Sendable, CaseIterable, Comparable {
         case .unreachable: return "unreachable"
         case .timeExceeded: return "time-exceeded"
         case .otherICMP: return "icmp-other"
+        case .echoReply: return "echo-reply"
+        case .udpReply: return "udp-reply"
         }
     }
 
-    public static func < (a: SweepAnswerKind, b: SweepAnswerKind) -> Bool { a.rawValue < b.rawValue }
+    /// The bit of `SweepSlot.seen` (every kind but `none` has one).
+    var seenBit: UInt8 { rawValue == 0 ? 0 : 1 << (rawValue - 1) }
+
+    /// Whether the answer is an ICMP message (its type and code are the fingerprint).
+    public var isICMP: Bool { self == .unreachable || self == .timeExceeded || self == .otherICMP || self == .echoReply }
+
+    /// The host's own answer first (a reply, then a refusal), then routers' errors.
+    var rank: Int {
+        switch self {
+        case .none: return 0
+        case .synAck, .echoReply, .udpReply: return 1
+        case .reset: return 2
+        case .otherTCP: return 3
+        case .unreachable: return 4
+        case .timeExceeded: return 5
+        case .otherICMP: return 6
+        }
+    }
+
+    /// The answers a sweep of `kind` can get, in the order the summary lists them.
+    public static func kinds(of kind: SweepProtocol) -> [SweepAnswerKind] {
+        let icmp: [SweepAnswerKind] = [.unreachable, .timeExceeded, .otherICMP, .none]
+        switch kind {
+        case .tcp: return [.synAck, .reset, .otherTCP] + icmp
+        case .icmp: return [.echoReply] + icmp
+        case .udp: return [.udpReply] + icmp
+        }
+    }
+
+    public static func < (a: SweepAnswerKind, b: SweepAnswerKind) -> Bool { a.rank < b.rank }
 }
 
 /// The slots of a sweep, allocated once: `count` probes × 32 bytes, zeroed.

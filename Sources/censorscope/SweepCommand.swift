@@ -14,27 +14,36 @@ import Glibc
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "Send one SYN (per variant) to many targets and report each target's answer and fingerprint.",
+        abstract: "Send one SYN, echo request or datagram (per variant) to many targets and report each target's answer and fingerprint.",
         discussion: """
-            The reachability census: every target gets the same probe, sent in a random order \
-            by one thread while another reads the capture; answers are validated by a keyed \
-            hash carried in the sequence number and source port, so nothing is kept per probe \
-            but its 32-byte result. Targets are addresses, CIDR prefixes, host names, files of \
+            The reachability census: every target gets the same probe (a TCP SYN, an ICMP echo \
+            request with --protocol icmp, a UDP datagram with --protocol udp), sent in a random \
+            order by one thread while another reads the capture; answers are validated by a \
+            keyed hash carried in the sequence number and source port (the echo's identifier \
+            and sequence; UDP's source port), so nothing is kept per probe but its 32-byte result. Targets are addresses, CIDR prefixes, host names, files of \
             them (the campaign syntax) or - for standard input. IPv4 and IPv6 targets are swept \
             one family after the other. Paced at 1000 probes/s unless --rate says otherwise. \
             A summary goes to standard error. Exit status 0 when some target answered, 3 when \
             none did. Docs/sweep.md explains the output.
-            Example: censorscope sweep 198.18.0.0/24 --port 443 --variant mss --variant linux --json
+            Examples: censorscope sweep 198.18.0.0/24 --port 443 --variant mss --variant linux --json; \
+            censorscope sweep 198.18.0.0/24 --protocol icmp; censorscope sweep 198.18.0.0/24 --protocol udp --port 53
             """
     )
 
     @Argument(help: "Targets: ADDRESS, CIDR, NAME, a file of them, or - for standard input.")
     var targets: [String]
 
-    @Option(help: "Destination port.")
-    var port: UInt16 = 80
+    @Option(name: .customLong("protocol"), help: "What to send: tcp (a SYN), icmp (an echo request) or udp (a datagram).")
+    var sweepProtocol: String = "tcp"
 
-    @Option(help: "SYN variant to send to every target (repeatable): bare, mss, linux, windows or macos (default: mss).")
+    @Option(help: "Destination port (TCP default 80, UDP default 53; none for ICMP).")
+    var port: UInt16?
+
+    @Option(help: """
+        Probe to send to every target (repeatable). TCP: the SYN shape bare, mss, linux, windows or macos (default mss). \
+        ICMP: echo. UDP: the payload empty, dns (a query for the root's NS) or stun (a binding request); \
+        default dns on port 53, stun on 3478 and 19302, else empty.
+        """)
     var variant: [String] = []
 
     @Option(help: "Send each variant this many times to every target (each from its own source port).")
@@ -80,10 +89,19 @@ struct SweepCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print progress twice a second even when standard error is not a terminal.")
     var verbose = false
 
+    var kind: SweepProtocol { SweepProtocol(rawValue: sweepProtocol) ?? .tcp }
+    /// The port probed: 0 for ICMP.
+    var destinationPort: UInt16 { kind == .icmp ? 0 : port ?? (kind == .udp ? 53 : 80) }
+    var variantNames: [String] { variant.isEmpty ? [SweepProbe.Variant.defaultName(kind, port: destinationPort)] : variant }
+
     func validate() throws {
-        for v in variant where SYNVariant(rawValue: v) == nil {
-            throw ValidationError("unknown variant '\(v)'; use bare, mss, linux, windows or macos")
+        guard let kind = SweepProtocol(rawValue: sweepProtocol) else { throw ValidationError("--protocol is tcp, icmp or udp") }
+        let names = SweepProbe.Variant.names(kind)
+        for v in variant where !names.contains(v) {
+            throw ValidationError("unknown \(kind.rawValue) variant '\(v)'; use \(names.joined(separator: ", "))")
         }
+        if kind == .icmp, port != nil { throw ValidationError("an ICMP sweep has no port: leave --port out") }
+        if port == 0 { throw ValidationError("--port must be between 1 and 65535") }
         guard (1...64).contains(`repeat`) else { throw ValidationError("--repeat must be between 1 and 64") }
         guard variant.count * `repeat` <= 64 else { throw ValidationError("at most 64 probes per target (variants × --repeat)") }
         guard rate == "max" || (Double(rate).map { $0 > 0 && $0 <= 10_000_000 } ?? false) else {
@@ -98,7 +116,6 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         try runReportingFinding { out in
             let space = try readTargets()
-            let variants = (variant.isEmpty ? ["mss"] : variant).compactMap(SYNVariant.init(rawValue:))
             let key = SipHashKey.random()
             var anyAnswer = false
             LabInterrupts.catchSignals()
@@ -113,9 +130,9 @@ struct SweepCommand: ParsableCommand {
                 if let file, replay != nil {
                     outcome = try replayed(family, capture: file)
                 } else {
-                    outcome = try sweep(family, variants: variants, key: key, pcap: file)
+                    outcome = try sweep(family, key: key, pcap: file)
                     if let file {
-                        let run = SweepRunFile(key: key, source: outcome.probe.source, port: port, variants: variants.map(\.rawValue),
+                        let run = SweepRunFile(key: key, source: outcome.probe.source, protocol: kind, port: destinationPort, variants: variantNames,
                                                repeats: `repeat`, targets: family.count)
                         do throws(FileBytes.Failure) {
                             try FileBytes.write(SweepRunFile.path(forCapture: file), Array((run.json.serialized() + "\n").utf8))
@@ -131,9 +148,9 @@ struct SweepCommand: ParsableCommand {
                 }
                 out.flush()
                 if !quiet { printToStandardError(Self.summary(outcome)) }
-                let (routerAnswered, silent) = outcome.silenceNextToRouterICMP()
-                if routerAnswered > 0, silent > 0 {
-                    printWarning("routers answered \(routerAnswered) targets with ICMP errors and \(silent) got no answer at all; routers rate-limit ICMP, so a silence may be a lost error rather than a drop: sweep the silent ones again at a lower --rate")
+                let (errorAnswered, silent) = outcome.silenceNextToICMPErrors()
+                if errorAnswered > 0, silent > 0 {
+                    printWarning("ICMP errors answered \(errorAnswered) targets and \(silent) got no answer at all; routers and hosts rate-limit ICMP errors, so a silence may be a lost error rather than a drop: sweep the silent ones again at a lower --rate")
                 }
                 if outcome.statistics.interrupted {
                     printToStandardError("interrupted: stopped after \(outcome.statistics.sent) probes; the targets above were measured")
@@ -159,15 +176,20 @@ struct SweepCommand: ParsableCommand {
             guard run.targets == space.count else {
                 throw UserError("\(capture) is a sweep of \(run.targets) targets, not of these \(space.count): give the targets it swept")
             }
+            if run.sweepProtocol != kind {
+                throw UserError("\(capture) is a sweep of \(run.sweepProtocol.rawValue); give --protocol \(run.sweepProtocol.rawValue)")
+            }
             if !variant.isEmpty, variant != run.variants {
                 throw UserError("\(capture) is a sweep of the variants \(run.variants.joined(separator: ", ")); leave --variant out or give those")
             }
-            var variants: [SweepSYN.Variant] = []
+            var variants: [SweepProbe.Variant] = []
             for name in run.variants {
-                guard let v = SYNVariant(rawValue: name) else { throw UserError("\(runPath) names '\(name)', which is not a SYN shape") }
-                variants.append(.init(name: name, shape: TCPProbeShape.variant(v, ipv6: !runIsIPv4)))
+                guard let v = SweepProbe.Variant.named(name, protocol: run.sweepProtocol, ipv6: !runIsIPv4) else {
+                    throw UserError("\(runPath) names '\(name)', which is not a \(run.sweepProtocol.rawValue) probe")
+                }
+                variants.append(v)
             }
-            let probe = try SweepSYN(source: run.source, port: run.port, variants: variants, repeats: run.repeats, key: run.key)
+            let probe = try SweepProbe(source: run.source, port: run.port, variants: variants, repeats: run.repeats, key: run.key)
             let outcome = try SweepReplay.run(space, probe: probe, path: capture)
             if let damage = outcome.statistics.replayError { printWarning("\(damage); the answers before it were judged") }
             return outcome
@@ -205,7 +227,7 @@ struct SweepCommand: ParsableCommand {
         }
         // 32 bytes of result per probe, allocated up front: refuse what would not fit, before
         // anything is sent.
-        let perTarget = max(1, variant.count) * `repeat`
+        let perTarget = variantNames.count * `repeat`
         guard space.count * perTarget <= Self.maximumProbes else {
             throw UserError("\(space.count) targets × \(perTarget) probes is \(space.count * perTarget) probes, more than the \(Self.maximumProbes) one sweep holds (32 bytes each); split the targets")
         }
@@ -217,13 +239,12 @@ struct SweepCommand: ParsableCommand {
         return space
     }
 
-    func sweep(_ space: TargetSpace, variants: [SYNVariant], key: SipHashKey, pcap: String?) throws -> SweepOutcome {
+    func sweep(_ space: TargetSpace, key: SipHashKey, pcap: String?) throws -> SweepOutcome {
         do {
             let route = try SweepRoute.find(for: space, interface: interface)
             let ipv6 = !(space.hasIPv4)
-            let probe = try SweepSYN(source: route.source, port: port,
-                                     variants: variants.map { .init(name: $0.rawValue, shape: TCPProbeShape.variant($0, ipv6: ipv6)) },
-                                     repeats: `repeat`, key: key)
+            let variants = variantNames.compactMap { SweepProbe.Variant.named($0, protocol: kind, ipv6: ipv6) }
+            let probe = try SweepProbe(source: route.source, port: destinationPort, variants: variants, repeats: `repeat`, key: key)
             var c = SweepConfiguration(interface: route.interface)
             c.rate = rate == "max" ? nil : Double(rate)
             c.cooldown = .milliseconds(Int64(timeout * 1000))
@@ -260,7 +281,7 @@ struct SweepCommand: ParsableCommand {
     static let maximumProbes = 1 << 27
 
     static func text(_ r: SweepTargetRecord) -> String {
-        var line = "\(r.target ?? "?") port \(r.port ?? 0): \(r.answer ?? "none")"
+        var line = "\(r.target ?? "?")\(r.port.map { " port \($0)" } ?? ""): \(r.answer ?? "none")"
         if let rtt = r.rttMilliseconds { line += String(format: " %.3f ms", rtt) }
         if let from = r.from, from != r.target { line += " from \(from)" }
         if let f = r.probes.first(where: { $0.fingerprint != nil })?.fingerprint {

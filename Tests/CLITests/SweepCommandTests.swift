@@ -21,7 +21,8 @@ struct SweepLabTests {
     }
 
     /// The far side owns 198.19.S.0/28 and 2001:db8:S:1::/124; routes 198.19.S.16/28 and
-    /// 2001:db8:S:2::/64 nowhere; listens on .1 port 80 and filters the others.
+    /// 2001:db8:S:2::/64 nowhere; listens on .1 port 80 (TCP) and 53 (UDP, answering every
+    /// datagram) and filters the others.
     func build() throws -> Network {
         let net = try TwoHostNetwork()
         do {
@@ -43,19 +44,36 @@ struct SweepLabTests {
                 try rule(["-d", "\(host)\(sep)3", "-j", "REJECT", "--reject-with", reject[0]])
                 try rule(["-d", "\(host)\(sep)4", "-j", "REJECT", "--reject-with", reject[1]])
                 try rule(["-d", "\(host)\(sep)6", "-j", "REJECT", "--reject-with", "tcp-reset"])
+                // The same for UDP port 53 and echo requests (ICMP and UDP sweeps); .5 and .6
+                // answer UDP with the kernel's own port unreachable.
+                let echo = tool == "iptables" ? ["-p", "icmp", "--icmp-type", "echo-request"] : ["-p", "icmpv6", "--icmpv6-type", "echo-request"]
+                for match in [["-p", "udp", "--dport", "53"], echo] {
+                    func other(_ args: [String]) throws { try net.run("ip", ["netns", "exec", b, tool, "-A", "INPUT"] + match + args) }
+                    try other(["-d", "\(host)\(sep)2", "-j", "DROP"])
+                    try other(["-d", "\(host)\(sep)3", "-j", "REJECT", "--reject-with", reject[0]])
+                    try other(["-d", "\(host)\(sep)4", "-j", "REJECT", "--reject-with", reject[1]])
+                }
             }
             let script = """
-                import socket, time
+                import select, socket, time
                 a = socket.socket(socket.AF_INET); a.setsockopt(socket.SOL_IP, 15, 1); a.bind(("198.19.\(s).1", 80)); a.listen(64)
                 b = socket.socket(socket.AF_INET6); b.setsockopt(socket.IPPROTO_IPV6, 78, 1); b.bind(("2001:db8:\(s):1::1", 80)); b.listen(64)
-                time.sleep(120)
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.setsockopt(socket.SOL_IP, 15, 1); u.bind(("198.19.\(s).1", 53))
+                w = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); w.setsockopt(socket.IPPROTO_IPV6, 78, 1); w.bind(("2001:db8:\(s):1::1", 53))
+                end = time.time() + 120
+                while time.time() < end:
+                    for r in select.select([u, w], [], [], 1)[0]:
+                        data, peer = r.recvfrom(2048); r.sendto(b"answer:" + data, peer)
                 """
             let listener = Subprocess.start(["ip", "netns", "exec", b, "python3", "-c", script])
             let network = Network(net: net, listener: listener)
             // Until both sockets listen.
             for _ in 0..<50 {
                 let out = try net.run("ip", ["netns", "exec", b, "ss", "-ltnH"])
-                if out.contains("198.19.\(s).1:80") && out.contains("2001:db8:\(s):1::1]:80") { return network }
+                let udp = try net.run("ip", ["netns", "exec", b, "ss", "-lunH"])
+                if out.contains("198.19.\(s).1:80") && out.contains("2001:db8:\(s):1::1]:80") && udp.contains("2001:db8:\(s):1::1]:53") {
+                    return network
+                }
                 usleep(100_000)
             }
             tearDown(network)
@@ -71,8 +89,8 @@ struct SweepLabTests {
         n.net.tearDown()
     }
 
-    func sweep(_ n: Network, _ extra: [String], stdin: String? = nil) throws -> (CLIResult, [String: [String: Any]]) {
-        let r = Subprocess.run(["ip", "netns", "exec", n.net.a, CLI.binary, "sweep", "--port", "80", "--json", "--allow-reserved",
+    func sweep(_ n: Network, _ extra: [String], port: [String] = ["--port", "80"], stdin: String? = nil) throws -> (CLIResult, [String: [String: Any]]) {
+        let r = Subprocess.run(["ip", "netns", "exec", n.net.a, CLI.binary, "sweep"] + port + ["--json", "--allow-reserved",
                                 "--timeout", "1"] + extra, stdin: stdin, timeout: 60)
         let result = CLIResult(status: r.status, stdout: r.stdout, stderr: r.stderr)
         var byTarget: [String: [String: Any]] = [:]
@@ -211,7 +229,7 @@ struct SweepLabTests {
         let silent = t.values.filter { $0["answer"] as? String == "none" }.count
         #expect(t.count == 128)
         #expect(unreachable >= 1 && silent >= 1 && unreachable + silent == 128, "\(unreachable) unreachable, \(silent) silent")
-        #expect(r.stderr.contains("warning: routers answered \(unreachable) targets with ICMP errors and \(silent) got no answer"), "\(r.stderr)")
+        #expect(r.stderr.contains("warning: ICMP errors answered \(unreachable) targets and \(silent) got no answer"), "\(r.stderr)")
     }
 
     /// A target file (comments, a prefix, an address inside it) and standard input name the

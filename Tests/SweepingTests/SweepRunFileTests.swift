@@ -21,7 +21,7 @@ import Testing
         (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdeZ"}"#, "32 hexadecimal digits"),
         (#"{"schema":"censorscope.sweep-run/1","key":"ééééééééééééééééé"}"#, "32 hexadecimal digits"),
         (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"300.1.1.1"}"#, "not an IP address"),
-        (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","variants":[]}"#, "1 to 64 SYN shapes"),
+        (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","variants":[]}"#, "1 to 64 probe names"),
         (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","variants":[1]}"#, "must list names"),
         (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","variants":["mss"],"port":70000}"#, "`port`"),
         (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","variants":["mss"],"port":80,"repeat":-9223372036854775808}"#, "`repeat`"),

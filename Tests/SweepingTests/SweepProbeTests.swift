@@ -5,23 +5,23 @@ import Testing
 
 /// The probe module without a network: probes written from templates are valid packets with
 /// the hashed identifiers, and answers built from them classify back to their probe.
-@Suite struct SweepSYNTests {
+@Suite struct SweepProbeTests {
     let key = SipHashKey(k0: 42, k1: 7)
 
-    func module(_ source: String, variants: [SYNVariant] = [.mss, .linux], repeats: Int = 2) throws -> SweepSYN {
+    func module(_ source: String, variants: [SYNVariant] = [.mss, .linux], repeats: Int = 2) throws -> SweepProbe {
         let v6 = source.contains(":")
-        return try SweepSYN(source: IPAddress(source)!, port: 443,
+        return try SweepProbe(source: IPAddress(source)!, port: 443,
                             variants: variants.map { .init(name: $0.rawValue, shape: TCPProbeShape.variant($0, ipv6: v6)) },
                             repeats: repeats, key: key)
     }
 
-    func bytes(_ m: SweepSYN, target: IPAddress, probe: Int) -> [UInt8] {
+    func bytes(_ m: SweepProbe, target: IPAddress, probe: Int) -> [UInt8] {
         var buffer = [UInt8](repeating: 0xEE, count: m.maximumPacketLength)
-        let n = buffer.withUnsafeMutableBytes { m.write(target: SweepSYN.key(target), probe: probe, into: $0.baseAddress!) }
+        let n = buffer.withUnsafeMutableBytes { m.write(target: SweepProbe.key(target), probe: probe, into: $0.baseAddress!) }
         return Array(buffer[..<n])
     }
 
-    func written(_ m: SweepSYN, target: IPAddress, probe: Int) throws -> IPPacket {
+    func written(_ m: SweepProbe, target: IPAddress, probe: Int) throws -> IPPacket {
         try IPPacket.parse(bytes(m, target: target, probe: probe))
     }
 
@@ -36,11 +36,11 @@ import Testing
             if !source.contains(":") { #expect(IPv4Header.checksumIsValid(bytes(m, target: target, probe: p).prefix(20))) }
             #expect(packet.header.destination == target)
             let tcp = try #require(packet.transport.tcp)
-            let id = m.identifiers(target: SweepSYN.key(target), probe: p)
+            let id = m.identifiers(target: SweepProbe.key(target), probe: p)
             #expect(tcp.sourcePort == id.sourcePort && tcp.sequenceNumber == id.sequence && tcp.destinationPort == 443)
             #expect(tcp.options.isEmpty == false)
             seen.insert(tcp.sourcePort)
-            #expect(m.probeNumber(target: SweepSYN.key(target), sourcePort: tcp.sourcePort, sequence: tcp.sequenceNumber) == p)
+            #expect(m.probeNumber(target: SweepProbe.key(target), sourcePort: tcp.sourcePort, sequence: tcp.sequenceNumber) == p)
         }
         #expect(seen.count == m.probesPerTarget)
     }
@@ -67,8 +67,8 @@ import Testing
         }
     }
 
-    func classify(_ m: SweepSYN, _ frame: [UInt8]) -> SweepMatch? {
-        frame.withUnsafeBytes { b in SweepSYN.ipStart(b, linkType: 1).flatMap { m.classify(b, ip: $0) } }
+    func classify(_ m: SweepProbe, _ frame: [UInt8]) -> SweepMatch? {
+        frame.withUnsafeBytes { b in SweepProbe.ipStart(b, linkType: 1).flatMap { m.classify(b, ip: $0) } }
     }
 
     @Test(arguments: ["198.18.0.1", "2001:db8::1"])
@@ -78,7 +78,7 @@ import Testing
         let probe = try written(m, target: target, probe: 3)
         let match = try #require(classify(m, reset(to: probe)))
         #expect(match.probe == 3 && match.kind == .reset && match.ttl == 61 && !match.portOnly)
-        #expect(match.target == SweepSYN.key(target))
+        #expect(match.target == SweepProbe.key(target))
         // A wrong acknowledgment number is someone else's segment.
         #expect(classify(m, reset(to: probe, ackDelta: 2)) == nil)
         // An RST without ACK matches by its port alone, and says so.
@@ -98,7 +98,7 @@ import Testing
         let frame = [UInt8](repeating: 0, count: 12) + [0x08, 0x00] + ip + [3, 13, 0, 0, 0, 0, 0, 0] + quoted
         let match = try #require(classify(m, frame))
         #expect(match.kind == .unreachable && match.icmp == 3 << 8 | 13 && match.probe == 1)
-        #expect(match.from == SweepSYN.key(router) && match.target == SweepSYN.key(target))
+        #expect(match.from == SweepProbe.key(router) && match.target == SweepProbe.key(target))
     }
 
     /// Every truncation and every single-byte change of real answers: no trap, and nothing
@@ -124,7 +124,7 @@ import Testing
         for linkType: UInt32 in [0, 1, 12, 101, 113, 228, 229, 276, 9999] {
             for n in 0..<24 {
                 let bytes = [UInt8](repeating: 0x45, count: n)
-                _ = bytes.withUnsafeBytes { b in SweepSYN.ipStart(b, linkType: linkType).flatMap { m.classify(b, ip: $0) } }
+                _ = bytes.withUnsafeBytes { b in SweepProbe.ipStart(b, linkType: linkType).flatMap { m.classify(b, ip: $0) } }
             }
         }
     }

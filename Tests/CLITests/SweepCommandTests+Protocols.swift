@@ -1,0 +1,105 @@
+import ChildProcess
+import Foundation
+import Testing
+import TestSupport
+
+/// ICMP echo and UDP sweeps against the same plain-kernel network as the TCP sweep: the
+/// kernel's echo replies, a UDP server's replies, the kernel's own port unreachable,
+/// iptables/ip6tables DROP and REJECT, and a router's unreachable, IPv4 and IPv6 in one run.
+extension SweepLabTests {
+    @Test(arguments: ["raw", "auto"])
+    func echoSweepsReadTheKernelsAnswers(sender: String) throws {
+        let n = try build()
+        defer { tearDown(n) }
+        let targets = (1...5).map { n.v4($0) } + [n.v4(17)] + (1...5).map { n.v6($0) } + [n.v6Unroutable]
+        let (r, t) = try sweep(n, targets + ["--protocol", "icmp", "--rate", "200", "--sender", sender], port: [])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(t.count == targets.count)
+        #expect(r.stderr.contains("targets: echo-reply 2, unreachable 3, time-exceeded 0, icmp-other 0, none 1"), "\(r.stderr)")
+        for (ip, router) in [(n.v4, n.net.addressB), (n.v6, n.net.address6B)] {
+            let v6 = ip(1).contains(":")
+            for host in [1, 5] {
+                #expect(t[ip(host)]?["answer"] as? String == "echo-reply", "\(ip(host)): \(t[ip(host)] ?? [:])")
+                #expect(t[ip(host)]?["from"] as? String == ip(host))
+                #expect(t[ip(host)]?["protocol"] as? String == "icmp")
+                #expect(t[ip(host)]?["port"] is NSNull)
+                #expect(fingerprint(t[ip(host)])["icmp_type"] as? Int == (v6 ? 129 : 0))
+                #expect((t[ip(host)]?["probes"] as? [[String: Any]])?.first?["match"] as? String == "hash")
+            }
+            #expect(t[ip(2)]?["answer"] as? String == "none")
+            #expect(t[ip(3)]?["answer"] as? String == "unreachable")
+            #expect(fingerprint(t[ip(3)])["icmp_code"] as? Int == (v6 ? 4 : 3))
+            #expect(t[ip(4)]?["answer"] as? String == "unreachable")
+            #expect(fingerprint(t[ip(4)])["icmp_code"] as? Int == (v6 ? 1 : 13))
+            let far = v6 ? n.v6Unroutable : n.v4(17)
+            #expect(t[far]?["answer"] as? String == "unreachable")
+            #expect(t[far]?["from"] as? String == router)
+        }
+    }
+
+    /// The far host's ICMP rate limit is lifted here: eight port unreachables per family
+    /// would exceed its burst of six (`udpRateLimitedClosedPortsAreSaid` keeps it).
+    @Test func datagramSweepsTellAServerFromAClosedPort() throws {
+        let n = try build()
+        defer { tearDown(n) }
+        try n.net.run("ip", ["netns", "exec", n.net.b, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0"])
+        let targets = (1...6).map { n.v4($0) } + (1...6).map { n.v6($0) }
+        let (r, t) = try sweep(n, targets + ["--protocol", "udp", "--rate", "200", "--variant", "dns", "--variant", "empty"],
+                               port: ["--port", "53"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(t.count == targets.count)
+        for ip in [n.v4, n.v6] {
+            let v6 = ip(1).contains(":")
+            let served = t[ip(1)]
+            #expect(served?["answer"] as? String == "udp-reply", "\(served ?? [:])")
+            #expect(served?["protocol"] as? String == "udp" && served?["port"] as? Int == 53)
+            let probes = served?["probes"] as? [[String: Any]] ?? []
+            #expect(probes.map { $0["variant"] as? String } == ["dns", "empty"])
+            #expect(probes.allSatisfy { $0["answer"] as? String == "udp-reply" && $0["match"] as? String == "port" }, "\(probes)")
+            #expect(t[ip(2)]?["answer"] as? String == "none")
+            // REJECT, and the kernel's own port unreachable where nothing listens.
+            for host in [3, 5, 6] {
+                #expect(t[ip(host)]?["answer"] as? String == "unreachable", "\(ip(host)): \(t[ip(host)] ?? [:])")
+                #expect(fingerprint(t[ip(host)])["icmp_code"] as? Int == (v6 ? 4 : 3))
+            }
+            #expect(fingerprint(t[ip(4)])["icmp_code"] as? Int == (v6 ? 1 : 13))
+        }
+    }
+
+    /// With the kernel's default limit, 14 closed ports (port 9) (the kernel's port unreachable, from
+    /// each target itself) at full speed: some come back silent, and the sweep says a
+    /// silence may be a lost error.
+    @Test func udpRateLimitedClosedPortsAreSaid() throws {
+        let n = try build()
+        defer { tearDown(n) }
+        let targets = (1...14).map { n.v4($0) }
+        let (r, t) = try sweep(n, targets + ["--protocol", "udp", "--rate", "max", "--repeat", "2"], port: ["--port", "9"])
+        let unreachable = t.values.filter { $0["answer"] as? String == "unreachable" }.count
+        let silent = t.values.filter { $0["answer"] as? String == "none" }.count
+        #expect(unreachable + silent == t.count && unreachable >= 3 && silent >= 1, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: ICMP errors answered \(unreachable) targets and \(silent) got no answer"), "\(r.stderr)")
+        #expect(r.status == 0)
+    }
+
+    /// An echo sweep's capture judged again offline gives the live answers; a replay that
+    /// names another protocol is one sentence.
+    @Test func anEchoSweepIsJudgedAgainFromItsCapture() throws {
+        let n = try build()
+        defer { tearDown(n) }
+        let pcap = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-icmp-\(n.s).pcap").path
+        defer { unlink(pcap); unlink(pcap + ".sweep.json") }
+        let targets = (1...4).map { n.v4($0) } + [n.v4(17)]
+        let (live, t) = try sweep(n, targets + ["--protocol", "icmp", "--pcap", pcap], port: [])
+        #expect(live.status == 0, "\(live.stderr)")
+        let run = try String(contentsOfFile: pcap + ".sweep.json", encoding: .utf8)
+        #expect(run.contains("\"protocol\":\"icmp\"") && run.contains("\"port\":0"), "\(run)")
+        let replay = try CLI.run(["sweep", "--protocol", "icmp", "--json", "--replay", pcap] + targets)
+        #expect(replay.status == 0, "\(replay.stderr)")
+        var replayed: [String: String] = [:]
+        for line in replay.lines { let o = try CLI.json(line); replayed[o["target"] as? String ?? "?"] = o["answer"] as? String }
+        #expect(replayed == t.mapValues { $0["answer"] as? String ?? "?" })
+        #expect(replayed[n.v4(1)] == "echo-reply" && replayed[n.v4(17)] == "unreachable")
+        let wrong = try CLI.run(["sweep", "--replay", pcap] + targets)
+        #expect(wrong.status == 1 && wrong.stderr.contains("is a sweep of icmp; give --protocol icmp"), "\(wrong.stderr)")
+    }
+}
