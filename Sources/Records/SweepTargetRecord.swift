@@ -68,8 +68,10 @@ public struct SweepTargetRecord: JSONRecord, Equatable {
     }
 
     public var json: JSONValue {
-        .object([("target", .optional(target)), ("protocol", .optional(`protocol`)), ("port", .integer(port)), ("answer", .optional(answer)),
-                 ("from", .optional(from)), ("rtt_ms", .real(rttMilliseconds)), ("probes", .array(probes.map(\.json)))])
+        // A record read without a protocol (written before ICMP and UDP sweeps) is written back without one.
+        .object([("target", .optional(target))] + (`protocol`.map { [("protocol", JSONValue.string($0))] } ?? [])
+                + [("port", .integer(port)), ("answer", .optional(answer)), ("from", .optional(from)), ("rtt_ms", .real(rttMilliseconds)),
+                   ("probes", .array(probes.map(\.json)))])
     }
 
     public init(json: JSONValue) throws(RecordError) {

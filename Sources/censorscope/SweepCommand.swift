@@ -149,7 +149,8 @@ struct SweepCommand: ParsableCommand {
                 out.flush()
                 if !quiet { printToStandardError(Self.summary(outcome)) }
                 let (errorAnswered, silent) = outcome.silenceNextToICMPErrors()
-                if errorAnswered > 0, silent > 0 {
+                // A Linux sender's burst is six errors per peer: fewer cannot have been limited.
+                if errorAnswered > 0, silent > 0, errorAnswered + silent > 6 {
                     printWarning("ICMP errors answered \(errorAnswered) targets and \(silent) got no answer at all; routers and hosts rate-limit ICMP errors, so a silence may be a lost error rather than a drop: sweep the silent ones again at a lower --rate")
                 }
                 if outcome.statistics.interrupted {
