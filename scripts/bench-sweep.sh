@@ -10,7 +10,9 @@
 #  census the same network, 4,096 addresses (198.18.0.0/20): `sweep`, then a campaign of
 #         Probes/campaigns/census.yaml (an echo and a SYN each) at --rate max with items'
 #         first runs shared and with each item making its own (--openings alone).
-# Usage: scripts/bench-sweep.sh [ROUNDS] [flood|sweep|both|census]   (default 3 both). Needs root.
+#  icmp   the 32,768-address network of `sweep`, one echo request each: `sweep --protocol icmp`
+#         and `zmap -M icmp_echoscan` (the far namespace's kernel answers every echo).
+# Usage: scripts/bench-sweep.sh [ROUNDS] [flood|sweep|both|census|icmp]   (default 3 both). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -63,9 +65,9 @@ measure() {   # measure LABEL COMMAND…: wall seconds and peak RSS (MiB) of the
   printf '%s wall %.3f s, peak RSS %.0f MiB' "$label" "$wall" "$(awk "BEGIN {print $rss / 1024}")"
 }
 
-ours() {   # ours TARGETS [sweep options…]
+ours() {   # ours TARGETS [sweep options…]   (PORT_ARGS: default --port 80)
   local targets=$1; shift
-  measure "censorscope sweep:" ip netns exec csb-p "$cs" sweep "$targets" --port 80 --rate max --timeout 2 --allow-reserved --json "$@"
+  measure "censorscope sweep:" ip netns exec csb-p "$cs" sweep "$targets" ${PORT_ARGS---port 80} --rate max --timeout 2 --allow-reserved --json "$@"
   python3 - "$work/err" "$work/out" <<'EOF'
 import re, sys
 err = open(sys.argv[1]).read()
@@ -86,7 +88,7 @@ zmap_run() {   # zmap_run PROBES_PER_TARGET TARGETS
   # a fresh name each time, and one more try.
   for try in 1 2; do
     rm -f "$work"/status*.csv "$work/meta.json"
-    measure "zmap:" ip netns exec csb-p zmap -p 80 -P "$1" -r 0 -i l1 -S 198.19.1.1 -G "$mac" -b /dev/null -c 2 -q --disable-syslog \
+    measure "zmap:" ip netns exec csb-p zmap ${ZMAP_PROBE_ARGS--p 80} -P "$1" -r 0 -i l1 -S 198.19.1.1 -G "$mac" -b /dev/null -c 2 -q --disable-syslog \
       -m "$work/meta.json" -u "$work/status$try$RANDOM.csv" -f saddr -o "$work/zmap.csv" "$2"
     [ -s "$work/meta.json" ] && break
     echo
@@ -144,9 +146,11 @@ s = json.load(sys.stdin)
 print(f\"; {s['done']} items, {s['probes_sent']} probes, verdicts {dict(sorted(s['verdicts'].items()))}\")"
 }
 
-if [ "$which" = sweep ] || [ "$which" = both ] || [ "$which" = census ]; then
+if [ "$which" = sweep ] || [ "$which" = both ] || [ "$which" = census ] || [ "$which" = icmp ]; then
   echo
-  if [ "$which" = census ]; then
+  if [ "$which" = icmp ]; then
+    echo "== 32,768-address echo sweep (198.18.0.0/17, one echo request each) through 4 routers, $rounds rounds"
+  elif [ "$which" = census ]; then
     echo "== 4,096-address census (198.18.0.0/20): sweep, then campaigns (an echo and a SYN each) through 4 routers to a listener, $rounds rounds"
   else
     echo "== 32,768-address sweep (198.18.0.0/17, one SYN each) through 4 routers to a listener, $rounds rounds"
@@ -161,7 +165,10 @@ s.bind(("0.0.0.0", 80)); s.listen(65535); time.sleep(3600)' &
   prime
   for r in $(seq 1 "$rounds"); do
     echo "-- round $r"
-    if [ "$which" = census ]; then
+    if [ "$which" = icmp ]; then
+      PORT_ARGS="--protocol icmp" ours 198.18.0.0/17
+      ZMAP_PROBE_ARGS="-M icmp_echoscan" zmap_run 1 198.18.0.0/17
+    elif [ "$which" = census ]; then
       ours 198.18.0.0/20
       campaign_run shared 198.18.0.0/20
       campaign_run alone 198.18.0.0/20

@@ -18,12 +18,16 @@ extension Parsers {
             case 6 where b.count >= ip + 40: source = IPv6Address(bytes: b[(ip + 24)..<(ip + 40)]).map { .v6($0) }
             default: source = nil
             }
-            guard let source, let module = try? SweepProbe(
-                source: source, port: 80,
-                variants: [.init(name: "mss", shape: TCPProbeShape.variant(.mss, ipv6: source.isIPv6Address))],
-                repeats: 2, key: SipHashKey(k0: 1, k1: 2)) else { return }
-            if let m = module.classify(b, ip: ip) {
-                precondition(m.probe >= 0 && m.probe < module.probesPerTarget, "a match names probe \(m.probe) of \(module.probesPerTarget)")
+            guard let source else { return }
+            // Every protocol's classifier reads the same frame.
+            for kind in SweepProtocol.allCases {
+                let names = SweepProbe.Variant.names(kind)
+                guard let variant = SweepProbe.Variant.named(kind == .tcp ? "mss" : names[0], protocol: kind, ipv6: source.isIPv6Address),
+                      let module = try? SweepProbe(source: source, port: kind == .udp ? 53 : 80, variants: [variant], repeats: 2,
+                                                   key: SipHashKey(k0: 1, k1: 2)) else { continue }
+                if let m = module.classify(b, ip: ip) {
+                    precondition(m.probe >= 0 && m.probe < module.probesPerTarget, "a match names probe \(m.probe) of \(module.probesPerTarget)")
+                }
             }
         }
     }
