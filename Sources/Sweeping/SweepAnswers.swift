@@ -142,13 +142,18 @@ extension SweepProbe {
         return match
     }
 
-    /// A datagram from the target's port to one of its probes' source ports (the port alone
-    /// identifies the probe: a UDP reply echoes nothing else of ours).
+    /// A datagram from the target's port to one of its probes' source ports (the port
+    /// identifies the probe; a reply that echoes the payload's hash field is matched by it too).
     private func udpAnswer(_ b: UnsafeRawBufferPointer, _ u: Int, from: UInt128, ttl: UInt8, ipID: UInt16, df: Bool) -> SweepMatch? {
         guard b.count >= u + 8, u16(b, u) == port,
               let probe = probeNumber(target: from, sourcePort: u16(b, u + 2), sequence: nil) else { return nil }
         var match = SweepMatch(target: from, probe: probe, kind: .udpReply, from: from, ttl: ttl, ipID: ipID, dontFragment: df)
-        match.portOnly = true
+        // Matched by the hash too when the payload's service echoes it; else by port alone.
+        if let echo = templates[probe % templates.count].echo {
+            match.portOnly = !echo.echoed(b, u + 8, b.count, identifiers(target: from, probe: probe).sequence)
+        } else {
+            match.portOnly = true
+        }
         return match
     }
 

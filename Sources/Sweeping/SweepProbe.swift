@@ -25,8 +25,9 @@ public struct SweepProbe: Sendable {
             case syn(TCPProbeShape)
             /// An echo request with this many zero bytes of payload.
             case echo(payloadSize: Int)
-            /// A datagram with this payload.
-            case datagram([UInt8])
+            /// A datagram with this payload; `echo`: where it carries the probe's hash, which
+            /// the service's reply echoes (the payload holds zeros there).
+            case datagram([UInt8], echo: PayloadEcho? = nil)
 
             var sweepProtocol: SweepProtocol {
                 switch self {
@@ -71,6 +72,9 @@ public struct SweepProbe: Sendable {
         var transportSum: UInt32
         var ipSum: UInt32
         var ipHeaderLength: Int
+        /// A UDP payload's hash field: its offset in the packet (even) and the field.
+        var echoOffset = 0
+        var echo: PayloadEcho?
     }
 
     public init(source: IPAddress, port: UInt16, variants: [Variant], repeats: Int, key: SipHashKey, ttl: UInt8 = 64) throws(ProbeBuildError) {
@@ -95,7 +99,7 @@ public struct SweepProbe: Sendable {
                 probe = try builder.tcp(index: 0, shape: shape, sourcePort: 0, destinationPort: port, sequence: 0, ttl: ttl, ipID: 0)
             case .echo(let size):
                 probe = try builder.icmpEcho(index: 0, identifier: 0, sequence: 0, payloadSize: size, ttl: ttl, ipID: 0)
-            case .datagram(let payload):
+            case .datagram(let payload, _):
                 probe = try builder.udp(index: 0, sourcePort: 0, destinationPort: port, payload: payload, ttl: ttl, ipID: 0)
             }
             var bytes = probe.bytes
@@ -111,7 +115,12 @@ public struct SweepProbe: Sendable {
                 bytes[10] = 0; bytes[11] = 0
             }
             bytes[checksum] = 0; bytes[checksum + 1] = 0
-            templates.append(Template(bytes: bytes, transportSum: UInt32(~stored), ipSum: ipSum, ipHeaderLength: ihl))
+            var template = Template(bytes: bytes, transportSum: UInt32(~stored), ipSum: ipSum, ipHeaderLength: ihl)
+            if case .datagram(_, let echo?) = v.shape {
+                template.echo = echo
+                template.echoOffset = ihl + 8 + echo.requestOffset
+            }
+            templates.append(template)
         }
         self.templates = templates
         sourceKey = Self.key(source)
@@ -178,6 +187,16 @@ public struct SweepProbe: Sendable {
         case .udp:
             put16(p + ihl, sport)
             sum += UInt32(sport)
+            if let echo = t.echo {
+                if echo.length == 2 {
+                    let id = UInt16(truncatingIfNeeded: seq)
+                    put16(p + t.echoOffset, id)
+                    sum += UInt32(id)
+                } else {
+                    put32(p + t.echoOffset, seq)
+                    sum += seq >> 16 + seq & 0xFFFF
+                }
+            }
             let c = ~fold(sum)
             put16(p + ihl + 6, c == 0 ? 0xFFFF : c)
         }
@@ -206,6 +225,41 @@ public struct SweepProbe: Sendable {
         switch a {
         case .v4(let v): return UInt128(v.value)
         case .v6(let v): return UInt128(v.high) << 64 | UInt128(v.low)
+        }
+    }
+}
+
+/// Where a datagram's payload carries the probe's hash, and where the service's reply echoes
+/// it: the DNS message ID, the first four bytes of a STUN transaction ID, the first four of a
+/// QUIC destination connection ID (a Version Negotiation returns it as its source ID).
+public enum PayloadEcho: Sendable {
+    case dnsID, stunTransaction, quicConnectionID
+
+    /// Offset in the request's payload; an even number of bytes into the UDP header.
+    var requestOffset: Int {
+        switch self {
+        case .dnsID: return 0
+        case .stunTransaction: return 8
+        case .quicConnectionID: return 6
+        }
+    }
+
+    var length: Int { self == .dnsID ? 2 : 4 }
+
+    /// Whether the reply's payload (`b[start..<end]`) echoes `word` (the probe's hash bits).
+    func echoed(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ word: UInt32) -> Bool {
+        func u16(_ i: Int) -> UInt32 { UInt32(b[i]) << 8 | UInt32(b[i + 1]) }
+        switch self {
+        case .dnsID:
+            return end - start >= 12 && u16(start) == word & 0xFFFF
+        case .stunTransaction:
+            return end - start >= 20 && u16(start + 8) << 16 | u16(start + 10) == word
+        case .quicConnectionID:
+            // Long header: flags, version, DCID length and DCID, SCID length and SCID.
+            guard end - start >= 7, b[start] & 0x80 != 0 else { return false }
+            let scidLength = start + 6 + Int(b[start + 5])
+            guard scidLength < end, b[scidLength] >= 4, scidLength + 5 <= end else { return false }
+            return u16(scidLength + 1) << 16 | u16(scidLength + 3) == word
         }
     }
 }

@@ -9,7 +9,7 @@ extension SweepProbe.Variant {
         switch kind {
         case .tcp: return SYNVariant.allCases.map(\.rawValue)
         case .icmp: return ["echo"]
-        case .udp: return ["empty", "dns", "stun"]
+        case .udp: return ["empty", "dns", "stun", "quic"]
         }
     }
 
@@ -24,31 +24,46 @@ extension SweepProbe.Variant {
         case .udp:
             switch name {
             case "empty": return .init(name: name, shape: .datagram([]))
-            case "dns": return .init(name: name, shape: .datagram(dnsQuery))
-            case "stun": return .init(name: name, shape: .datagram(stunRequest))
+            case "dns": return .init(name: name, shape: .datagram(dnsQuery, echo: .dnsID))
+            case "stun": return .init(name: name, shape: .datagram(stunRequest, echo: .stunTransaction))
+            case "quic": return .init(name: name, shape: .datagram(quicInitial, echo: .quicConnectionID))
             default: return nil
             }
         }
     }
 
     /// The variant sent when none is named: a SYN with MSS, an echo, and for UDP what the
-    /// port's service answers (DNS on 53, STUN on 3478 and 19302), else an empty datagram.
+    /// port's service answers (DNS on 53, STUN on 3478 and 19302, QUIC on 443), else an empty datagram.
     public static func defaultName(_ kind: SweepProtocol, port: UInt16) -> String {
         switch kind {
         case .tcp: return "mss"
         case .icmp: return "echo"
-        case .udp: return port == 53 ? "dns" : port == 3478 || port == 19302 ? "stun" : "empty"
+        case .udp: return port == 53 ? "dns" : port == 3478 || port == 19302 ? "stun" : port == 443 ? "quic" : "empty"
         }
     }
 
     /// A recursive query for the root's NS records: any resolver or root server answers it.
+    /// Its message ID (0 here) is the probe's hash.
     static let dnsQuery: [UInt8] = {
-        var query = DNSMessage(id: 0x4353, questions: [DNSQuestion(name: .root, type: 2)])
+        var query = DNSMessage(id: 0, questions: [DNSQuestion(name: .root, type: 2)])
         query.recursionDesired = true
         return query.encoded()
     }()
 
-    /// A Binding Request without attributes (RFC 8489), one transaction ID for every probe:
-    /// the reply is matched on the source port.
-    static let stunRequest: [UInt8] = STUNMessage(type: STUNMessage.bindingRequest, transactionID: Array("censorscope!".utf8)).encoded()
+    /// A Binding Request without attributes (RFC 8489); the first four bytes of its
+    /// transaction ID (zeros here) are the probe's hash.
+    static let stunRequest: [UInt8] = STUNMessage(type: STUNMessage.bindingRequest, transactionID: [0, 0, 0, 0] + Array("sweep!!!".utf8)).encoded()
+
+    /// A QUIC client's first datagram (1200 bytes) offering a reserved version, as `probe quic`
+    /// sends: any QUIC server answers with Version Negotiation (RFC 9000 §6), without a
+    /// handshake. The first four bytes of its 8-byte destination connection ID (zeros here)
+    /// are the probe's hash; the answer returns them as its source connection ID.
+    static let quicInitial: [UInt8] = {
+        var random = SplitMix64(seed: 0x5357_4545_5051_5549)
+        let bytes = { (n: Int) in (0..<n).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+        let dcid = [0, 0, 0, 0] + bytes(4)
+        // A fixed, valid payload: the encoder cannot fail on these lengths.
+        return (try? QUICInitial.encode(version: QUICVersion.reserved(0x5357), destinationConnectionID: dcid, sourceConnectionID: bytes(8),
+                                        size: QUICInitial.minimumDatagramSize, filler: bytes(QUICInitial.minimumDatagramSize))) ?? []
+    }()
 }

@@ -20,7 +20,7 @@ struct SweepCommand: ParsableCommand {
             request with --protocol icmp, a UDP datagram with --protocol udp), sent in a random \
             order by one thread while another reads the capture; answers are validated by a \
             keyed hash carried in the sequence number and source port (the echo's identifier \
-            and sequence; UDP's source port), so nothing is kept per probe but its 32-byte result. Targets are addresses, CIDR prefixes, host names, files of \
+            and sequence; UDP's source port and the DNS ID, STUN transaction or QUIC connection ID), so nothing is kept per probe but its 32-byte result. Targets are addresses, CIDR prefixes, host names, files of \
             them (the campaign syntax) or - for standard input. IPv4 and IPv6 targets are swept \
             one family after the other. Paced at 1000 probes/s unless --rate says otherwise. \
             A summary goes to standard error. Exit status 0 when some target answered, 3 when \
@@ -41,8 +41,8 @@ struct SweepCommand: ParsableCommand {
 
     @Option(help: """
         Probe to send to every target (repeatable). TCP: the SYN shape bare, mss, linux, windows or macos (default mss). \
-        ICMP: echo. UDP: the payload empty, dns (a query for the root's NS) or stun (a binding request); \
-        default dns on port 53, stun on 3478 and 19302, else empty.
+        ICMP: echo. UDP: the payload empty, dns (a query for the root's NS), stun (a binding request) or quic \
+        (an Initial offering a reserved version); default dns on port 53, stun on 3478 and 19302, quic on 443, else empty.
         """)
     var variant: [String] = []
 

@@ -97,7 +97,7 @@ import Testing
         let v6 = source.contains(":")
         let target = target(source)
         var ports = Set<UInt16>()
-        let payloads = [0, 17, 20]   // empty, the root NS query, a STUN binding request
+        let payloads = [0, 17, 20, 1200]   // empty, the root NS query, a STUN binding request, a QUIC Initial
         for p in 0..<m.probesPerTarget {
             let raw = bytes(m, target: target, probe: p)
             let parsed = try IPPacket.parse(raw)
@@ -118,6 +118,47 @@ import Testing
             #expect(closed.kind == .unreachable && closed.probe == p && closed.from == closed.target)
         }
         #expect(ports.count == m.probesPerTarget)
+    }
+
+    /// A reply that echoes the payload's hash field is matched by hash; the same reply with
+    /// another value there only by port.
+    @Test(arguments: sources)
+    func repliesEchoingTheHashMatchByIt(source: String) throws {
+        let m = try module(source, .udp, variants: ["dns", "stun", "quic"], port: 443)
+        let target = target(source)
+        for p in 0..<m.probesPerTarget {
+            let raw = bytes(m, target: target, probe: p)
+            let parsed = try IPPacket.parse(raw)
+            let udp = try #require(parsed.transport.udp)
+            let request = Array(udp.payload)
+            let word = m.identifiers(target: SweepProbe.key(target), probe: p).sequence
+            let w = [UInt8(word >> 24), UInt8(word >> 16 & 0xFF), UInt8(word >> 8 & 0xFF), UInt8(word & 0xFF)]
+            var reply: [UInt8]
+            switch m.variants[m.variant(ofProbe: p)].name {
+            case "dns":
+                #expect(Array(request[0..<2]) == Array(w[2...]))
+                reply = request
+                reply[2] |= 0x80   // a response, same ID
+            case "stun":
+                #expect(Array(request[8..<12]) == w)
+                reply = [0x01, 0x01, 0, 0] + Array(request[4..<20])   // a success response, same transaction
+            default:
+                // The request's connection IDs, swapped in a Version Negotiation (RFC 9000 §17.2.1).
+                let header = try #require(QUICLongHeader(parsing: request[...]))
+                #expect(Array(header.destinationConnectionID.prefix(4)) == w && QUICVersion.isReserved(header.version))
+                reply = QUICVersionNegotiation.answering(header, supportedVersions: [1]).encoded()
+            }
+            func datagram(_ payload: [UInt8]) -> [UInt8] {
+                let length = 8 + payload.count
+                return [1, 187, UInt8(udp.sourcePort >> 8), UInt8(udp.sourcePort & 0xFF), UInt8(length >> 8), UInt8(length & 0xFF), 0, 0] + payload
+            }
+            let match = try #require(classify(m, packet(from: target, to: IPAddress(source)!, protocol: 17, datagram(reply))))
+            #expect(match.probe == p && match.kind == .udpReply && !match.portOnly, "\(m.variants[m.variant(ofProbe: p)].name)")
+            var other = reply
+            let at = m.variants[m.variant(ofProbe: p)].name == "dns" ? 1 : m.variants[m.variant(ofProbe: p)].name == "stun" ? 11 : 6 + Int(reply[5]) + 2
+            other[at] ^= 0xFF
+            #expect(classify(m, packet(from: target, to: IPAddress(source)!, protocol: 17, datagram(other)))?.portOnly == true)
+        }
     }
 
     /// The DNS variant is a well-formed query the packet decoder reads back.
