@@ -12,9 +12,9 @@ extension Engine {
 
     /// Asks again, on the same flow, for the hops each trace missed below where it ends
     /// (silent TTLs with answers beyond them): what an ICMP rate limit erases. Only when the
-    /// verdict is a block whose location lacks a router (or is missing), and only the hops up
-    /// to where the device acts: a clean target, or a path with a router that never sends
-    /// ICMP, is not slowed.
+    /// verdict is a block whose location lacks a router (or is missing), or whose trigger trace
+    /// lost the answer next to it (`doubtfulHop`), and only the hops up to where the device
+    /// acts: a clean target, or a path with a router that never sends ICMP, is not slowed.
     func retryMissedHops(state: inout EngineState, bundle: inout EvidenceBundle?) throws {
         for round in 1...Self.retryRounds {
             // What the campaign's other items have learned since.
@@ -30,9 +30,14 @@ extension Engine {
             let profile = judged.genuine
             let control = PathLocalisation.bestControl(state.controlTraces, target: state.item.address, profile: profile)
             if let l = judged.location {
-                guard l.address == nil || (l.before == nil && l.ttl > 1), let control else { return }
-                let wanted = Set([l.ttl, l.ttl - 1].filter { $0 >= 1 })
-                runs.append((EngineState.planKey(trigger: false, name: control.name), false, Self.holes(control).filter(wanted.contains)))
+                if let trigger = state.triggerTrace, let control,
+                   let hop = Self.doubtfulHop(l.ttl, trigger: trigger, control: control, firstRound: round == 1) {
+                    runs.append((EngineState.planKey(trigger: true, name: trigger.name), true, [hop]))
+                }
+                if l.address == nil || (l.before == nil && l.ttl > 1), let control {
+                    let wanted = Set([l.ttl, l.ttl - 1].filter { $0 >= 1 })
+                    runs.append((EngineState.planKey(trigger: false, name: control.name), false, Self.holes(control).filter(wanted.contains)))
+                }
             } else {
                 for t in state.controlTraces { runs.append((EngineState.planKey(trigger: false, name: t.name), false, Self.holes(t))) }
                 if let t = state.triggerTrace { runs.append((EngineState.planKey(trigger: true, name: t.name), true, Self.holes(t))) }
@@ -69,6 +74,23 @@ extension Engine {
             }
             for t in state.controlTraces + [state.triggerTrace].compactMap({ $0 }) { knowledge?.learn(t) }
         }
+    }
+
+    /// The trigger trace's TTL whose lost answer would put the device one hop off, to ask
+    /// again on the trigger's flow. Located by a forgery or refusal at `ttl`: the TTL before,
+    /// when the trigger probed it and drew nothing while the control's router answered there
+    /// (the device's own answer lost there reads as a lost time exceeded, and the device a hop
+    /// too far). Located by silence at `ttl`: that TTL, in the first round only (a lost time
+    /// exceeded there puts the device a hop too near; a real drop stays silent, and three
+    /// rounds of it would only slow every drop).
+    static func doubtfulHop(_ ttl: Int, trigger: TraceRun, control: TraceRun, firstRound: Bool) -> Int? {
+        if trigger.responses(at: ttl).isEmpty {
+            return firstRound && control.isAnswered(at: ttl) && trigger.probes.contains { Int($0.ttl) == ttl } ? ttl : nil
+        }
+        let before = ttl - 1
+        guard before >= 1, trigger.probes.contains(where: { Int($0.ttl) == before }), trigger.responses(at: before).isEmpty,
+              control.isAnswered(at: before) else { return nil }
+        return before
     }
 
     /// TTLs of `trace` without any answer, below its last answered TTL (or the host's); those

@@ -46,6 +46,61 @@ extension NetworkVerdictLabTests {
 }
 
 extension NetworkVerdictLabTests {
+    @Test("a forged RST lost at the device's own TTL does not move its location a hop further: mid drops the trigger trace's TTL-4 probe once (raw PREROUTING, ttl/hl 2, nth)")
+    func lostAnswerAtTheDevicesHop() throws {
+        try Self.everywhere { f, label in
+            // mid (TTL 3) resets port 80 in FORWARD, so the device acts from TTL 4. The trigger
+            // trace (the smallest blocked shape, a bare SYN: 40 bytes, IPv6 60) sends its TTL-4
+            // probe with 2 left at mid (the trials leave at 64, the control trace's SYNs carry
+            // an MSS): it is dropped before routing, so TTL 4 draws nothing and TTL 5 the first
+            // reset, which read alone puts the device a hop too far, at the host.
+            let ttl = f.iptables == "iptables" ? ["-m", "ttl", "--ttl-eq", "2", "-m", "length", "--length", "40"]
+                : ["-m", "hl", "--hl-eq", "2", "-m", "length", "--length", "60"]
+            try Self.node("mid", [f.iptables, "-A", "FORWARD", "-p", "tcp", "--dport", "80", "-j", "REJECT", "--reject-with", "tcp-reset"])
+            try Self.node("mid", [f.iptables, "-t", "raw", "-A", "PREROUTING", "-p", "tcp", "--syn", "--dport", "80"] + ttl
+                          + ["-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
+            let v = try Self.investigate(f.server)
+            let counters = try LabHarness.exec("mid", [f.iptables, "-t", "raw", "-L", "PREROUTING", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            try Self.node("mid", [f.iptables, "-F", "FORWARD"])
+            try Self.node("mid", [f.iptables, "-t", "raw", "-F", "PREROUTING"])
+            let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+            #expect(dropped == 1, "\(label): the probe was not dropped once: \(counters)")
+            #expect(v["verdict"] as? String == "rst-injection" && Self.trigger(v) == "port", "\(label): \(v["summary"] ?? "")")
+            let l = try #require(Self.location(v), "\(label): no location")
+            #expect(l["ttl"] as? Int == 4 && l["address"] as? String == f.transit && l["before"] as? String == f.mid, "\(label): \(l)")
+        }
+    }
+}
+
+extension NetworkVerdictLabTests {
+    @Test("a time exceeded lost at a silent device's TTL does not move its location a hop nearer: mid drops large SYNs and its first time exceeded quoting one (u32, nth)")
+    func lostTimeExceededAtASilentDevice() throws {
+        try Self.everywhere { f, label in
+            // mid (TTL 3) drops SYNs to port 80 of 60 bytes or more (IPv6 80) in FORWARD: the
+            // device acts from TTL 4, silently. The first time exceeded mid sends quoting such
+            // a SYN (the trigger trace's TTL-3 probe) is dropped: read alone, the trigger
+            // vanishes from TTL 3 and the device sits a hop too near, at mid.
+            let v4 = f.iptables == "iptables"
+            let size = v4 ? "60:65535" : "80:65535"
+            let quoted = v4 ? "0>>22&0x3C@8&0xFFFF=60:65535&&0>>22&0x3C@8>>22&0x3C@8&0xFFFF=80" : "52>>16=40:65535&&88&0xFFFF=80"
+            let icmp = v4 ? ["-p", "icmp", "--icmp-type", "time-exceeded"] : ["-p", "icmpv6", "--icmpv6-type", "time-exceeded"]
+            try Self.node("mid", [f.iptables, "-A", "FORWARD", "-p", "tcp", "--syn", "--dport", "80", "-m", "length", "--length", size, "-j", "DROP"])
+            try Self.node("mid", [f.iptables, "-A", "OUTPUT"] + icmp + ["-m", "u32", "--u32", quoted,
+                                  "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
+            let v = try Self.investigate(f.server)
+            let counters = try LabHarness.exec("mid", [f.iptables, "-L", "OUTPUT", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            try Self.node("mid", [f.iptables, "-F", "FORWARD"])
+            try Self.node("mid", [f.iptables, "-F", "OUTPUT"])
+            let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+            #expect(dropped == 1, "\(label): the time exceeded was not dropped once: \(counters)")
+            #expect(v["verdict"] as? String == "drop" && Self.trigger(v) == "syn-size", "\(label): \(v["summary"] ?? "")")
+            let l = try #require(Self.location(v), "\(label): no location")
+            #expect(l["ttl"] as? Int == 4 && l["address"] as? String == f.transit && l["before"] as? String == f.mid, "\(label): \(l)")
+        }
+    }
+}
+
+extension NetworkVerdictLabTests {
     @Test("one lost datagram is loss, not a drop: mid drops only the first UDP datagram to port 3478 of a count-1 STUN step (iptables statistic nth)")
     func oneLostDatagramIsNotADrop() throws {
         let stun = "/tmp/cstest-net-stun1-\(getpid()).yaml"

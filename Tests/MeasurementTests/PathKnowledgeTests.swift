@@ -64,6 +64,23 @@ import Testing
         #expect(other.address(at: 4) == nil)
     }
 
+    @Test("The trigger is asked again where a lost answer would put the device one hop off")
+    func asksAgainNextToTheLocation() throws {
+        let control = try trace(to: "198.18.21.1", answered: [1, 2, 3, 4], seed: 1)
+        // Located where the host's name first answers (TTL 5): the TTL before drew nothing.
+        let lostBefore = try trace(to: "198.18.21.1", answered: [1, 2, 3], seed: 2)
+        #expect(Engine.doubtfulHop(5, trigger: lostBefore, control: control, firstRound: false) == 4)
+        let seenBefore = try trace(to: "198.18.21.1", answered: [1, 2, 3, 4], seed: 3)
+        #expect(Engine.doubtfulHop(5, trigger: seenBefore, control: control, firstRound: true) == nil)
+        // Nothing to learn where the control's router is silent too.
+        let silentRouter = try trace(to: "198.18.21.1", answered: [1, 2, 3], seed: 4)
+        #expect(Engine.doubtfulHop(5, trigger: lostBefore, control: silentRouter, firstRound: true) == nil)
+        // Located by silence at TTL 3: that TTL once, in the first round.
+        let vanished = try trace(to: "198.18.21.1", answered: [1, 2], seed: 5)
+        #expect(Engine.doubtfulHop(3, trigger: vanished, control: control, firstRound: true) == 3)
+        #expect(Engine.doubtfulHop(3, trigger: vanished, control: control, firstRound: false) == nil)
+    }
+
     @Test("Only missed hops are filled: what a trace saw stays its own")
     func keepsWhatWasSeen() throws {
         let knowledge = PathKnowledge()

@@ -71,7 +71,7 @@ public enum PathLocalisation {
                 refusal = refused
             } else if !mine.isEmpty {
                 return nil   // the host itself answered before any interference
-            } else if !answersActively, answers.isEmpty, let control, control.isAnswered(at: ttl),
+            } else if !answersActively, trigger.responses(at: ttl).isEmpty, let control, control.isAnswered(at: ttl),
                       !laterGenuine(trigger, after: ttl, target: target, profile: profile) {
                 first = (ttl, true, false)
             }
@@ -81,7 +81,7 @@ public enum PathLocalisation {
         let address = control?.address(at: k)
         let before = k > 1 ? (control?.address(at: k - 1) ?? trigger.address(at: k - 1)) : nil
         let onPath = (!first.silent && first.alsoTimeExceeded) || onPathAtFullTTL
-        let confidence: Confidence
+        var confidence: Confidence
         var reason: String
         if let refusal {
             let code = refusal.fingerprint.icmpCode ?? 0
@@ -104,6 +104,13 @@ public enum PathLocalisation {
                 : " The host's own answer also arrived: the device races it rather than dropping the packet (on-path)."
         } else if !first.silent, refusal == nil {
             reason += " No time exceeded came for that probe: the device takes the packet off the path (in-path)."
+        }
+        // The trigger probed the TTL before and drew nothing where the control's router
+        // answered: its time exceeded lost, or the device's own answer there (a hop nearer).
+        if !first.silent, k > 1, trigger.probes.contains(where: { Int($0.ttl) == k - 1 }), trigger.responses(at: k - 1).isEmpty,
+           control?.isAnswered(at: k - 1) == true {
+            confidence = min(confidence, .medium)
+            reason += " The trigger probe limited to TTL \(k - 1) drew nothing while control probes drew time exceeded there: the device may sit one hop nearer, its answer to that probe lost."
         }
         let location = Location(ttl: k, address: address, before: before, onPath: onPath, confidence: confidence, reason: reason)
         return Finding(location: location, forged: forged)
