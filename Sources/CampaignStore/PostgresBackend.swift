@@ -88,7 +88,13 @@ final class PostgresBackend: StoreBackend {
             _ = try? connection.close().wait()
             throw CampaignStoreError("another censorscope is running this vantage of the campaign in \(location); wait for it to end or stop it first")
         }
-        return StoreLock { _ = try? connection.close().wait() }
+        // Unlocked before the connection closes: the server ends a closed connection's backend,
+        // and so its locks, a moment later, and the next session could find the lock still held.
+        let location = location
+        return StoreLock {
+            _ = try? PostgresTransaction(connection: connection, location: location).query("SELECT pg_advisory_unlock(?) AS released", [.integer(Self.lockBase + vantageID)])
+            _ = try? connection.close().wait()
+        }
     }
 
     /// "CS" in the high bytes keeps the store's locks apart from other advisory locks in the database.

@@ -25,7 +25,7 @@ struct SweepCommand: ParsableCommand {
             one family after the other. Paced at 1000 probes/s unless --rate says otherwise. \
             A summary goes to standard error. Exit status 0 when some target answered, 3 when \
             none did. Docs/sweep.md explains the output.
-            Examples: censorscope sweep 198.18.0.0/24 --port 443 --variant mss --variant linux --json; \
+            Example: censorscope sweep 198.18.0.0/24 --port 443 --variant mss --variant linux --json; \
             censorscope sweep 198.18.0.0/24 --protocol icmp; censorscope sweep 198.18.0.0/24 --protocol udp --port 53
             """
     )
