@@ -107,6 +107,11 @@ public struct Engine {
             guard !batch.isEmpty else { return }
             defer { batch = [] }
             try checkInterrupt()
+            // A conditional step's condition is read against the host's own packets: a lost
+            // echo reply first, or a forged RST passes for the host's and nothing follows.
+            if batchCondition != .always, measured, !Self.silentEchoes(state).isEmpty {
+                try confirmSilentTrials(0..<0, echoesOnly: true, state: &state, bundle: &bundle)
+            }
             guard state.holds(batchCondition) else { return }
             // The gap separates a target's runs; none before the first.
             if measured && script.pacing.targetGapMilliseconds > 0 {

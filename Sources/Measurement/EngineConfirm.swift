@@ -18,12 +18,20 @@ extension Engine {
     /// A datagram probe that drew nothing is sent again as it was (a UDP client retransmits
     /// its request unchanged: STUN keeps the transaction ID, RFC 8489 §6.2.1), so an answer to
     /// either copy counts; without this one lost datagram of a `count: 1` step made the port a `drop`.
-    func confirmSilentTrials(_ batch: Range<Int>, state: inout EngineState, bundle: inout EvidenceBundle?) throws {
+    ///
+    /// Echo requests too, as they were, when none drew the host's echo reply: the reply is the
+    /// reference a RST or SYN-ACK in the host's name is checked against, and without it a
+    /// forged RST (an address blocked by injection) passed for the host's own (seen at 64
+    /// items in parallel under CPU load, where the one echo of `lab.yaml` was lost).
+    /// `echoesOnly`: before a conditional step, whose condition (blocked?) needs the reference.
+    func confirmSilentTrials(_ batch: Range<Int>, echoesOnly: Bool = false, state: inout EngineState, bundle: inout EvidenceBundle?) throws {
         guard network.remeasures else { return }
         let destination = state.item.address
-        let silent = batch.filter { state.trials[$0].answers.isEmpty }
-        let silentDatagrams = state.datagrams.indices.filter { state.datagrams[$0].answers.isEmpty }
-        guard !silent.isEmpty || !silentDatagrams.isEmpty, state.answers.contains(where: { Self.fromHost($0.answer, destination) }) else { return }
+        let silent = echoesOnly ? [] : batch.filter { state.trials[$0].answers.isEmpty }
+        let silentDatagrams = echoesOnly ? [] : state.datagrams.indices.filter { state.datagrams[$0].answers.isEmpty }
+        let silentEchoes = Self.silentEchoes(state)
+        guard !silent.isEmpty || !silentDatagrams.isEmpty || !silentEchoes.isEmpty,
+              state.answers.contains(where: { Self.fromHost($0.answer, destination) }) else { return }
         let builder: ProbeBuilder
         do { builder = try ProbeBuilder(source: source, destination: destination) } catch { throw MeasurementError("\(error)") }
         var probes: [Probe] = []
@@ -42,6 +50,11 @@ extension Engine {
             probes.append(Probe(index: Self.confirmationIndexBase + probes.count, module: old.module, label: old.label + ", again",
                                 packet: old.packet, bytes: old.bytes))
         }
+        for i in silentEchoes {
+            let old = state.echoProbes[i].probe
+            probes.append(Probe(index: Self.confirmationIndexBase + probes.count, module: old.module, label: old.label + ", again",
+                                packet: old.packet, bytes: old.bytes))
+        }
         try checkInterrupt()
         let indices = probes.map(\.index)
         let result = try measuredRun(probes, part: "confirm", state: &state, bundle: &bundle, waitsForLateUnreachable: false, wholeWait: true,
@@ -56,5 +69,22 @@ extension Engine {
             for a in answers { state.answers.append((p, a)) }
             if !answers.isEmpty { state.datagrams[i] = DatagramTrial(probe: p, answers: answers) }
         }
+        state.echoesConfirmed = true
+        for (i, p) in zip(silentEchoes, probes.dropFirst(silent.count + silentDatagrams.count)) {
+            let answers = result.answers(for: p.index)
+            for a in answers { state.answers.append((p, a)) }
+            if !answers.isEmpty {
+                state.echoProbes[i] = (p, answers)
+                state.echoes += answers
+            }
+        }
+    }
+
+    /// The echo requests to send again: all that drew nothing, when none drew the host's echo
+    /// reply, once per item.
+    static func silentEchoes(_ state: EngineState) -> [Int] {
+        guard !state.echoesConfirmed,
+              !state.echoes.contains(where: { $0.kind == .echoReply && $0.fingerprint.source == state.item.address }) else { return [] }
+        return state.echoProbes.indices.filter { state.echoProbes[$0].answers.isEmpty }
     }
 }

@@ -12,6 +12,8 @@ struct EngineState {
     var echoes: [Answer] = []
     /// The echoes with what answered them, routers' errors included.
     var echoProbes: [(probe: Probe, answers: [Answer])] = []
+    /// The silent echoes were sent again (`Engine.confirmSilentTrials`).
+    var echoesConfirmed = false
     /// What other vantages saw of the target.
     var controls: [VantageControl] = []
     var trials: [SYNTrial] = []

@@ -101,6 +101,27 @@ extension NetworkVerdictLabTests {
 }
 
 extension NetworkVerdictLabTests {
+    @Test("a lost echo reply does not let a forged RST pass for the host's: mid resets port 443 and drops the first echo request (REJECT tcp-reset, statistic nth)")
+    func lostEchoDoesNotHideAForgedRST() throws {
+        // lab.yaml: one echo, three SYNs, traces when blocked. mid's resets arrive with mid's
+        // distance, not the host's; only the echo reply tells the host's, and it is lost once.
+        let script = Repository.root.appendingPathComponent("Probes/campaigns/lab.yaml").path
+        try Self.everywhere { f, label in
+            let echo = f.iptables == "iptables" ? ["-p", "icmp", "--icmp-type", "echo-request"] : ["-p", "icmpv6", "--icmpv6-type", "echo-request"]
+            try Self.node("mid", [f.iptables, "-A", "FORWARD", "-p", "tcp", "--dport", "443", "-j", "REJECT", "--reject-with", "tcp-reset"])
+            try Self.node("mid", [f.iptables, "-A", "FORWARD"] + echo + ["-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
+            let v = try Self.investigate(f.server, ["--port", "443", "--experiment", script])
+            let counters = try LabHarness.exec("mid", [f.iptables, "-L", "FORWARD", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            try Self.node("mid", [f.iptables, "-F", "FORWARD"])
+            let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+            #expect(dropped == 1, "\(label): the echo was not dropped once: \(counters)")
+            #expect(v["verdict"] as? String == "rst-injection", "\(label): \(v["summary"] ?? "")")
+            #expect(Self.location(v)?["ttl"] as? Int == 4, "\(label): \(Self.location(v) ?? [:])")
+        }
+    }
+}
+
+extension NetworkVerdictLabTests {
     @Test("one lost datagram is loss, not a drop: mid drops only the first UDP datagram to port 3478 of a count-1 STUN step (iptables statistic nth)")
     func oneLostDatagramIsNotADrop() throws {
         let stun = "/tmp/cstest-net-stun1-\(getpid()).yaml"

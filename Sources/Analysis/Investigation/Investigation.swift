@@ -124,8 +124,14 @@ extension Investigation {
             out.verdict = .reachable
             out.summary = "\(input.target) port \(input.port) is reachable: every SYN shape drew the host's own answer"
                 + (kinds == ["rst"] ? " (a RST+ACK: the port is closed, but the host answers)." : ".")
+            // RSTs alone, and nothing else known to come from the host: nothing to check them against.
+            if kinds == ["rst"], profile.fingerprints.isEmpty {
+                out.summary += " But nothing else came from the host (no echo reply, no SYN-ACK), so these RSTs could not be checked against its own packets: a device forging RSTs in its name from the same distance would look the same."
+            }
             out.evidence = main.prefix(1).map { r in
-                EvidenceItem(claim: "The host answered a \(r.trial.shape.name) SYN itself: " + (r.trial.answers.first.map { "\($0.kind.rawValue) with TTL \($0.fingerprint.ttl), as its other packets." } ?? ""),
+                EvidenceItem(claim: "The host answered a \(r.trial.shape.name) SYN itself: " + (r.trial.answers.first.map {
+                                 "\($0.kind.rawValue) with TTL \($0.fingerprint.ttl)" + (profile.fingerprints.isEmpty ? ", with no other packet of the host's to compare it with." : ", as its other packets.")
+                             } ?? ""),
                              answers: Array(r.trial.answers.prefix(1)), probes: [r.trial.probe])
             }
             return out
