@@ -148,6 +148,12 @@ extension Investigation {
             out.summary = j.summary
             out.evidence = j.evidence
             out.location = j.location
+            if input.captureDropped > 0 {
+                // Seen at 64 items in parallel under CPU load: a clean host judged unreachable.
+                out.location?.confidence = .low
+                out.summary += " The capture dropped \(input.captureDropped) packets while measuring, even when measured again: "
+                    + "the silence may be answers lost on this machine, not on the path."
+            }
             // Not a block: no trial is marked blocked (a router's host-unreachable refuses nothing).
             if !j.verdict.isBlocking {
                 out.results = results.map { r in var r = r; r.blocked = false; return r }
