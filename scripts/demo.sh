@@ -40,7 +40,8 @@ say "traceroute -T -O syn (44-byte SYNs, MSS only): the true path"
 $cs lab exec client -- traceroute -T -O syn -n -q 1 -w 1 -m 8 -p 80 $server || true
 
 say "censorscope investigate: the whole afternoon in one command (verdict, trigger, hop, proof)"
-$cs lab exec client -- $cs investigate $server --port 80 --pcap "${TMPDIR:-/tmp}/censorscope-demo-evidence.pcapng"
+# Exit status 2 is the verdict "blocked" (Docs/verdicts.md): what this lab is built to show.
+$cs lab exec client -- $cs investigate $server --port 80 --pcap "${TMPDIR:-/tmp}/censorscope-demo-evidence.pcapng" || [ $? -eq 2 ]
 
 say "the far end, as in the story: an agent in the server node traces back and connects from its port 80"
 agentdir=$(mktemp -d /tmp/censorscope-demo-agent-XXXXXX)
@@ -56,7 +57,7 @@ both=(env CENSORSCOPE_KNOWN_AGENTS="$agentdir/known_agents" $cs)
 say "trace --both: the way there crosses transit-a, the way back transit-b (the story's asymmetric return path)"
 $cs lab exec client -- "${both[@]}" trace $server --both --agent https://$server:8443 --token "$token"
 say "investigate --both: the device resets the server's port-80 connection too, in the reverse direction"
-$cs lab exec client -- "${both[@]}" investigate $server --port 80 --both --agent https://$server:8443 --token "$token" | tail -4
+{ $cs lab exec client -- "${both[@]}" investigate $server --port 80 --both --agent https://$server:8443 --token "$token" || [ $? -eq 2 ]; } | tail -4
 kill $agent 2>/dev/null || true; wait $agent 2>/dev/null || true
 rm -rf "$agentdir"
 
