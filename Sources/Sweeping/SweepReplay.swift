@@ -19,6 +19,8 @@ public struct SweepRunFile: Sendable, Equatable {
     public var repeats: Int
     /// Addresses swept (of this family): a replay must be given the same targets.
     public var targets: Int
+    /// The datagram of `sweep --payload` (hex in the file); nil for named variants.
+    public var payload: [UInt8]?
 
     public init(key: SipHashKey, source: IPAddress, protocol kind: SweepProtocol = .tcp, port: UInt16, variants: [String], repeats: Int,
                 targets: Int) {
@@ -36,7 +38,8 @@ public struct SweepRunFile: Sendable, Equatable {
     public var json: JSONValue {
         .object([("schema", .string(Self.schema)), ("key", .string(Self.hex(key.k0) + Self.hex(key.k1))),
                  ("source", .string(source.description)), ("protocol", .string(sweepProtocol.rawValue)), ("port", .int(Int64(port))),
-                 ("variants", .array(variants.map { .string($0) })), ("repeat", .int(Int64(repeats))), ("targets", .int(Int64(targets)))])
+                 ("variants", .array(variants.map { .string($0) })), ("repeat", .int(Int64(repeats))), ("targets", .int(Int64(targets)))]
+                + (payload.map { [("payload", JSONValue.string($0.map { Self.hexByte($0) }.joined()))] } ?? []))
     }
 
     /// Reads the file, one sentence for whatever is wrong with it.
@@ -74,9 +77,23 @@ public struct SweepRunFile: Sendable, Equatable {
             guard case .string(let s) = item else { throw .setup("\(path): `variants` must list names") }
             variants.append(s)
         }
-        return SweepRunFile(key: SipHashKey(k0: k0, k1: k1), source: source, protocol: kind,
+        var payload: [UInt8]?
+        if v["payload"] != nil {
+            guard kind == .udp, let bytes = SweepProbe.Variant.bytes(hex: try string("payload")), bytes.count <= SweepProbe.Variant.maximumPayload else {
+                throw .setup("\(path): `payload` must be hexadecimal, at most \(SweepProbe.Variant.maximumPayload) bytes, in a UDP sweep")
+            }
+            payload = bytes
+        }
+        var file = SweepRunFile(key: SipHashKey(k0: k0, k1: k1), source: source, protocol: kind,
                             port: UInt16(try int("port", kind == .icmp ? 0...65535 : 1...65535)), variants: variants,
                             repeats: try int("repeat", 1...64), targets: try int("targets", 1...Int64(Int32.max)))
+        file.payload = payload
+        return file
+    }
+
+    private static func hexByte(_ b: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
     }
 
     private static func hex(_ n: UInt64) -> String {

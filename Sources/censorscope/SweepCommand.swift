@@ -46,6 +46,10 @@ struct SweepCommand: ParsableCommand {
         """)
     var variant: [String] = []
 
+    @Option(help: ArgumentHelp("UDP: send these bytes, in hexadecimal, instead of a named payload (replies are matched by port alone).",
+                               valueName: "HEX"))
+    var payload: String?
+
     @Option(help: "Send each variant this many times to every target (each from its own source port).")
     var `repeat`: Int = 1
 
@@ -92,7 +96,12 @@ struct SweepCommand: ParsableCommand {
     var kind: SweepProtocol { SweepProtocol(rawValue: sweepProtocol) ?? .tcp }
     /// The port probed: 0 for ICMP.
     var destinationPort: UInt16 { kind == .icmp ? 0 : port ?? (kind == .udp ? 53 : 80) }
-    var variantNames: [String] { variant.isEmpty ? [SweepProbe.Variant.defaultName(kind, port: destinationPort)] : variant }
+    var variantNames: [String] {
+        if payload != nil { return [SweepProbe.Variant.ownPayloadName] }
+        return variant.isEmpty ? [SweepProbe.Variant.defaultName(kind, port: destinationPort)] : variant
+    }
+    /// The bytes of `--payload`; nil without it (validated in `validate`).
+    var payloadBytes: [UInt8]? { payload.flatMap(SweepProbe.Variant.bytes(hex:)) }
 
     func validate() throws {
         guard let kind = SweepProtocol(rawValue: sweepProtocol) else { throw ValidationError("--protocol is tcp, icmp or udp") }
@@ -102,6 +111,13 @@ struct SweepCommand: ParsableCommand {
         }
         if kind == .icmp, port != nil { throw ValidationError("an ICMP sweep has no port: leave --port out") }
         if port == 0 { throw ValidationError("--port must be between 1 and 65535") }
+        if let payload {
+            guard kind == .udp else { throw ValidationError("--payload is for UDP sweeps: add --protocol udp") }
+            guard variant.isEmpty else { throw ValidationError("--payload replaces --variant: give one of them") }
+            guard let bytes = SweepProbe.Variant.bytes(hex: payload), bytes.count <= SweepProbe.Variant.maximumPayload else {
+                throw ValidationError("--payload must be hexadecimal digits, two per byte, at most \(SweepProbe.Variant.maximumPayload) bytes")
+            }
+        }
         guard (1...64).contains(`repeat`) else { throw ValidationError("--repeat must be between 1 and 64") }
         guard variant.count * `repeat` <= 64 else { throw ValidationError("at most 64 probes per target (variants × --repeat)") }
         guard rate == "max" || (Double(rate).map { $0 > 0 && $0 <= 10_000_000 } ?? false) else {
@@ -132,8 +148,9 @@ struct SweepCommand: ParsableCommand {
                 } else {
                     outcome = try sweep(family, key: key, pcap: file)
                     if let file {
-                        let run = SweepRunFile(key: key, source: outcome.probe.source, protocol: kind, port: destinationPort, variants: variantNames,
+                        var run = SweepRunFile(key: key, source: outcome.probe.source, protocol: kind, port: destinationPort, variants: variantNames,
                                                repeats: `repeat`, targets: family.count)
+                        run.payload = payloadBytes
                         do throws(FileBytes.Failure) {
                             try FileBytes.write(SweepRunFile.path(forCapture: file), Array((run.json.serialized() + "\n").utf8))
                         } catch {
@@ -184,7 +201,10 @@ struct SweepCommand: ParsableCommand {
                 throw UserError("\(capture) is a sweep of the variants \(run.variants.joined(separator: ", ")); leave --variant out or give those")
             }
             var variants: [SweepProbe.Variant] = []
-            for name in run.variants {
+            if let own = run.payload {
+                variants.append(.init(name: SweepProbe.Variant.ownPayloadName, shape: .datagram(own)))
+            }
+            for name in run.variants where run.payload == nil {
                 guard let v = SweepProbe.Variant.named(name, protocol: run.sweepProtocol, ipv6: !runIsIPv4) else {
                     throw UserError("\(runPath) names '\(name)', which is not a \(run.sweepProtocol.rawValue) probe")
                 }
@@ -244,7 +264,8 @@ struct SweepCommand: ParsableCommand {
         do {
             let route = try SweepRoute.find(for: space, interface: interface)
             let ipv6 = !(space.hasIPv4)
-            let variants = variantNames.compactMap { SweepProbe.Variant.named($0, protocol: kind, ipv6: ipv6) }
+            let variants = payloadBytes.map { [SweepProbe.Variant(name: SweepProbe.Variant.ownPayloadName, shape: .datagram($0))] }
+                ?? variantNames.compactMap { SweepProbe.Variant.named($0, protocol: kind, ipv6: ipv6) }
             let probe = try SweepProbe(source: route.source, port: destinationPort, variants: variants, repeats: `repeat`, key: key)
             var c = SweepConfiguration(interface: route.interface)
             c.rate = rate == "max" ? nil : Double(rate)

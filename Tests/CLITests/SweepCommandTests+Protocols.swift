@@ -66,6 +66,31 @@ extension SweepLabTests {
         }
     }
 
+    /// A payload of one's own (`--payload HEX`): the server's reply, matched by port; its
+    /// capture judged again with the bytes the run file keeps; wrong uses refused.
+    @Test func aPayloadOfOnesOwn() throws {
+        let n = try build()
+        defer { tearDown(n) }
+        let pcap = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-own-\(n.s).pcap").path
+        defer { unlink(pcap); unlink(pcap + ".sweep.json") }
+        let targets = [n.v4(1), n.v4(2)]
+        let (r, t) = try sweep(n, targets + ["--protocol", "udp", "--payload", "68656c6c6f", "--pcap", pcap], port: ["--port", "53"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let probe = (t[n.v4(1)]?["probes"] as? [[String: Any]])?.first
+        #expect(probe?["variant"] as? String == "payload" && probe?["answer"] as? String == "udp-reply" && probe?["match"] as? String == "port",
+                "\(t[n.v4(1)] ?? [:])")
+        #expect(t[n.v4(2)]?["answer"] as? String == "none")
+        let run = try String(contentsOfFile: pcap + ".sweep.json", encoding: .utf8)
+        #expect(run.contains("\"payload\":\"68656c6c6f\""), "\(run)")
+        let replay = try CLI.run(["sweep", "--protocol", "udp", "--json", "--replay", pcap] + targets)
+        #expect(replay.status == 0 && replay.stdout.contains("\"answer\":\"udp-reply\""), "\(replay.stderr)")
+        for (args, message) in [(["--payload", "6"], "--payload must be hexadecimal"), (["--payload", "00", "--variant", "dns"], "--payload replaces --variant"),
+                                (["--protocol", "tcp", "--payload", "00"], "--payload is for UDP sweeps")] {
+            let bad = try CLI.run(["sweep", n.v4(1), "--protocol", "udp"] + args)
+            #expect(bad.status == 64 && bad.stderr.contains(message), "\(args): \(bad.stderr)")
+        }
+    }
+
     /// With the kernel's default limit, 14 closed ports (port 9) (the kernel's port unreachable, from
     /// each target itself) at full speed: some come back silent, and the sweep says a
     /// silence may be a lost error.

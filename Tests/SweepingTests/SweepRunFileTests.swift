@@ -12,6 +12,25 @@ import Testing
         let text = run.json.serialized()
         #expect(text.contains("\"key\":\"00000000000000fffedcba9876543210\""), "\(text)")
         #expect(try SweepRunFile.read(Array(text.utf8), path: "r.json") == run)
+        // A UDP sweep of one's own payload keeps its bytes; an ICMP sweep has port 0.
+        var own = SweepRunFile(key: SipHashKey(k0: 1, k1: 2), source: IPAddress("198.18.0.1")!, protocol: .udp, port: 5060,
+                               variants: [SweepProbe.Variant.ownPayloadName], repeats: 1, targets: 2)
+        own.payload = [0x00, 0x0A, 0xFF, 0x7E]
+        let ownText = own.json.serialized()
+        #expect(ownText.contains("\"payload\":\"000aff7e\"") && ownText.contains("\"protocol\":\"udp\""), "\(ownText)")
+        #expect(try SweepRunFile.read(Array(ownText.utf8), path: "r.json") == own)
+        let icmp = SweepRunFile(key: SipHashKey(k0: 1, k1: 2), source: IPAddress("198.18.0.1")!, protocol: .icmp, port: 0,
+                                variants: ["echo"], repeats: 1, targets: 2)
+        #expect(try SweepRunFile.read(Array(icmp.json.serialized().utf8), path: "r.json") == icmp)
+        // A file written before ICMP and UDP sweeps (no protocol) is TCP.
+        let old = #"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","port":80,"variants":["mss"],"repeat":1,"targets":1}"#
+        #expect(try SweepRunFile.read(Array(old.utf8), path: "r.json").sweepProtocol == .tcp)
+    }
+
+    @Test func hexPayloads() {
+        #expect(SweepProbe.Variant.bytes(hex: "00aAfF10") == [0x00, 0xAA, 0xFF, 0x10])
+        #expect(SweepProbe.Variant.bytes(hex: "") == [])
+        for bad in ["0", "0g", "zz", "00 11", "é0"] { #expect(SweepProbe.Variant.bytes(hex: bad) == nil, "\(bad)") }
     }
 
     @Test("hostile run files: one sentence each", arguments: [
@@ -26,6 +45,9 @@ import Testing
         (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","variants":["mss"],"port":70000}"#, "`port`"),
         (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","variants":["mss"],"port":80,"repeat":-9223372036854775808}"#, "`repeat`"),
         (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","variants":["mss"],"port":80,"repeat":1,"targets":0}"#, "`targets`"),
+        (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","protocol":"sctp","variants":["mss"]}"#, "`protocol` is not tcp, icmp or udp"),
+        (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","protocol":"udp","variants":["payload"],"port":53,"repeat":1,"targets":1,"payload":"0g"}"#, "`payload` must be hexadecimal"),
+        (#"{"schema":"censorscope.sweep-run/1","key":"0123456789abcdef0123456789abcdef","source":"198.18.0.1","protocol":"tcp","variants":["mss"],"port":53,"repeat":1,"targets":1,"payload":"00"}"#, "in a UDP sweep"),
     ])
     func hostile(_ text: String, _ fragment: String) {
         do {
