@@ -126,6 +126,9 @@ public struct Engine {
             if step.makesConnections {
                 try flush()
                 try checkInterrupt()
+                if step.condition != .always, measured, !Self.silentEchoes(state).isEmpty {
+                    try confirmSilentTrials(0..<0, echoesOnly: true, state: &state, bundle: &bundle)
+                }
                 if state.holds(step.condition) {
                     progress?(EngineProgress(phase: EngineProgress.name([step]), probesSent: state.sent))
                     try connections(step, state: &state, bundle: &bundle)

@@ -12,7 +12,7 @@ extension Engine {
     /// parallel on two cores, where answers came late or not at all). A shape whose second
     /// SYN draws any answer was lost the first time, and the new trial replaces the silent
     /// one; a shape silent twice keeps its first trial, now confirmed (a device that drops
-    /// by shape drops again). Never for a recording: it is judged as it was kept. Run after
+    /// by shape drops again). A recording replays its confirmation part. Run after
     /// an item's traces: a router's ICMP rate limit is spent on them first.
     ///
     /// A datagram probe that drew nothing is sent again as it was (a UDP client retransmits
@@ -25,7 +25,8 @@ extension Engine {
     /// items in parallel under CPU load, where the one echo of `lab.yaml` was lost).
     /// `echoesOnly`: before a conditional step, whose condition (blocked?) needs the reference.
     func confirmSilentTrials(_ batch: Range<Int>, echoesOnly: Bool = false, state: inout EngineState, bundle: inout EvidenceBundle?) throws {
-        guard network.remeasures else { return }
+        // A recording replays the confirmation it made: whether there was one follows from
+        // the parts before it, so a replay asks for it exactly when the live run sent it.
         let destination = state.item.address
         let silent = echoesOnly ? [] : batch.filter { state.trials[$0].answers.isEmpty }
         let silentDatagrams = echoesOnly ? [] : state.datagrams.indices.filter { state.datagrams[$0].answers.isEmpty }
@@ -80,11 +81,13 @@ extension Engine {
         }
     }
 
-    /// The echo requests to send again: all that drew nothing, when none drew the host's echo
-    /// reply, once per item.
+    /// The echo requests to send again: all that drew nothing, when neither an echo reply nor
+    /// a SYN-ACK of the host's came, once per item.
     static func silentEchoes(_ state: EngineState) -> [Int] {
+        // Only while nothing known to be the host's is there to compare with: a host that
+        // filters ICMP but sent SYN-ACKs costs no extra wait.
         guard !state.echoesConfirmed,
-              !state.echoes.contains(where: { $0.kind == .echoReply && $0.fingerprint.source == state.item.address }) else { return [] }
+              GenuineProfile(target: state.item.address, echoReplies: state.echoes, trials: state.trials).fingerprints.isEmpty else { return [] }
         return state.echoProbes.indices.filter { state.echoProbes[$0].answers.isEmpty }
     }
 }

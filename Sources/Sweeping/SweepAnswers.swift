@@ -145,15 +145,22 @@ extension SweepProbe {
     /// A datagram from the target's port to one of its probes' source ports (the port
     /// identifies the probe; a reply that echoes the payload's hash field is matched by it too).
     private func udpAnswer(_ b: UnsafeRawBufferPointer, _ u: Int, from: UInt128, ttl: UInt8, ipID: UInt16, df: Bool) -> SweepMatch? {
-        guard b.count >= u + 8, u16(b, u) == port,
-              let probe = probeNumber(target: from, sourcePort: u16(b, u + 2), sequence: nil) else { return nil }
-        var match = SweepMatch(target: from, probe: probe, kind: .udpReply, from: from, ttl: ttl, ipID: ipID, dontFragment: df)
-        // Matched by the hash too when the payload's service echoes it; else by port alone.
-        if let echo = templates[probe % templates.count].echo {
-            match.portOnly = !echo.echoed(b, u + 8, b.count, identifiers(target: from, probe: probe).sequence)
-        } else {
-            match.portOnly = true
+        guard b.count >= u + 8, u16(b, u) == port else { return nil }
+        let sourcePort = u16(b, u + 2)
+        // Two probes to a target may share a source port: the one whose hash the payload's
+        // service echoed is the one answered (matched by hash); else the first, by port.
+        var first: Int?
+        for p in 0..<probesPerTarget {
+            let id = identifiers(target: from, probe: p)
+            guard id.sourcePort == sourcePort else { continue }
+            if let echo = templates[p % templates.count].echo, echo.echoed(b, u + 8, b.count, id.sequence) {
+                return SweepMatch(target: from, probe: p, kind: .udpReply, from: from, ttl: ttl, ipID: ipID, dontFragment: df)
+            }
+            if first == nil { first = p }
         }
+        guard let probe = first else { return nil }
+        var match = SweepMatch(target: from, probe: probe, kind: .udpReply, from: from, ttl: ttl, ipID: ipID, dontFragment: df)
+        match.portOnly = true
         return match
     }
 

@@ -74,7 +74,7 @@ import Testing
         #expect(replayed.map(\.key) == live.map(\.key))
     }
 
-    @Test(arguments: ["telegram-80", "telegram-443", "telegram-80-v6", "gfw-sni", "keyword-http", "blackhole", "host-down", "port-443"])
+    @Test(arguments: ["telegram-80", "telegram-443", "telegram-80-v6", "gfw-sni", "keyword-http", "blackhole", "host-down", "port-443", "lost-echo"])
     func aRecordedInvestigationReplaysToTheSameJudgement(_ name: String) throws {
         let (live, replayed, left) = try Self.replay(name)
         #expect(left == 0, "\(name): the replay left \(left) recorded parts unused: the recording is stale (scripts/record-replays.sh)")
@@ -87,7 +87,7 @@ import Testing
     @Test func theJudgementsAreTheOnesTheLabWasBuiltFor() throws {
         let expected = ["telegram-80": "rst-injection", "telegram-443": "reachable", "telegram-80-v6": "rst-injection",
                         "gfw-sni": "rst-injection", "keyword-http": "blockpage", "blackhole": "unreachable", "host-down": "host-down",
-                        "port-443": "rst-injection"]
+                        "port-443": "rst-injection", "lost-echo": "rst-injection"]
         for (name, verdict) in expected {
             #expect(try Self.replay(name).replayed["verdict"] as? String == verdict, "\(name)")
         }

@@ -161,6 +161,31 @@ import Testing
         }
     }
 
+    /// Two probes to one target sharing a source port: the reply echoing the second's DNS ID
+    /// is filed to the second, by hash.
+    @Test func aSharedSourcePortIsToldApartByTheEchoedHash() throws {
+        let m = try SweepProbe(source: IPAddress("198.18.0.1")!, port: 53,
+                               variants: [SweepProbe.Variant.named("dns", protocol: .udp, ipv6: false)!], repeats: 64, key: key)
+        var found: (target: IPAddress, second: Int)?
+        search: for host in 0..<20_000 {
+            let t = IPAddress.v4(IPv4Address(0xC612_0000 | UInt32(host)))
+            var seen: [UInt16: Int] = [:]
+            for p in 0..<m.probesPerTarget {
+                let port = m.identifiers(target: SweepProbe.key(t), probe: p).sourcePort
+                if seen[port] != nil { found = (t, p); break search }
+                seen[port] = p
+            }
+        }
+        let (target, second) = try #require(found)
+        let raw = bytes(m, target: target, probe: second)
+        let udp = try #require(try IPPacket.parse(raw).transport.udp)
+        var reply = Array(udp.payload)
+        reply[2] |= 0x80
+        let datagram: [UInt8] = [0, 53, UInt8(udp.sourcePort >> 8), UInt8(udp.sourcePort & 0xFF), 0, UInt8(8 + reply.count), 0, 0] + reply
+        let match = try #require(classify(m, packet(from: target, to: IPAddress("198.18.0.1")!, protocol: 17, datagram)))
+        #expect(match.probe == second && !match.portOnly)
+    }
+
     /// The DNS variant is a well-formed query the packet decoder reads back.
     @Test func theDNSVariantIsARootNSQuery() throws {
         let query = try DNSMessage(decoding: SweepProbe.Variant.dnsQuery)
