@@ -39,7 +39,7 @@ public struct SweepRunFile: Sendable, Equatable {
         .object([("schema", .string(Self.schema)), ("key", .string(Self.hex(key.k0) + Self.hex(key.k1))),
                  ("source", .string(source.description)), ("protocol", .string(sweepProtocol.rawValue)), ("port", .int(Int64(port))),
                  ("variants", .array(variants.map { .string($0) })), ("repeat", .int(Int64(repeats))), ("targets", .int(Int64(targets)))]
-                + (payload.map { [("payload", JSONValue.string($0.map { Self.hexByte($0) }.joined()))] } ?? []))
+                + (payload.map { [("payload", JSONValue.string(Hex.encode($0)))] } ?? []))
     }
 
     /// Reads the file, one sentence for whatever is wrong with it.
@@ -89,11 +89,6 @@ public struct SweepRunFile: Sendable, Equatable {
                             repeats: try int("repeat", 1...64), targets: try int("targets", 1...Int64(Int32.max)))
         file.payload = payload
         return file
-    }
-
-    private static func hexByte(_ b: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
     }
 
     private static func hex(_ n: UInt64) -> String {

@@ -169,22 +169,12 @@ public enum SweepRun {
     /// Answers to our address only: TCP or UDP from the swept port, or echo replies; and ICMP errors.
     static func filter(for probe: SweepProbe) -> String {
         let us = probe.source.description
-        let own: String
-        if probe.isIPv4 {
-            let errors = "icmp[0] == 3 or icmp[0] == 4 or icmp[0] == 5 or icmp[0] == 11 or icmp[0] == 12"
-            switch probe.sweepProtocol {
-            case .tcp: own = "(tcp and src port \(probe.port)) or "
-            case .udp: own = "(udp and src port \(probe.port)) or "
-            case .icmp: return "dst host \(us) and icmp and (icmp[0] == 0 or \(errors))"
-            }
-            return "dst host \(us) and (\(own)(icmp and (\(errors))))"
-        }
-        let errors = "ip6[40] >= 1 and ip6[40] <= 4"
+        let (icmp, echoReply, errors) = probe.isIPv4
+            ? ("icmp", "icmp[0] == 0", "icmp[0] == 3 or icmp[0] == 4 or icmp[0] == 5 or icmp[0] == 11 or icmp[0] == 12")
+            : ("icmp6", "ip6[40] == 129", "ip6[40] >= 1 and ip6[40] <= 4")
         switch probe.sweepProtocol {
-        case .tcp: own = "(tcp and src port \(probe.port)) or "
-        case .udp: own = "(udp and src port \(probe.port)) or "
-        case .icmp: return "dst host \(us) and icmp6 and (ip6[40] == 129 or (\(errors)))"
+        case .icmp: return "dst host \(us) and \(icmp) and (\(echoReply) or (\(errors)))"
+        case .tcp, .udp: return "dst host \(us) and ((\(probe.sweepProtocol.rawValue) and src port \(probe.port)) or (\(icmp) and (\(errors))))"
         }
-        return "dst host \(us) and (\(own)(icmp6 and \(errors)))"
     }
 }

@@ -18,27 +18,10 @@ extension SweepProbe.Variant {
     /// A datagram's payload at most: an IPv6 packet of 1500 bytes.
     public static let maximumPayload = 1452
 
-    /// Hexadecimal digits, two per byte (nil for anything else or an odd count).
+    /// Hexadecimal digits, two per byte (nil for anything else, separators included, or an odd count).
     public static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        func value(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            case 0x41...0x46: return c - 0x41 + 10
-            default: return nil
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(digits.count / 2)
-        var i = 0
-        while i < digits.count {
-            guard let high = value(digits[i]), let low = value(digits[i + 1]) else { return nil }
-            out.append(high << 4 | low)
-            i += 2
-        }
-        return out
+        guard hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }) else { return nil }
+        return hex.isEmpty ? [] : try? Hex.decode(hex)
     }
 
     /// The variant called `name` for `kind`; nil for an unknown name.

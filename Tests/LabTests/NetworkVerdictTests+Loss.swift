@@ -5,6 +5,15 @@ import Testing
 /// Loss is not a block: a shape's SYN that drew nothing while the host answered others is
 /// sent once more, with the whole timeout, before its silence may count as a `drop`.
 extension NetworkVerdictLabTests {
+    /// mid's counters of `chain` (in `table`) and the packets its first DROP rule matched.
+    static func midDrops(_ f: Family, _ chain: String, table: String = "filter") throws -> (counters: String, dropped: Int) {
+        let counters = try LabHarness.exec("mid", [f.iptables, "-t", table, "-L", chain, "-v", "-n", "-x"], scenario: scenario).stdout
+        let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+        return (counters, dropped)
+    }
+}
+
+extension NetworkVerdictLabTests {
     @Test("one lost SYN is loss, not a block: mid drops only the first SYN to port 80 (iptables statistic nth)")
     func oneLostSYNIsNotABlock() throws {
         try Self.everywhere { f, label in
@@ -12,7 +21,7 @@ extension NetworkVerdictLabTests {
             try Self.node("mid", [f.iptables, "-A", "FORWARD", "-p", "tcp", "--syn", "--dport", "80",
                                   "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
             let v = try Self.investigate(f.server)
-            let counters = try LabHarness.exec("mid", [f.iptables, "-L", "FORWARD", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            let (counters, _) = try Self.midDrops(f, "FORWARD")
             try Self.node("mid", [f.iptables, "-F", "FORWARD"])
             #expect(counters.contains(" DROP "), "\(label): the rule was not in place: \(counters)")
             #expect(v["verdict"] as? String == "reachable" && v["blocked"] as? Bool == false, "\(label): \(v["summary"] ?? "")")
@@ -33,10 +42,9 @@ extension NetworkVerdictLabTests {
             try Self.node("mid", [f.iptables, "-A", "OUTPUT"] + icmp + ["-m", "u32", "--u32", quotedPort80,
                                   "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
             let v = try Self.investigate(f.server)
-            let counters = try LabHarness.exec("mid", [f.iptables, "-L", "OUTPUT", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            let (counters, dropped) = try Self.midDrops(f, "OUTPUT")
             try Self.node("mid", [f.iptables, "-F", "FORWARD"])
             try Self.node("mid", [f.iptables, "-F", "OUTPUT"])
-            let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
             #expect(dropped == 1, "\(label): the time exceeded was not dropped once: \(counters)")
             #expect(v["verdict"] as? String == "rst-injection" && Self.trigger(v) == "port", "\(label): \(v["summary"] ?? "")")
             let l = try #require(Self.location(v), "\(label): no location")
@@ -60,10 +68,9 @@ extension NetworkVerdictLabTests {
             try Self.node("mid", [f.iptables, "-t", "raw", "-A", "PREROUTING", "-p", "tcp", "--syn", "--dport", "80"] + ttl
                           + ["-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
             let v = try Self.investigate(f.server)
-            let counters = try LabHarness.exec("mid", [f.iptables, "-t", "raw", "-L", "PREROUTING", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            let (counters, dropped) = try Self.midDrops(f, "PREROUTING", table: "raw")
             try Self.node("mid", [f.iptables, "-F", "FORWARD"])
             try Self.node("mid", [f.iptables, "-t", "raw", "-F", "PREROUTING"])
-            let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
             #expect(dropped == 1, "\(label): the probe was not dropped once: \(counters)")
             #expect(v["verdict"] as? String == "rst-injection" && Self.trigger(v) == "port", "\(label): \(v["summary"] ?? "")")
             let l = try #require(Self.location(v), "\(label): no location")
@@ -88,10 +95,9 @@ extension NetworkVerdictLabTests {
             try Self.node("mid", [f.iptables, "-A", "OUTPUT"] + icmp + ["-m", "u32", "--u32", quoted,
                                   "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
             let v = try Self.investigate(f.server)
-            let counters = try LabHarness.exec("mid", [f.iptables, "-L", "OUTPUT", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            let (counters, dropped) = try Self.midDrops(f, "OUTPUT")
             try Self.node("mid", [f.iptables, "-F", "FORWARD"])
             try Self.node("mid", [f.iptables, "-F", "OUTPUT"])
-            let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
             #expect(dropped == 1, "\(label): the time exceeded was not dropped once: \(counters)")
             #expect(v["verdict"] as? String == "drop" && Self.trigger(v) == "syn-size", "\(label): \(v["summary"] ?? "")")
             let l = try #require(Self.location(v), "\(label): no location")
@@ -111,9 +117,8 @@ extension NetworkVerdictLabTests {
             try Self.node("mid", [f.iptables, "-A", "FORWARD", "-p", "tcp", "--dport", "443", "-j", "REJECT", "--reject-with", "tcp-reset"])
             try Self.node("mid", [f.iptables, "-A", "FORWARD"] + echo + ["-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
             let v = try Self.investigate(f.server, ["--port", "443", "--experiment", script])
-            let counters = try LabHarness.exec("mid", [f.iptables, "-L", "FORWARD", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            let (counters, dropped) = try Self.midDrops(f, "FORWARD")
             try Self.node("mid", [f.iptables, "-F", "FORWARD"])
-            let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
             #expect(dropped == 1, "\(label): the echo was not dropped once: \(counters)")
             #expect(v["verdict"] as? String == "rst-injection", "\(label): \(v["summary"] ?? "")")
             #expect(Self.location(v)?["ttl"] as? Int == 4, "\(label): \(Self.location(v) ?? [:])")
@@ -132,9 +137,8 @@ extension NetworkVerdictLabTests {
             try Self.node("mid", [f.iptables, "-A", "FORWARD", "-p", "udp", "--dport", "3478",
                                   "-m", "statistic", "--mode", "nth", "--every", "1000000", "--packet", "0", "-j", "DROP"])
             let v = try Self.investigate(f.server, ["--port", "3478/udp", "--experiment", stun])
-            let counters = try LabHarness.exec("mid", [f.iptables, "-L", "FORWARD", "-v", "-n", "-x"], scenario: Self.scenario).stdout
+            let (counters, dropped) = try Self.midDrops(f, "FORWARD")
             try Self.node("mid", [f.iptables, "-F", "FORWARD"])
-            let dropped = counters.split(separator: "\n").first { $0.contains("DROP") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
             #expect(dropped == 1, "\(label): the rule did not drop exactly one datagram: \(counters)")
             #expect(v["verdict"] as? String == "reachable" && v["blocked"] as? Bool == false, "\(label): \(v["summary"] ?? "")")
             // Every datagram dropped: the copy sent again is dropped too, and the port is a drop.
