@@ -150,9 +150,7 @@ extension Investigation {
             out.location = j.location
             if input.captureDropped > 0 {
                 // Seen at 64 items in parallel under CPU load: a clean host judged unreachable.
-                out.location?.confidence = .low
-                out.summary += " The capture dropped \(input.captureDropped) packets while measuring, even when measured again: "
-                    + "the silence may be answers lost on this machine, not on the path."
+                out.noteCaptureDrops(input.captureDropped, "the silence may be answers lost on this machine, not on the path.")
             }
             // Not a block: no trial is marked blocked (a router's host-unreachable refuses nothing).
             if !j.verdict.isBlocking {
@@ -182,15 +180,11 @@ extension Investigation {
         out.evidence = evidence(out, blocked: blocked, passed: main.filter { !$0.blocked }, finding: finding)
         if out.verdict == .drop, input.captureDropped > 0 {
             // A silence heard through a lossy capture may be an answer lost here, not on the path.
-            out.location?.confidence = .low
-            out.summary += " The capture dropped \(input.captureDropped) packets while measuring, even when measured again: "
-                + "a silence may be an answer lost on this machine (confidence low)."
+            out.noteCaptureDrops(input.captureDropped, "a silence may be an answer lost on this machine (confidence low).")
         } else if input.captureDropped > 0, out.location != nil {
             // The traces that place the device may miss answers the capture lost: a campaign
             // at 64 in parallel under load once placed a forged RST three hops too far.
-            out.location?.confidence = .low
-            out.summary += " The capture dropped \(input.captureDropped) packets while measuring, even when measured again: "
-                + "the location rests on traces that may miss answers (confidence low)."
+            out.noteCaptureDrops(input.captureDropped, "the location rests on traces that may miss answers (confidence low).")
         }
         return out
     }
@@ -248,5 +242,14 @@ extension Investigation {
             }
         }
         return out
+    }
+}
+
+extension Investigation {
+    /// Capture drops left in the runs kept: the location (if any) drops to low confidence and
+    /// the summary says what the lost packets may have been.
+    mutating func noteCaptureDrops(_ dropped: Int, _ consequence: String) {
+        location?.confidence = .low
+        summary += " The capture dropped \(dropped) packets while measuring, even when measured again: " + consequence
     }
 }
