@@ -91,13 +91,13 @@ extension SweepLabTests {
         }
     }
 
-    /// With the kernel's default limit, 14 closed ports (port 9) (the kernel's port unreachable, from
-    /// each target itself) at full speed: some come back silent, and the sweep says a
-    /// silence may be a lost error.
-    @Test func udpRateLimitedClosedPortsAreSaid() throws {
+    /// With the kernel's default limit, 14 closed ports (port 9) (the kernel's port unreachable,
+    /// from each target itself over IPv4, from the far host's own address over IPv6) at full
+    /// speed: some come back silent, and the sweep says a silence may be a lost error.
+    @Test(arguments: [false, true]) func udpRateLimitedClosedPortsAreSaid(ipv6: Bool) throws {
         let n = try build()
         defer { tearDown(n) }
-        let targets = (1...14).map { n.v4($0) }
+        let targets = (1...14).map { ipv6 ? n.v6($0) : n.v4($0) }
         let (r, t) = try sweep(n, targets + ["--protocol", "udp", "--rate", "max", "--repeat", "2"], port: ["--port", "9"])
         let unreachable = t.values.filter { $0["answer"] as? String == "unreachable" }.count
         let silent = t.values.filter { $0["answer"] as? String == "none" }.count
